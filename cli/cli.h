@@ -1,0 +1,24 @@
+/* cli.h — the zhizeng command line: one function per subcommand, each in cli/cmd_<name>.c.
+ * A subcommand gets argc/argv starting at its own name (argv[0] = "synth"), parses its options with
+ * getopt_long, prints --help to stdout, logs to stderr, and returns a process exit code
+ * (zz_exit_code of a zz_status: 0 ok, 2 usage, 3 data, 4 io, ...). */
+#ifndef ZZ_CLI_H
+#define ZZ_CLI_H
+
+#include <stdio.h>
+
+typedef struct cli_command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} cli_command;
+
+/* Prints "zhizeng NAME: message" to stderr and returns ZZ_EUSAGE (2). */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns 1 when argv holds -h or --help (and prints nothing). */
+int cli_wants_help(int argc, char **argv);
+
+int cmd_synth(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+
+#endif

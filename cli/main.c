@@ -1,0 +1,61 @@
+/* main.c — `zhizeng`: dispatch to a subcommand. */
+#include "cli.h"
+#include "data.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const cli_command commands[] = {
+    /* {"name", cmd_name, "one-line summary"}, in pipeline order */
+    {"version", NULL, "print the version"},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "zhizeng %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n(see 'zhizeng %s --help')\n", cmd);
+  va_end(ap);
+  return ZZ_EUSAGE;
+}
+
+int cli_wants_help(int argc, char **argv) {
+  for (int k = 1; k < argc; k++) {
+    if (!strcmp(argv[k], "--")) break;
+    if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help")) return 1;
+  }
+  return 0;
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "zhizeng %s: GRU/LSTM stock scoring and CSI300/500/1000 index enhancement for China A-shares\n\n"
+          "usage: zhizeng COMMAND [options]   (zhizeng COMMAND --help for its options)\n\ncommands:\n",
+          ZZ_VERSION);
+  for (int k = 0; k < n_commands; k++) fprintf(f, "  %-10s %s\n", commands[k].name, commands[k].summary);
+  fprintf(f, "\nexit codes: 0 ok, 1 internal error, 2 usage error, 3 invalid data, 4 i/o error, 5 out of memory,\n"
+             "            6 numerical failure\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return ZZ_EUSAGE;
+  }
+  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+    printf("zhizeng %s\n", ZZ_VERSION);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  for (int k = 0; k < n_commands; k++)
+    if (commands[k].run && !strcmp(argv[1], commands[k].name)) return commands[k].run(argc - 1, argv + 1);
+  fprintf(stderr, "zhizeng: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return ZZ_EUSAGE;
+}

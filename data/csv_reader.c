@@ -1,0 +1,377 @@
+/* csv_reader.c — a pull-style CSV reader on top of libcsv's push parser, with exact line numbers.
+ *
+ * The input is read in blocks and fed to csv_parse() one physical line at a time, so that when
+ * libcsv completes a row we know on which line it ended (a quoted field may span lines; the row is
+ * reported at the line where it started). Completed rows are queued in an arena; zz_csv_next pops
+ * them one by one.
+ */
+#include "data.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CSV_BLOCK (1u << 20)
+
+struct zz_csv {
+  char path[512];
+  FILE *fp;
+  struct csv_parser parser;
+  int parser_live;
+  /* arena of completed rows: fields NUL-terminated in chars, field starts in fstart */
+  char *chars;
+  size_t nchars, capchars;
+  size_t *fstart;
+  size_t nfields, capfields;
+  size_t *rowfirst;  /* first field of each queued row; rowfirst[nrows] = nfields while filling */
+  size_t *rowline;
+  size_t nrows, caprows, cur;  /* rows queued, next row to hand out */
+  size_t row_field0;           /* first field of the row being built */
+  size_t line;                 /* physical line being fed */
+  size_t row_start_line;       /* line where the row being built started */
+  int row_started;
+  /* current row */
+  const char **fields;
+  int nf, capf;
+  size_t cur_line;
+  /* header */
+  char **header;
+  int ncols;
+  int oom;
+  char *block;
+  int eof;
+  int bom_checked;
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap) return 0;
+  size_t n = *cap ? *cap : 64;
+  while (n < need) n *= 2;
+  void *q = realloc(*p, n * elem);
+  if (!q) return -1;
+  *p = q;
+  *cap = n;
+  return 0;
+}
+
+static void on_field(void *s, size_t len, void *data) {
+  zz_csv *r = data;
+  if (!r->row_started) {
+    r->row_started = 1;
+    r->row_start_line = r->line;
+  }
+  if (grow((void **)&r->chars, &r->capchars, r->nchars + len + 1, 1) ||
+      grow((void **)&r->fstart, &r->capfields, r->nfields + 1, sizeof(size_t))) {
+    r->oom = 1;
+    return;
+  }
+  r->fstart[r->nfields++] = r->nchars;
+  if (len) memcpy(r->chars + r->nchars, s, len);
+  r->chars[r->nchars + len] = '\0';
+  r->nchars += len + 1;
+}
+
+/* rowfirst and rowline are indexed by row and share one capacity. */
+static int grow_rows(zz_csv *r, size_t need) {
+  if (need <= r->caprows) return 0;
+  size_t n = r->caprows ? r->caprows : 64;
+  while (n < need) n *= 2;
+  size_t *a = realloc(r->rowfirst, n * sizeof *a);
+  if (!a) return -1;
+  r->rowfirst = a;
+  size_t *b = realloc(r->rowline, n * sizeof *b);
+  if (!b) return -1;
+  r->rowline = b;
+  r->caprows = n;
+  return 0;
+}
+
+static void on_row(int c, void *data) {
+  (void)c;
+  zz_csv *r = data;
+  if (grow_rows(r, r->nrows + 1)) {
+    r->oom = 1;
+    return;
+  }
+  r->rowfirst[r->nrows] = r->row_field0;
+  r->rowline[r->nrows] = r->row_started ? r->row_start_line : r->line;
+  r->nrows++;
+  r->row_field0 = r->nfields;
+  r->row_started = 0;
+}
+
+/* Drops consumed rows from the arena so it does not grow without bound. */
+static void compact(zz_csv *r) {
+  if (r->cur == 0) return;
+  if (r->cur >= r->nrows) {
+    /* all consumed: keep only the partial row being built */
+    size_t f0 = r->row_field0, c0 = f0 < r->nfields ? r->fstart[f0] : r->nchars;
+    size_t nf = r->nfields - f0, nc = r->nchars - c0;
+    memmove(r->chars, r->chars + c0, nc);
+    for (size_t k = 0; k < nf; k++) r->fstart[k] = r->fstart[f0 + k] - c0;
+    r->nchars = nc;
+    r->nfields = nf;
+    r->row_field0 = 0;
+    r->nrows = 0;
+    r->cur = 0;
+  }
+}
+
+static int feed(zz_csv *r, zz_err *err) {
+  /* Parse more input until at least one row is queued beyond cur, or EOF. */
+  while (r->cur >= r->nrows && !r->eof) {
+    compact(r);
+    size_t n = fread(r->block, 1, CSV_BLOCK, r->fp);
+    if (n == 0) {
+      if (ferror(r->fp)) return zz_fail(err, ZZ_EIO, "%s: read error: %s", r->path, strerror(errno));
+      r->eof = 1;
+      if (csv_fini(&r->parser, on_field, on_row, r) != 0)
+        return zz_fail(err, ZZ_EDATA, "%s:%zu: %s (unterminated quoted field?)", r->path, r->line,
+                       csv_strerror(csv_error(&r->parser)));
+      break;
+    }
+    const char *p = r->block, *end = r->block + n;
+    if (!r->bom_checked) {
+      r->bom_checked = 1;
+      if (n >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3;
+    }
+    while (p < end) {
+      const char *nl = memchr(p, '\n', (size_t)(end - p));
+      const char *seg_end = nl ? nl + 1 : end;
+      size_t len = (size_t)(seg_end - p);
+      if (csv_parse(&r->parser, p, len, on_field, on_row, r) != len)
+        return zz_fail(err, ZZ_EDATA, "%s:%zu: malformed CSV: %s", r->path, r->line,
+                       csv_strerror(csv_error(&r->parser)));
+      if (r->oom) return zz_fail(err, ZZ_ENOMEM, "%s: out of memory while reading", r->path);
+      if (nl) r->line++;
+      p = seg_end;
+    }
+  }
+  if (r->oom) return zz_fail(err, ZZ_ENOMEM, "%s: out of memory while reading", r->path);
+  return ZZ_OK;
+}
+
+/* Makes queued row k the current row. */
+static int take_row(zz_csv *r, size_t k) {
+  size_t f0 = r->rowfirst[k];
+  size_t f1 = (k + 1 < r->nrows) ? r->rowfirst[k + 1] : r->row_field0;
+  int nf = (int)(f1 - f0);
+  if (nf > r->capf) {
+    const char **q = realloc(r->fields, (size_t)nf * sizeof *q);
+    if (!q) return -1;
+    r->fields = q;
+    r->capf = nf;
+  }
+  for (int j = 0; j < nf; j++) r->fields[j] = r->chars + r->fstart[f0 + (size_t)j];
+  r->nf = nf;
+  r->cur_line = r->rowline[k];
+  return 0;
+}
+
+static int is_blank_row(const zz_csv *r) {
+  for (int j = 0; j < r->nf; j++)
+    if (r->fields[j][0]) return 0;
+  return 1;
+}
+
+int zz_csv_open(zz_csv **out, const char *path, zz_err *err) {
+  *out = NULL;
+  zz_csv *r = calloc(1, sizeof *r);
+  if (!r) return zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+  snprintf(r->path, sizeof r->path, "%s", path);
+  r->line = 1;
+  r->fp = fopen(path, "rb");
+  if (!r->fp) {
+    int e = errno;
+    free(r);
+    return zz_fail(err, ZZ_EIO, "%s: cannot open: %s", path, strerror(e));
+  }
+  r->block = malloc(CSV_BLOCK);
+  if (!r->block || csv_init(&r->parser, CSV_STRICT | CSV_APPEND_NULL) != 0) {
+    zz_csv_close(r);
+    return zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+  }
+  r->parser_live = 1;
+  /* header */
+  for (;;) {
+    int rc = feed(r, err);
+    if (rc) {
+      zz_csv_close(r);
+      return rc;
+    }
+    if (r->cur >= r->nrows) {
+      zz_csv_close(r);
+      return zz_fail(err, ZZ_EDATA, "%s:1: empty file: expected a header row", path);
+    }
+    if (take_row(r, r->cur++)) {
+      zz_csv_close(r);
+      return zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+    }
+    if (!is_blank_row(r)) break;
+  }
+  r->ncols = r->nf;
+  r->header = calloc((size_t)r->ncols, sizeof *r->header);
+  if (!r->header) {
+    zz_csv_close(r);
+    return zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+  }
+  for (int j = 0; j < r->ncols; j++) {
+    const char *h = r->fields[j];
+    while (isspace((unsigned char)*h)) h++;
+    r->header[j] = strdup(h);
+    if (!r->header[j]) {
+      zz_csv_close(r);
+      return zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+    }
+    size_t L = strlen(r->header[j]);
+    while (L && isspace((unsigned char)r->header[j][L - 1])) r->header[j][--L] = '\0';
+  }
+  *out = r;
+  return ZZ_OK;
+}
+
+void zz_csv_close(zz_csv *r) {
+  if (!r) return;
+  if (r->parser_live) csv_free(&r->parser);
+  if (r->fp) fclose(r->fp);
+  if (r->header)
+    for (int j = 0; j < r->ncols; j++) free(r->header[j]);
+  free(r->header);
+  free(r->chars);
+  free(r->fstart);
+  free(r->rowfirst);
+  free(r->rowline);
+  free(r->fields);
+  free(r->block);
+  free(r);
+}
+
+int zz_csv_next(zz_csv *r, zz_err *err) {
+  for (;;) {
+    int rc = feed(r, err);
+    if (rc) return -rc;
+    if (r->cur >= r->nrows) return 0;
+    if (take_row(r, r->cur++)) return -zz_fail(err, ZZ_ENOMEM, "%s: out of memory", r->path);
+    if (is_blank_row(r) && r->nf <= 1) continue;
+    if (r->nf != r->ncols)
+      return -zz_fail(err, ZZ_EDATA, "%s:%zu: expected %d fields as in the header, found %d", r->path,
+                      r->cur_line, r->ncols, r->nf);
+    return 1;
+  }
+}
+
+const char *zz_csv_path(const zz_csv *r) { return r->path; }
+size_t zz_csv_line(const zz_csv *r) { return r->cur_line; }
+int zz_csv_ncols(const zz_csv *r) { return r->ncols; }
+const char *zz_csv_header(const zz_csv *r, int col) { return (col >= 0 && col < r->ncols) ? r->header[col] : ""; }
+const char *zz_csv_field(const zz_csv *r, int col) { return (col >= 0 && col < r->nf) ? r->fields[col] : ""; }
+
+int zz_csv_find(const zz_csv *r, const char *const *names) {
+  for (const char *const *n = names; *n; n++)
+    for (int j = 0; j < r->ncols; j++)
+      if (strcasecmp(r->header[j], *n) == 0) return j;
+  return -1;
+}
+
+int zz_csv_require(zz_csv *r, const char *const *names, zz_err *err) {
+  int j = zz_csv_find(r, names);
+  if (j >= 0) return j;
+  char alts[256] = "";
+  size_t used = 0;
+  for (const char *const *n = names; *n && used < sizeof alts - 1; n++) {
+    int w = snprintf(alts + used, sizeof alts - used, "%s'%s'", n == names ? "" : " or ", *n);
+    if (w < 0) break;
+    used += (size_t)w;
+    if (used >= sizeof alts) used = sizeof alts - 1;
+  }
+  zz_fail(err, ZZ_EDATA, "%s:1: missing required column %s in the header", r->path, alts);
+  return -1;
+}
+
+int zz_csv_fail(const zz_csv *r, int col, zz_err *err, int code, const char *fmt, ...) {
+  char msg[ZZ_ERR_MSG];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (col >= 0)
+    return zz_fail(err, code, "%s:%zu:%d: %s", r->path, r->cur_line, col + 1, msg);
+  return zz_fail(err, code, "%s:%zu: %s", r->path, r->cur_line, msg);
+}
+
+int zz_csv_double(zz_csv *r, int col, int allow_empty, double *v, zz_err *err) {
+  const char *s = zz_csv_field(r, col);
+  while (isspace((unsigned char)*s)) s++;
+  if (!*s || strcasecmp(s, "nan") == 0 || strcasecmp(s, "null") == 0 || strcasecmp(s, "na") == 0) {
+    if (allow_empty) {
+      *v = NAN;
+      return ZZ_OK;
+    }
+    return zz_csv_fail(r, col, err, ZZ_EDATA, "expected a number in column '%s', found an empty value",
+                       zz_csv_header(r, col));
+  }
+  char *end;
+  errno = 0;
+  double x = strtod(s, &end);
+  while (isspace((unsigned char)*end)) end++;
+  if (end == s || *end || !isfinite(x))
+    return zz_csv_fail(r, col, err, ZZ_EDATA, "expected a finite number in column '%s', found '%s'",
+                       zz_csv_header(r, col), zz_csv_field(r, col));
+  *v = x;
+  return ZZ_OK;
+}
+
+int zz_csv_date(zz_csv *r, int col, int32_t *ymd, zz_err *err) {
+  const char *s = zz_csv_field(r, col);
+  if (zz_date_parse(s, ymd) != 0)
+    return zz_csv_fail(r, col, err, ZZ_EDATA, "expected a date YYYY-MM-DD or YYYYMMDD in column '%s', found '%s'",
+                       zz_csv_header(r, col), s);
+  return ZZ_OK;
+}
+
+int zz_csv_bool(zz_csv *r, int col, int dflt, int *v, zz_err *err) {
+  const char *s = zz_csv_field(r, col);
+  while (isspace((unsigned char)*s)) s++;
+  if (!*s) {
+    *v = dflt;
+    return ZZ_OK;
+  }
+  if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "1.0")) {
+    *v = 1;
+    return ZZ_OK;
+  }
+  if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "0.0")) {
+    *v = 0;
+    return ZZ_OK;
+  }
+  return zz_csv_fail(r, col, err, ZZ_EDATA, "expected 0 or 1 in column '%s', found '%s'", zz_csv_header(r, col), s);
+}
+
+char *zz_fmt_double(char *buf, size_t n, double v) {
+  if (!isfinite(v)) {
+    snprintf(buf, n, "%s", isnan(v) ? "" : (v > 0 ? "inf" : "-inf"));
+    return buf;
+  }
+  /* shortest of %.15g / %.17g that round-trips */
+  snprintf(buf, n, "%.15g", v);
+  if (strtod(buf, NULL) != v) snprintf(buf, n, "%.17g", v);
+  return buf;
+}
+
+void zz_csv_write_field(FILE *f, const char *s) {
+  if (!strpbrk(s, ",\"\r\n")) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}

@@ -1,0 +1,249 @@
+/* data.h — zhizeng's data layer: errors, CSV reading (libcsv), dates and stock codes, the in-memory
+ * market panel (dates x stocks) with its binary cache, and the synthetic market generator.
+ *
+ * Every other stage reads the market through this header. Layout conventions:
+ *   - dates are int32 YYYYMMDD; the trading calendar is p->dates[0 .. n_dates-1], ascending;
+ *   - daily arrays are date-major: value of stock i on date index t is a[(size_t)t * n_stocks + i];
+ *   - prices are unadjusted CNY; adj is the cumulative adjustment factor, so close * adj is a
+ *     back-adjusted price and adjusted returns are close[t]*adj[t] / (close[t-1]*adj[t-1]) - 1;
+ *   - volume is in shares, amount and market values in CNY;
+ *   - on a suspended day of a listed stock (no bar, or suspended=1) close, open, high, low, vwap and
+ *     pre_close carry the last close, volume = amount = 0, so its return that day is 0;
+ *   - before listing / after delisting every field is NaN and PANEL_LISTED is clear.
+ */
+#ifndef ZZ_DATA_H
+#define ZZ_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---------------------------------------------------------------- errors */
+
+/* Error classes; the CLI maps them to exit codes (zz_exit_code). */
+enum zz_status {
+  ZZ_OK = 0,
+  ZZ_EINTERNAL = 1, /* a bug or an impossible state */
+  ZZ_EUSAGE = 2,    /* bad command line or config */
+  ZZ_EDATA = 3,     /* invalid input data (file:line:column: message) */
+  ZZ_EIO = 4,       /* cannot read / write a file */
+  ZZ_ENOMEM = 5,    /* out of memory */
+  ZZ_ENUMERIC = 6   /* a numerical failure: non-finite loss, singular system, infeasible problem */
+};
+
+#define ZZ_ERR_MSG 1024
+typedef struct zz_err {
+  int code;              /* enum zz_status */
+  char msg[ZZ_ERR_MSG];  /* what a user can act on: "file:line:column: what was expected" */
+} zz_err;
+
+/* Sets err (if non-NULL) and returns code. printf-style. */
+int zz_fail(zz_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Prefixes an existing message: "context: old message". Returns err->code. */
+int zz_wrap(zz_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Process exit code for a status: ZZ_OK -> 0, otherwise the status value. */
+int zz_exit_code(int status);
+
+/* -------------------------------------------------------------- CSV files */
+
+/* Streaming CSV reader over libcsv. The first row is the header. Fields of the current row are
+ * NUL-terminated strings valid until the next zz_csv_next call. Lines and columns are 1-based as a
+ * user counts them in an editor (the header is line 1, its first column is column 1). */
+typedef struct zz_csv zz_csv;
+
+int zz_csv_open(zz_csv **out, const char *path, zz_err *err);
+void zz_csv_close(zz_csv *r);
+/* Advances to the next data row. Returns 1 when a row is available, 0 at end of file, or a negative
+ * zz_status on error (wrong field count: "file:line: expected N fields, found M"). Empty lines are
+ * skipped. */
+int zz_csv_next(zz_csv *r, zz_err *err);
+const char *zz_csv_path(const zz_csv *r);
+size_t zz_csv_line(const zz_csv *r);          /* line number of the current row */
+int zz_csv_ncols(const zz_csv *r);            /* columns in the header */
+const char *zz_csv_header(const zz_csv *r, int col);
+const char *zz_csv_field(const zz_csv *r, int col);
+/* Column index of the first of `names` (NULL-terminated list of aliases, case-insensitive) present
+ * in the header, or -1. */
+int zz_csv_find(const zz_csv *r, const char *const *names);
+/* Like zz_csv_find, but a missing column is an error naming the file and the column expected. */
+int zz_csv_require(zz_csv *r, const char *const *names, zz_err *err);
+/* Parses field `col` of the current row. An empty field gives NaN when allow_empty, else an error;
+ * anything but a finite decimal number is an error "file:line:col: expected a number in column
+ * 'x', found 'y'". */
+int zz_csv_double(zz_csv *r, int col, int allow_empty, double *v, zz_err *err);
+/* Parses a date field (YYYY-MM-DD or YYYYMMDD) into YYYYMMDD; errors name file:line:column. */
+int zz_csv_date(zz_csv *r, int col, int32_t *ymd, zz_err *err);
+/* Parses a 0/1 (also true/false) field; empty gives dflt. */
+int zz_csv_bool(zz_csv *r, int col, int dflt, int *v, zz_err *err);
+/* Formats "path:line:col: " + message into err and returns code. col <= 0 omits the column. */
+int zz_csv_fail(const zz_csv *r, int col, zz_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Writes a double so that it reads back to the same value (%.17g, trimmed) into buf; returns buf. */
+char *zz_fmt_double(char *buf, size_t n, double v);
+/* Writes a field to a CSV stream, quoting it when it contains a comma, quote or newline. */
+void zz_csv_write_field(FILE *f, const char *s);
+
+/* ----------------------------------------------------------- dates, codes */
+
+/* Parses "YYYY-MM-DD" or "YYYYMMDD" into YYYYMMDD, checking the calendar (Feb 29 etc).
+ * Returns 0 on success, -1 if malformed. */
+int zz_date_parse(const char *s, int32_t *ymd);
+/* Formats YYYYMMDD as "YYYY-MM-DD" into buf (at least 11 bytes); returns buf. */
+char *zz_date_format(int32_t ymd, char *buf);
+/* Days since 1970-01-01 and back; ISO weekday 1 = Monday .. 7 = Sunday. */
+int32_t zz_date_to_days(int32_t ymd);
+int32_t zz_days_to_date(int32_t days);
+int zz_date_weekday(int32_t ymd);
+
+/* Normalises "600000.SH", "SH600000", "sh.600000", "600000.sh" to "600000.SH" (exchanges SH, SZ,
+ * BJ). Returns 0 on success, -1 if not a recognisable code. out must hold ZZ_CODE_LEN bytes. */
+#define ZZ_CODE_LEN 16
+int zz_code_normalise(const char *in, char out[ZZ_CODE_LEN]);
+
+/* Index identifiers: "000300", "000300.SH", "csi300" ... -> PANEL_CSI300 etc, or -1. */
+enum { PANEL_CSI300 = 0, PANEL_CSI500 = 1, PANEL_CSI1000 = 2, PANEL_N_INDEX = 3 };
+int zz_index_parse(const char *s);
+const char *zz_index_code(int index);  /* "000300" */
+const char *zz_index_name(int index);  /* "csi300" */
+
+/* ------------------------------------------------------------------ panel */
+
+typedef enum { BOARD_MAIN = 0, BOARD_CHINEXT = 1, BOARD_STAR = 2, BOARD_BSE = 3 } panel_board;
+/* Board from the code when stocks.csv does not say: 300/301 -> ChiNext, 688/689 -> STAR,
+ * .BJ -> BSE, else main. */
+panel_board panel_board_from_code(const char *code);
+const char *panel_board_name(panel_board b);
+/* Daily price-limit ratio for a board on a date (ST 5 %; ChiNext 20 % from 2020-08-24, else 10 %;
+ * STAR 20 %; BSE 30 %; main 10 %). */
+double panel_limit_ratio(panel_board b, int is_st, int32_t ymd);
+
+typedef struct panel_stock {
+  char code[ZZ_CODE_LEN];
+  char name[64];
+  panel_board board;
+  int32_t list_date;   /* YYYYMMDD, 0 if unknown (then: first bar) */
+  int32_t delist_date; /* YYYYMMDD, 0 if still listed */
+} panel_stock;
+
+/* Daily fields, each a dense n_dates x n_stocks array of double. */
+typedef enum {
+  PF_OPEN, PF_HIGH, PF_LOW, PF_CLOSE, PF_VOLUME, PF_AMOUNT, PF_PRE_CLOSE, PF_VWAP, PF_ADJ,
+  PF_UP_LIMIT, PF_DOWN_LIMIT, PF_FLOAT_MV, PF_TOTAL_MV, PF_N_FIELDS
+} panel_field;
+const char *panel_field_name(panel_field f);
+
+/* Per stock-day flags. */
+enum {
+  PANEL_LISTED = 1u,     /* between list and delist dates (inclusive of list date) */
+  PANEL_HAS_BAR = 2u,    /* a row existed in bars.csv */
+  PANEL_SUSPENDED = 4u,  /* listed but not trading (no row, or suspended = 1) */
+  PANEL_ST = 8u,         /* special treatment that day */
+  PANEL_LIMIT_UP = 16u,  /* close at the up limit (close >= up_limit - 0.005) */
+  PANEL_LIMIT_DOWN = 32u /* close at the down limit */
+};
+
+/* Fundamentals are sparse, point in time by announcement date. */
+typedef enum {
+  PFUND_FLOAT_SHARES, PFUND_TOTAL_SHARES, PFUND_BOOK_EQUITY, PFUND_NET_PROFIT_TTM, PFUND_REVENUE_TTM,
+  PFUND_TOTAL_LIABILITIES, PFUND_TOTAL_ASSETS, PFUND_N_FIELDS
+} panel_fund_field;
+
+typedef struct panel_fundamentals {
+  size_t n;            /* records, sorted by (stock, date) */
+  int32_t *stock;      /* stock index */
+  int32_t *date;       /* announcement date YYYYMMDD */
+  double *v[PFUND_N_FIELDS]; /* NaN where not given */
+  size_t *first;       /* n_stocks + 1 offsets: records of stock i are [first[i], first[i+1]) */
+} panel_fundamentals;
+
+/* Index membership and weights: snapshots on the dates index_weights.csv gives (often every
+ * trading day, at least on review dates). A snapshot's weights are fractions summing to 1. */
+typedef struct panel_index {
+  int present;         /* the market has this index */
+  double *close;       /* n_dates closes from index_bars.csv (NaN if missing) */
+  int n_snap;
+  int32_t *snap_t;     /* date index of each snapshot, ascending */
+  size_t *snap_first;  /* n_snap + 1 offsets into member/weight */
+  int32_t *member;     /* stock indices */
+  double *weight;      /* fractions */
+} panel_index;
+
+/* An extra dataset from features/<name>.csv: n_dates x n_stocks x n_cols floats, NaN if missing. */
+typedef struct panel_dataset {
+  char name[64];
+  int n_cols;
+  char (*col_names)[64];
+  float *values;       /* [(t * n_stocks + i) * n_cols + c] */
+} panel_dataset;
+
+typedef struct panel {
+  int n_dates, n_stocks;
+  int32_t *dates;             /* trading calendar, YYYYMMDD ascending */
+  panel_stock *stocks;        /* sorted by code */
+  double *f[PF_N_FIELDS];     /* daily fields, see panel_field */
+  uint8_t *flags;             /* n_dates x n_stocks, PANEL_* bits */
+  int n_industries;
+  char (*industry_names)[64]; /* sorted; index -1 in `industry` = unclassified */
+  int16_t *industry;          /* n_dates x n_stocks, point in time */
+  panel_index index[PANEL_N_INDEX];
+  panel_fundamentals fund;
+  int n_datasets;
+  panel_dataset *datasets;
+} panel;
+
+typedef struct panel_load_opts {
+  const char *cache_path;  /* NULL: <market dir>/.zhizeng.cache */
+  int use_cache;           /* 0: always parse CSV and do not write a cache */
+  int verbose;             /* warnings to stderr (gaps, stale data) */
+} panel_load_opts;
+
+/* Loads a market directory: a valid cache is read; otherwise the CSVs are parsed, validated
+ * (SPEC 2.2) and the cache rewritten. On error *out is NULL, err says file:line:column: what, and
+ * no cache file is left behind. */
+int panel_load(const char *dir, const panel_load_opts *opts, panel **out, zz_err *err);
+void panel_free(panel *p);
+
+/* Index of a code (normalised) or -1; index of a date in the calendar or -1. */
+int panel_find_stock(const panel *p, const char *code);
+int panel_find_date(const panel *p, int32_t ymd);
+/* Index of the last trading date <= ymd, or -1. */
+int panel_date_at_or_before(const panel *p, int32_t ymd);
+
+static inline size_t panel_at(const panel *p, int t, int i) { return (size_t)t * (size_t)p->n_stocks + (size_t)i; }
+/* Adjusted close-to-close return of stock i on date t (t >= 1); NaN when either day is unlisted. */
+double panel_return(const panel *p, int t, int i);
+/* Snapshot of index weights in force at date t (the latest snapshot on or before t), or -1. */
+int panel_index_snapshot(const panel *p, int index, int t);
+/* Dense weights (fractions) of an index in force at date t into w[n_stocks]; members set to 1 in
+ * is_member (may be NULL). Returns the number of members, 0 if none in force. */
+int panel_index_weights(const panel *p, int index, int t, double *w, uint8_t *is_member);
+/* Latest fundamental value announced on or before date ymd for stock i, or NaN. */
+double panel_fund_asof(const panel *p, panel_fund_field f, int i, int32_t ymd);
+/* Last trading day of each ISO week: writes date indices to out (n_dates capacity), returns count. */
+int panel_week_ends(const panel *p, int *out);
+/* Prints the ingest summary (date range, stocks, members per index at first and last date,
+ * share of suspended stock-days, limit-up and limit-down counts). */
+void panel_print_summary(const panel *p, FILE *f);
+
+/* ------------------------------------------------------------ synthetic market */
+
+typedef struct synth_opts {
+  int n_stocks;        /* 1900 .. 6000, default 2400 */
+  int32_t start, end;  /* YYYYMMDD, default 20100101 .. 20231231 */
+  uint64_t seed;       /* default 1 */
+  int n_industries;    /* default 31 */
+} synth_opts;
+
+typedef struct synth_report {
+  int n_dates, n_stocks;
+  double oracle_rankic_mean;  /* mean RankIC of the true expected return vs realised T+1 -> T+11 */
+  double oracle_rankic_ir;    /* mean / std over the 10-day sampled dates */
+  int n_ic_dates;
+} synth_report;
+
+void synth_default_opts(synth_opts *o);
+/* Writes a complete market directory (SPEC 2.1 files) to out_dir. Same options -> same bytes. */
+int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_err *err);
+
+#endif
