@@ -138,6 +138,126 @@ const char *st_meta(const st_file *f, const char *key);
 int st_write(const char *path, int n, const st_tensor *t, int n_meta, const char *const *keys,
              const char *const *vals, zz_err *err);
 
-/* ---- training (model-train) ---- */
+/* ---- features, labels, training (model-train) ---- */
+
+/* Sequence features (SPEC 3). A feature context turns a panel into model inputs x[N, seq, F] for
+ * the stocks of one trading day, reading only data on or before that day.
+ *
+ * Dataset "day" (F = 6), for the window of `seq` trading days s = t-seq+1 .. t ending on day t,
+ * with back-adjusted prices P = price * adj:
+ *   open_s, high_s, low_s, close_s, vwap_s  each divided by close_t (the window's LAST close);
+ *   volume_s / adj_s divided by the mean of volume/adj over the 20 trading days s-19 .. s.
+ * A (stock, day t) window is valid when the stock is listed and not suspended on t and every one
+ * of the seq x 6 values is finite (so a NaN / Inf anywhere in the inputs masks the window, it is
+ * never propagated); a suspended day inside the window carries the last close and volume 0.
+ * Any other name is an extra dataset from features/<name>.csv (panel->datasets): the raw column
+ * values of days t-seq+1 .. t (F = n_cols); missing or non-finite values become 0 after
+ * preprocessing; the window is valid when t >= seq-1 and the stock is listed, not suspended on t.
+ *
+ * Preprocessing (feat_prep), per feature over the window values of the valid samples on every
+ * `stride`-th date of a fitting range [t0, t1] (t0, t0+stride, ...): winsorise to
+ * median +- 7 x MAD (MAD = median |v - median|, unscaled; medians of even counts average the two
+ * middle values), then mean and population std of the winsorised values; the transform is
+ * (clip(v) - mean) / std (std 0 -> 1) and non-finite -> 0. */
+#define FEAT_DAY_N 6
+#define FEAT_VOL_WINDOW 20
+#define FEAT_MAD_K 7.0
+
+typedef struct feat_ctx feat_ctx;
+
+typedef struct feat_prep {
+  char dataset[64];
+  int seq, n_feat, stride;
+  int32_t fit_first, fit_last; /* YYYYMMDD of the fitting range */
+  double *med, *mad, *lo, *hi, *mean, *std; /* n_feat each */
+} feat_prep;
+
+int feat_create(feat_ctx **out, const panel *p, const char *dataset, int seq, zz_err *err);
+void feat_free(feat_ctx *c);
+int feat_n_features(const feat_ctx *c);
+int feat_seq(const feat_ctx *c);
+/* 1 when the window of stock i ending on day t is valid (see above). */
+int feat_valid(const feat_ctx *c, int t, int i);
+/* Raw (unpreprocessed) window of stock i ending on t into x[seq * F] (double); NaN where missing.
+ * Returns 1 when valid. */
+int feat_raw_window(const feat_ctx *c, int t, int i, double *x);
+
+feat_prep *feat_prep_create(int n_feat);
+void feat_prep_free(feat_prep *pp);
+/* Estimates the preprocessing on dates t0..t1 (date indices, inclusive), every stride-th date. */
+int feat_prep_fit(const feat_ctx *c, int t0, int t1, int stride, feat_prep **out, zz_err *err);
+/* Text form for model-file metadata (one line, round-trips every double) and back. */
+char *feat_prep_to_string(const feat_prep *pp);
+int feat_prep_from_string(const char *s, feat_prep **out, zz_err *err);
+/* Preprocessed inputs x[n, seq, F] (float) of stocks idx[0..n-1] on day t. Rows of invalid
+ * windows are written as zeros (callers pass valid stocks). */
+void feat_batch(const feat_ctx *c, const feat_prep *pp, int t, const int *idx, int n, float *x);
+
+/* Labels (SPEC 3): y(t, i) = P_close(t+skip+horizon) / P_close(t+skip) - 1 on adjusted closes
+ * (defaults skip 1, horizon 10: close of T+1 to close of T+11). label_raw writes that return
+ * (NaN when t+skip+horizon is beyond the calendar or the stock is unlisted at either end).
+ * label_compute neutralises it per date t (risk_neutralise: industry dummies + log market cap,
+ * cap = float_mv, else total_mv) over the stocks listed and not suspended on t with a finite
+ * return and cap, then z-scores the residuals (mean 0, population std 1). Dates with fewer than
+ * 3 such stocks get NaN. Both write n_dates * n_stocks doubles, date-major. */
+#define LABEL_SKIP 1
+#define LABEL_HORIZON 10
+int label_raw(const panel *p, int skip, int horizon, double *y, zz_err *err);
+int label_compute(const panel *p, int skip, int horizon, double *y, zz_err *err);
+const char *feat_dataset(const feat_ctx *c);
+
+/* Training (SPEC 4, seed 002 1.2). One trading day is one batch (its valid stocks with a finite
+ * label), days shuffled per epoch from (seed, epoch); Adam, clipping by value; early stopping on
+ * the validation mean daily RankIC (Spearman of score vs the raw T+1 -> T+11 return) with
+ * `patience`, keeping the best epoch's weights. After every epoch a checkpoint (parameters, Adam
+ * state, best weights, epoch and patience counters, the log so far; the shuffle and dropout
+ * streams are functions of (seed, epoch, day), so no other RNG state exists) is written atomically
+ * next to the model; resume continues from it and ends with the same bytes as an uninterrupted
+ * run. */
+typedef struct train_opts {
+  nn_config net;         /* input_size is set from the features */
+  int linear;            /* 1: ridge baseline on the flattened window instead of an RNN */
+  const char *dataset;   /* "day" or an extra dataset name */
+  int seq;               /* 40 */
+  int epochs;            /* maximum epochs (100) */
+  int patience;          /* 20 */
+  double lr;             /* 1e-3 */
+  float clip;            /* 3 */
+  int seeds;             /* 3 */
+  uint64_t seed;         /* base seed; model k uses seed + k */
+  int threads;           /* 1 or 2 */
+  int train_years;       /* 10 */
+  int resume;            /* continue from checkpoints */
+  int stop_after_epochs; /* test hook: stop (as if killed) after this many epochs of a run; 0 off */
+  int prep_stride;       /* preprocessing fitting date stride; 0 = automatic */
+  int progress;          /* 1: progress bar on stderr */
+} train_opts;
+void train_default_opts(train_opts *o);
+
+/* Date-index split for scoring year Y: training [train0, train1], validation [val0, val1],
+ * scoring [score0, score1]. Validation is year Y-1, training the train_years years before it;
+ * the last skip+horizon dates before val0 and before score0 are purged from training and
+ * validation respectively, so no label reaches past the next period's start. */
+typedef struct train_split {
+  int year;
+  int train0, train1, val0, val1, score0, score1;
+  int short_history; /* 1 when fewer than train_years years of training data exist */
+} train_split;
+int train_split_year(const panel *p, int year, int train_years, int seq, train_split *sp, zz_err *err);
+
+/* Trains (or resumes) all seeds of one year into dir/Y<year>_seed<k>.zzm (.lin for linear), with
+ * .ckpt checkpoints and .log.csv training logs. Returns ZZ_OK, or ZZ_ENUMERIC for a non-finite
+ * loss (the message names epoch and day; the last good checkpoint stays). *stopped is set to 1 when
+ * stop_after_epochs ended the run early. */
+int train_year(const panel *p, const train_opts *o, int year, const char *dir, int *stopped, zz_err *err);
+
+/* Scores every trading day (freq 0) or the last trading day of each week (freq 1) of years
+ * y0..y1 with the models found in dir, averaging the per-date z-scored scores of the seeds, and
+ * writes path: date,code,score (and f1..fK, the first seed's batch-normalised factor unit, for the
+ * multivariate head). */
+int score_write(const panel *p, const char *dir, int y0, int y1, int weekly, const char *path, zz_err *err);
+
+/* Spearman rank correlation of a[n], b[n] (average ranks for ties); NaN when n < 2 or constant. */
+double train_rank_ic(const double *a, const double *b, int n);
 
 #endif

@@ -1,0 +1,84 @@
+/* feat_label.c — training labels: the adjusted return from the close of T+skip to the close of
+ * T+skip+horizon, neutralised per date against industry dummies and log market cap
+ * (risk_neutralise), then z-scored per date. See model.h. */
+#include "model.h"
+#include "risk.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double adj_close(const panel *p, int t, int i) {
+  const size_t k = panel_at(p, t, i);
+  if (!(p->flags[k] & PANEL_LISTED)) return NAN;
+  const double v = p->f[PF_CLOSE][k] * p->f[PF_ADJ][k];
+  return isfinite(v) && v > 0 ? v : NAN;
+}
+
+int label_raw(const panel *p, int skip, int horizon, double *y, zz_err *err) {
+  if (skip < 0 || horizon < 1) return zz_fail(err, ZZ_EUSAGE, "label: skip %d, horizon %d: expected skip >= 0, horizon >= 1", skip, horizon);
+  const int T = p->n_dates, N = p->n_stocks;
+  for (int t = 0; t < T; t++)
+    for (int i = 0; i < N; i++) {
+      double v = NAN;
+      if (t + skip + horizon < T) {
+        const double a = adj_close(p, t + skip, i), b = adj_close(p, t + skip + horizon, i);
+        v = b / a - 1;
+        if (!isfinite(v)) v = NAN;
+      }
+      y[panel_at(p, t, i)] = v;
+    }
+  return ZZ_OK;
+}
+
+int label_compute(const panel *p, int skip, int horizon, double *y, zz_err *err) {
+  int rc = label_raw(p, skip, horizon, y, err);
+  if (rc) return rc;
+  const int T = p->n_dates, N = p->n_stocks;
+  double *lcap = malloc((size_t)(N ? N : 1) * sizeof *lcap);
+  double *res = malloc((size_t)(N ? N : 1) * sizeof *res);
+  uint8_t *valid = malloc((size_t)(N ? N : 1));
+  int16_t *ind = malloc((size_t)(N ? N : 1) * sizeof *ind);
+  if (!lcap || !res || !valid || !ind) {
+    free(lcap), free(res), free(valid), free(ind);
+    return zz_fail(err, ZZ_ENOMEM, "out of memory for labels");
+  }
+  for (int t = 0; t < T && !rc; t++) {
+    double *yt = y + panel_at(p, t, 0);
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+      const size_t k = panel_at(p, t, i);
+      double cap = p->f[PF_FLOAT_MV] ? p->f[PF_FLOAT_MV][k] : NAN;
+      if (!(isfinite(cap) && cap > 0)) cap = p->f[PF_TOTAL_MV] ? p->f[PF_TOTAL_MV][k] : NAN;
+      lcap[i] = isfinite(cap) && cap > 0 ? log(cap) : NAN;
+      int16_t g = p->industry ? p->industry[k] : -1;
+      if (g < -1 || g >= p->n_industries) g = -1;
+      ind[i] = g;
+      valid[i] = (p->flags[k] & PANEL_LISTED) && !(p->flags[k] & PANEL_SUSPENDED) && isfinite(yt[i]) &&
+                 isfinite(lcap[i]);
+      n += valid[i];
+    }
+    if (n < 3) {
+      for (int i = 0; i < N; i++) yt[i] = NAN;
+      continue;
+    }
+    rc = risk_neutralise(N, yt, valid, ind, p->n_industries, lcap, res, err);
+    if (rc) {
+      zz_wrap(err, "label neutralisation on %d", (int)p->dates[t]);
+      break;
+    }
+    double sum = 0;
+    int m = 0;
+    for (int i = 0; i < N; i++)
+      if (valid[i] && isfinite(res[i])) sum += res[i], m++;
+    const double mean = m ? sum / m : 0;
+    double ss = 0;
+    for (int i = 0; i < N; i++)
+      if (valid[i] && isfinite(res[i])) ss += (res[i] - mean) * (res[i] - mean);
+    const double sd = m ? sqrt(ss / m) : 0;
+    for (int i = 0; i < N; i++)
+      yt[i] = valid[i] && isfinite(res[i]) && sd > 0 ? (res[i] - mean) / sd : NAN;
+  }
+  free(lcap), free(res), free(valid), free(ind);
+  return rc;
+}
