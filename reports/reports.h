@@ -1,0 +1,186 @@
+/* reports.h — zhizeng's reports stage: performance metrics on arrays, factor tests of a score
+ * matrix on a panel (RankIC, layered test, decay, correlations), the yearly / summary tables of a
+ * simulated run, and writers for CSV, Markdown and one self-contained HTML page with SVG charts.
+ *
+ * Conventions (docs/reports.md states every definition):
+ *   - an undefined statistic (std of one point, correlation of a constant series, ...) is NaN here
+ *     and is written as "undefined" in Markdown/HTML and as an empty field in CSV, never as 0;
+ *   - returns are simple daily returns; a NAV series starts at 1 before the first return;
+ *   - std uses ddof = 1 (sample standard deviation) everywhere;
+ *   - 252 trading days per year.
+ */
+#ifndef ZZ_REPORTS_H
+#define ZZ_REPORTS_H
+
+#include "data.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define REP_DAYS_PER_YEAR 252.0
+
+/* ------------------------------------------------------------------ metrics on arrays */
+
+/* Mean of n values; NaN when n < 1. */
+double rep_mean(const double *x, int n);
+/* Standard deviation with the given ddof (1 = sample); NaN when n - ddof < 1. */
+double rep_std(const double *x, int n, int ddof);
+/* Compounds daily returns into nav[0..n-1] = prod_{k<=t}(1 + r[k]) (NAV 1 before r[0]). */
+void rep_compound(const double *r, int n, double *nav);
+/* prod(1 + r)^(252 / n) - 1; NaN when n < 1. */
+double rep_annual_return(const double *r, int n);
+/* mean(r) / std(r, ddof 1) * sqrt(252); NaN when n < 2 or std == 0. */
+double rep_sharpe(const double *r, int n);
+/* Max drawdown of the compounded NAV (starting at 1 before r[0]) as a non-positive fraction:
+ * min_t (nav_t / max_{s<=t} nav_s - 1). 0 when the NAV never falls; NaN when n < 1. */
+double rep_max_drawdown(const double *r, int n);
+/* Drawdown series dd[t] = nav_t / running max - 1 of the compounded NAV. */
+void rep_drawdown_series(const double *r, int n, double *dd);
+/* std(rp - rb, ddof 1) * sqrt(252). */
+double rep_tracking_error(const double *rp, const double *rb, int n);
+/* mean(rp - rb) * 252 / tracking error. */
+double rep_info_ratio(const double *rp, const double *rb, int n);
+/* Weekly win rate of a NAV series: nav[0..n-1] on dates[0..n-1] (YYYYMMDD), nav[0] the base.
+ * Weeks are ISO calendar weeks, valued at their last trading day; the first week's return is
+ * measured from nav[0]. Returns the share of weeks with return > 0 and writes the number of weeks
+ * to *n_weeks (may be NULL); NaN when there is no week. */
+double rep_weekly_win_rate(const int32_t *dates, const double *nav, int n, int *n_weeks);
+/* Average ranks (1-based; ties share the mean of their ranks) of x[0..n-1] into rank. */
+void rep_rank_avg(const double *x, int n, double *rank);
+/* Pearson correlation; NaN when n < 2 or either series is constant. */
+double rep_pearson(const double *x, const double *y, int n);
+/* Spearman correlation = Pearson of average ranks; NaN as rep_pearson. */
+double rep_spearman(const double *x, const double *y, int n);
+
+/* ------------------------------------------------------------------ factor tests */
+
+typedef enum { REP_UNIV_CSIALL = -1 } rep_universe_all; /* else PANEL_CSI300 / 500 / 1000 */
+
+typedef struct rep_factor_opts {
+  int universe;       /* REP_UNIV_CSIALL or PANEL_CSI300 / PANEL_CSI500 / PANEL_CSI1000 */
+  int n_groups;       /* 0: 20 on CSI All, 5 on an index universe */
+  int ic_step;        /* RankIC sampling step in trading days, 0: 10 */
+  int horizon;        /* forward return from close T+1 to close T+1+horizon, 0: 10 */
+  int min_stocks;     /* minimum valid pairs for a cross-section, 0: max(10, n_groups) ... see docs */
+} rep_factor_opts;
+
+void rep_factor_default_opts(rep_factor_opts *o);
+
+#define REP_N_LAGS 5
+#define REP_N_PV 5 /* ret60, vol20, log turnover, idio vol, Amihud */
+const char *rep_pv_factor_name(int k);
+
+/* Result of the factor tests of one score column. Arrays are owned by the struct. */
+typedef struct rep_factor_result {
+  /* RankIC series (sampled every ic_step days) */
+  int n_ic;
+  int32_t *ic_date;     /* YYYYMMDD of the score */
+  double *ic;           /* NaN where undefined (too few stocks, constant scores) */
+  double ic_mean, ic_std, ic_ir, ic_pos; /* over the defined values; ic_pos = share > 0 */
+  int n_ic_defined;
+  /* decay: RankIC mean of the score lagged 0, 5, 10, 15, 20 days */
+  int lags[REP_N_LAGS];
+  double decay[REP_N_LAGS];
+  /* layered test */
+  int n_groups;
+  int n_days;           /* daily returns in the layered test */
+  int32_t *day_date;    /* n_days dates */
+  double *group_ret;    /* n_days x n_groups daily returns, group 0 = lowest scores */
+  double *univ_ret;     /* n_days equal-weight universe returns */
+  double *group_ann_hedged; /* n_groups annualised return of the group's hedged NAV */
+  double top_ann_hedged, bottom_ann_hedged, top_sharpe, top_mdd, top_turnover;
+  int n_rebalances;
+  /* correlation of this score with price-volume factors: mean cross-sectional Spearman */
+  double pv_corr[REP_N_PV];
+} rep_factor_result;
+
+/* Runs the factor tests of scores[n_dates x n_stocks] (date-major like the panel, NaN = no score)
+ * on the panel. Fails with ZZ_EDATA and a message when there is no usable cross-section (empty or
+ * constant scores). */
+int rep_factor_test(const panel *p, const double *scores, const rep_factor_opts *o, rep_factor_result **out,
+                    zz_err *err);
+void rep_factor_result_free(rep_factor_result *r);
+
+/* Mean over the RankIC sampling dates of the cross-sectional Pearson and Spearman correlation between
+ * score columns a and b (universe as in o). NaN when no date has enough common stocks. */
+int rep_score_correlation(const panel *p, const double *a, const double *b, const rep_factor_opts *o,
+                          double *pearson, double *spearman, zz_err *err);
+
+/* Scores file: CSV date,code,score[,more columns]. Each column becomes a dense n_dates x n_stocks matrix
+ * aligned to the panel (NaN where absent). Dates outside the panel's calendar, unknown codes, NaN or
+ * non-numeric values are errors naming file:line:column. */
+typedef struct rep_scores {
+  int n_cols;
+  char (*names)[64];
+  double **values;     /* n_cols matrices */
+  int32_t first_date, last_date;
+  size_t n_rows;
+} rep_scores;
+int rep_scores_read(const char *path, const panel *p, rep_scores **out, zz_err *err);
+void rep_scores_free(rep_scores *s);
+
+/* ------------------------------------------------------------------ runs (simulator output) */
+
+/* A simulator output: nav.csv (date,nav,benchmark,hedged,cash,turnover,costs). */
+typedef struct rep_run {
+  char label[64];
+  int n;               /* rows */
+  int32_t *date;
+  double *nav, *bench, *hedged, *cash, *turnover, *costs;
+} rep_run;
+int rep_run_read(const char *dir, const char *label, rep_run **out, zz_err *err);
+void rep_run_free(rep_run *r);
+
+typedef struct rep_year_row {
+  int year;
+  int partial;           /* the run does not cover the whole calendar year */
+  int32_t first, last;   /* first and last date of the year in the run */
+  double abs_ret, hedged_ret, bench_ret;
+} rep_year_row;
+
+typedef struct rep_summary {
+  double abs_ann, abs_sharpe, abs_mdd, abs_win;
+  double hed_ann, hed_sharpe, hed_mdd, hed_win;
+  double bench_ann;
+  double te, ir, mean_weekly_turnover, total_costs; /* total_costs in the unit of nav.csv (CNY) */
+  int days, weeks;
+} rep_summary;
+
+/* Yearly table: for each calendar year the return from the NAV at the previous year's last row (the
+ * first row for the first year) to the NAV at the year's last row. rows must hold as many years as the
+ * run spans; returns the count. A year is partial when the run starts after January 7 of it or ends
+ * before December 24 of it. */
+int rep_yearly(const rep_run *r, rep_year_row *rows, int cap);
+void rep_summarise(const rep_run *r, rep_summary *s);
+
+/* ------------------------------------------------------------------ formatting and output */
+
+/* "12.34%" (two decimals) or "undefined"; returns buf. */
+char *rep_fmt_pct(char *buf, size_t n, double v);
+/* "%.2f" or "undefined". */
+char *rep_fmt_num(char *buf, size_t n, double v);
+/* CSV field: %.10g, empty when undefined. */
+char *rep_fmt_csv(char *buf, size_t n, double v);
+
+/* One self-contained HTML page assembled section by section. */
+typedef struct rep_html rep_html;
+int rep_html_open(rep_html **out, const char *path, const char *title, zz_err *err);
+void rep_html_heading(rep_html *h, const char *text);
+void rep_html_para(rep_html *h, const char *text);
+/* A table of strings: header[n_cols], cells[n_rows * n_cols]. */
+void rep_html_table(rep_html *h, const char *caption, int n_rows, int n_cols, const char *const *header,
+                    const char *const *cells);
+/* Line chart: n_series series of n points over x (dates as YYYYMMDD), y in the unit given. */
+void rep_html_line_chart(rep_html *h, const char *id, const char *title, const int32_t *x, int n,
+                         int n_series, const double *const *ys, const char *const *names, int pct_axis);
+/* Bars (one per x) with a cumulative line on a second axis when cum != 0. */
+void rep_html_bar_chart(rep_html *h, const char *id, const char *title, int n, const char *const *labels,
+                        const double *v, int cum, int pct_axis);
+/* Finishes and closes the file; returns ZZ_EIO with a message on a write error. */
+int rep_html_close(rep_html *h, zz_err *err);
+
+/* Markdown table to a stream. */
+void rep_md_table(FILE *f, const char *caption, int n_rows, int n_cols, const char *const *header,
+                  const char *const *cells);
+
+#endif
