@@ -86,8 +86,8 @@ typedef struct nn_work nn_work;
 int nn_work_create(nn_work **out, int threads, zz_err *err);
 void nn_work_free(nn_work *w);
 
-/* Forward pass over x [N, T, F]. train = 1: dropout on (masks drawn deterministically from dropout_seed),
- * activations cached for nn_backward; train = 0: dropout off. Writes the head outputs before batch-norm
+/* Forward pass over x [N, T, F]. train = 1: dropout on (masks drawn deterministically from dropout_seed);
+ * train = 0: dropout off. Activations are always cached for nn_backward. Writes the head outputs before batch-norm
  * to h_out [N, K] and the score to score_out [N] (h for K = 1; c_i = mean_k BN(h)_{i,k} for K > 1);
  * either may be NULL. N >= 2 for the multivariate head (batch-norm). */
 int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train, uint64_t dropout_seed,

@@ -20,35 +20,45 @@ static inline uint64_t nn_hash2(uint64_t seed, uint64_t k) {
 /* Uniform in [0, 1) with 53 random bits. */
 static inline double nn_u01(uint64_t r) { return (double)(r >> 11) * (1.0 / 9007199254740992.0); }
 
-/* Recurrent layers. Internal layout is TIME-MAJOR: x [T, N, F], hs [T, N, H]. Rows [r0, r1) of the N
- * are processed (a thread's share); weights are PyTorch's (w_ih [G*H, F], w_hh [G*H, H]).
- * Forward caches: GRU gates [T, N, 4H] = r, z, n, (W_hn h + b_hn); LSTM gates [T, N, 4H] = i, f, g, o and
- * cs [T, N, H] cell states. h0 = c0 = 0. */
-void gru_layer_forward(const float *x /*[T,N,F]*/, int T, int N, int F, int H, int r0, int r1,
-                       const float *w_ih /*[3H,F]*/, const float *w_hh /*[3H,H]*/, const float *b_ih /*[3H]*/,
-                       const float *b_hh /*[3H]*/, float *gates /*[T,N,4H]*/, float *hs /*[T,N,H]*/);
-/* Backward over rows [r0, r1): dhs [T, N, H] is dL/d(hs) from above (read, clobbered as scratch).
- * Writes dgi [T, N, 3H] (dL/d input pre-activations) and dgh [T, N, 3H] (dL/d recurrent pre-activations);
- * dx [T, N, F] when non-NULL. Weight gradients come after all rows are done: gru_layer_backward_weights. */
-void gru_layer_backward_rows(const float *x /*[T,N,F]*/, int T, int N, int F, int H, int r0, int r1,
-                             const float *w_ih, const float *w_hh, const float *gates, const float *hs,
-                             float *dhs /*[T,N,H]*/, float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/,
-                             float *dx /*[T,N,F] or NULL*/);
-/* Gate rows [j0, j1) of the G*H rows of the weight gradients (split between threads by gate rows):
- * dw_ih = dgi^T x, dw_hh = dgh[1:]^T hs[:-1], db_ih = colsum dgi, db_hh = colsum dgh. Overwrites. */
-void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
-                                int H, int G, int j0, int j1, const float *dgi /*[T,N,GH]*/,
-                                const float *dgh /*[T,N,GH]*/, float *dw_ih, float *dw_hh, float *db_ih,
-                                float *db_hh);
+/* Recurrent layers. Internal layout is TIME-MAJOR: x [T, N, F], hs [T, N, H], so the N rows of one time
+ * step are one contiguous matrix for sgemm. G = 3 (GRU: r, z, n) or 4 (LSTM: i, f, g, o); weights are
+ * PyTorch's (w_ih [G*H, F], w_hh [G*H, H], b_ih [G*H], b_hh [G*H]); h0 = c0 = 0.
+ * A layer runs in phases so that two threads can share it: the input projection over all T*N rows (any
+ * row split), the recurrence over rows [r0, r1) of the N, and the weight gradients over gate rows
+ * [j0, j1) of the G*H. */
 
-void lstm_layer_forward(const float *x /*[T,N,F]*/, int T, int N, int F, int H, int r0, int r1,
-                        const float *w_ih /*[4H,F]*/, const float *w_hh /*[4H,H]*/, const float *b_ih /*[4H]*/,
-                        const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/, float *cs /*[T,N,H]*/,
-                        float *hs /*[T,N,H]*/);
-/* As gru_layer_backward_rows; for the LSTM dgi == dgh, so only dg [T, N, 4H] is written. */
-void lstm_layer_backward_rows(const float *x, int T, int N, int F, int H, int r0, int r1, const float *w_ih,
-                              const float *w_hh, const float *gates, const float *cs, const float *hs,
-                              float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dx /*[T,N,F] or NULL*/);
+/* gi[R, GH] = x[R, F] w_ih^T + b_ih for rows [q0, q1) of R = T*N (one sgemm). */
+void rnn_input_projection(const float *x /*[R,F]*/, int F, int GH, int q0, int q1, const float *w_ih /*[GH,F]*/,
+                          const float *b_ih /*[GH]*/, float *gi /*[R,GH]*/);
+/* GRU recurrence over rows [r0, r1): reads gi; caches gates [T, N, 4H] = r, z, n, (W_hn h + b_hn) and
+ * writes hs [T, N, H]. */
+void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N, int H, int r0, int r1,
+                       const float *w_hh /*[3H,H]*/, const float *b_hh /*[3H]*/, float *gates /*[T,N,4H]*/,
+                       float *hs /*[T,N,H]*/);
+/* GRU backward over rows [r0, r1): dhs [T, N, H] holds dL/d(hs) from above (clobbered: the recurrent
+ * gradient is accumulated into it). Writes dgi [T, N, 3H] (dL/d(x w_ih^T + b_ih)) and dgh [T, N, 3H]
+ * (dL/d(h w_hh^T + b_hh)); dx [T, N, F] = dgi w_ih when dx is non-NULL. */
+void gru_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[3H,F]*/,
+                        const float *w_hh /*[3H,H]*/, const float *gates /*[T,N,4H]*/, const float *hs,
+                        float *dhs /*[T,N,H]*/, float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/,
+                        float *dx /*[T,N,F] or NULL*/);
+/* LSTM recurrence over rows [r0, r1): reads gi; caches gates [T, N, 4H] = i, f, g, o (activated), cell
+ * states cs [T, N, H], writes hs [T, N, H]. */
+void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r0, int r1,
+                        const float *w_hh /*[4H,H]*/, const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/,
+                        float *cs /*[T,N,H]*/, float *hs /*[T,N,H]*/);
+/* LSTM backward over rows [r0, r1); dg [T, N, 4H] is both dL/d(input) and dL/d(recurrent) pre-activations;
+ * dc [N, H] is scratch. */
+void lstm_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[4H,F]*/,
+                         const float *w_hh /*[4H,H]*/, const float *gates, const float *cs, const float *hs,
+                         float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/,
+                         float *dx /*[T,N,F] or NULL*/);
+/* Weight gradients for gate rows [j0, j1): dw_ih = dgi^T x, dw_hh = dgh[1:]^T hs[:-1] (h0 = 0),
+ * db_ih = colsum dgi, db_hh = colsum dgh. Overwrites. */
+void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
+                                int H, int GH, int j0, int j1, const float *dgi /*[T,N,GH]*/,
+                                const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/,
+                                float *db_ih /*[GH]*/, float *db_hh /*[GH]*/);
 
 /* Heads (nn_head.c), in double for the batch statistics. hl [N, H] last hidden state (after dropout),
  * w [K, H], b [K]. Forward writes u [N, K] (pre-BN outputs) and score [N]. */

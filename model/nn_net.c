@@ -1,0 +1,330 @@
+/* nn_net.c — the network driver: workspace (activation cache sized per batch shape and reused), the
+ * two-thread row split (each thread calls single-threaded OpenBLAS; one level of parallelism), dropout
+ * masks, and nn_forward / nn_backward chaining input -> RNN layers -> dropout -> head. */
+#include "model.h"
+#include "nn_internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { B_X, B_GI, B_DGH, B_GATES0, B_GATES1, B_CS0, B_CS1, B_HS0, B_HS1, B_XIN1, B_MASK1, B_HL, B_MASKL,
+       B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_N };
+
+struct nn_work {
+  int threads;
+  float *buf[B_N];
+  size_t cap[B_N];
+  /* the last forward pass */
+  int have, N, T, dropped1, droppedl;
+  nn_config cfg;
+  const float *xin[2]; /* input of each layer, time-major */
+};
+
+int nn_work_create(nn_work **out, int threads, zz_err *err) {
+  *out = NULL;
+  if (threads < 1 || threads > 2) return zz_fail(err, ZZ_EUSAGE, "network threads must be 1 or 2, found %d", threads);
+  nn_work *w = calloc(1, sizeof *w);
+  if (!w) return zz_fail(err, ZZ_ENOMEM, "out of memory allocating a network workspace");
+  w->threads = threads;
+  *out = w;
+  return ZZ_OK;
+}
+
+void nn_work_free(nn_work *w) {
+  if (!w) return;
+  for (int k = 0; k < B_N; k++) free(w->buf[k]);
+  free(w);
+}
+
+static int grow(nn_work *w, int b, size_t n, zz_err *err) {
+  if (n == 0) n = 1;
+  if (w->cap[b] >= n) return ZZ_OK;
+  free(w->buf[b]);
+  w->buf[b] = malloc(n * sizeof(float));
+  w->cap[b] = w->buf[b] ? n : 0;
+  if (!w->buf[b]) return zz_fail(err, ZZ_ENOMEM, "out of memory: network workspace needs %zu more floats", n);
+  return ZZ_OK;
+}
+
+/* ---------------------------------------------------------------- threads */
+
+typedef void (*par_fn)(void *ctx, int k, int nt);
+typedef struct par_job {
+  par_fn fn;
+  void *ctx;
+  int k, nt;
+} par_job;
+
+static void *par_main(void *a) {
+  par_job *j = a;
+  j->fn(j->ctx, j->k, j->nt);
+  return NULL;
+}
+
+/* Runs fn(ctx, k, nt) for k = 0..nt-1, k = 1 on a second thread. */
+static void par_run(int nt, par_fn fn, void *ctx) {
+  if (nt <= 1) {
+    fn(ctx, 0, 1);
+    return;
+  }
+  pthread_t th;
+  par_job j = {fn, ctx, 1, 2};
+  int started = pthread_create(&th, NULL, par_main, &j) == 0;
+  fn(ctx, 0, 2);
+  if (started)
+    pthread_join(th, NULL);
+  else
+    fn(ctx, 1, 2);
+}
+
+static void split(int n, int k, int nt, int *a, int *b) {
+  *a = (int)((int64_t)n * k / nt);
+  *b = (int)((int64_t)n * (k + 1) / nt);
+}
+
+/* ------------------------------------------------------------- RNN phases */
+
+void rnn_input_projection(const float *x /*[R,F]*/, int F, int GH, int q0, int q1, const float *w_ih /*[GH,F]*/,
+                          const float *b_ih /*[GH]*/, float *gi /*[R,GH]*/) {
+  int n = q1 - q0;
+  if (n <= 0) return;
+  float *out = gi + (size_t)q0 * GH;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, GH, F, 1.0f, x + (size_t)q0 * F, F, w_ih, F, 0.0f, out,
+              GH);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < GH; j++) out[(size_t)i * GH + j] += b_ih[j];
+}
+
+void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
+                                int H, int GH, int j0, int j1, const float *dgi /*[T,N,GH]*/,
+                                const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/,
+                                float *db_ih /*[GH]*/, float *db_hh /*[GH]*/) {
+  int nj = j1 - j0;
+  if (nj <= 0) return;
+  size_t R = (size_t)T * N;
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nj, F, (int)R, 1.0f, dgi + j0, GH, x, F, 0.0f,
+              dw_ih + (size_t)j0 * F, F);
+  if (T > 1)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nj, H, (int)(R - N), 1.0f, dgh + (size_t)N * GH + j0, GH,
+                hs, H, 0.0f, dw_hh + (size_t)j0 * H, H);
+  else
+    memset(dw_hh + (size_t)j0 * H, 0, (size_t)nj * H * sizeof(float));
+  for (int j = j0; j < j1; j++) {
+    double a = 0, b = 0;
+    for (size_t r = 0; r < R; r++) {
+      a += dgi[r * GH + j];
+      b += dgh[r * GH + j];
+    }
+    db_ih[j] = (float)a;
+    db_hh[j] = (float)b;
+  }
+}
+
+typedef struct layer_ctx {
+  const nn_model *m;
+  nn_work *w;
+  int l, N, T, Fin, H, GH;
+  const float *in;
+  const float *w_ih, *w_hh, *b_ih, *b_hh;
+  float *dw_ih, *dw_hh, *db_ih, *db_hh;
+  float *dhs, *dx;
+} layer_ctx;
+
+static void job_projection(void *c_, int k, int nt) {
+  layer_ctx *c = c_;
+  int q0, q1;
+  split(c->T * c->N, k, nt, &q0, &q1);
+  rnn_input_projection(c->in, c->Fin, c->GH, q0, q1, c->w_ih, c->b_ih, c->w->buf[B_GI]);
+}
+
+static void job_forward(void *c_, int k, int nt) {
+  layer_ctx *c = c_;
+  int r0, r1;
+  split(c->N, k, nt, &r0, &r1);
+  nn_work *w = c->w;
+  if (c->m->cfg.cell == NN_GRU)
+    gru_layer_forward(w->buf[B_GI], c->T, c->N, c->H, r0, r1, c->w_hh, c->b_hh, w->buf[B_GATES0 + c->l],
+                      w->buf[B_HS0 + c->l]);
+  else
+    lstm_layer_forward(w->buf[B_GI], c->T, c->N, c->H, r0, r1, c->w_hh, c->b_hh, w->buf[B_GATES0 + c->l],
+                       w->buf[B_CS0 + c->l], w->buf[B_HS0 + c->l]);
+}
+
+static void job_backward(void *c_, int k, int nt) {
+  layer_ctx *c = c_;
+  int r0, r1;
+  split(c->N, k, nt, &r0, &r1);
+  nn_work *w = c->w;
+  if (c->m->cfg.cell == NN_GRU)
+    gru_layer_backward(c->T, c->N, c->Fin, c->H, r0, r1, c->w_ih, c->w_hh, w->buf[B_GATES0 + c->l],
+                       w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DGH], c->dx);
+  else
+    lstm_layer_backward(c->T, c->N, c->Fin, c->H, r0, r1, c->w_ih, c->w_hh, w->buf[B_GATES0 + c->l],
+                        w->buf[B_CS0 + c->l], w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DC], c->dx);
+}
+
+static void job_weights(void *c_, int k, int nt) {
+  layer_ctx *c = c_;
+  int j0, j1;
+  split(c->GH, k, nt, &j0, &j1);
+  nn_work *w = c->w;
+  const float *dgh = c->m->cfg.cell == NN_GRU ? w->buf[B_DGH] : w->buf[B_GI];
+  rnn_layer_backward_weights(c->in, w->buf[B_HS0 + c->l], c->T, c->N, c->Fin, c->H, c->GH, j0, j1, w->buf[B_GI],
+                             dgh, c->dw_ih, c->dw_hh, c->db_ih, c->db_hh);
+}
+
+static void layer_setup(layer_ctx *c, const nn_model *m, nn_work *w, int l, int N, int T) {
+  memset(c, 0, sizeof *c);
+  c->m = m;
+  c->w = w;
+  c->l = l;
+  c->N = N;
+  c->T = T;
+  c->H = m->cfg.hidden;
+  c->GH = (m->cfg.cell == NN_LSTM ? 4 : 3) * c->H;
+  c->Fin = l == 0 ? m->cfg.input_size : c->H;
+  c->in = w->xin[l];
+  const nn_param_view *v = &m->views[4 * l];
+  c->w_ih = m->params + v[0].offset;
+  c->w_hh = m->params + v[1].offset;
+  c->b_ih = m->params + v[2].offset;
+  c->b_hh = m->params + v[3].offset;
+  c->dw_ih = m->grads + v[0].offset;
+  c->dw_hh = m->grads + v[1].offset;
+  c->db_ih = m->grads + v[2].offset;
+  c->db_hh = m->grads + v[3].offset;
+}
+
+/* Inverted dropout: scale = 0 with probability p, else 1 / (1 - p); stream separates the two uses. */
+static void dropout_mask(float *mask, size_t n, double p, uint64_t seed, uint64_t stream) {
+  float keep = (float)(1.0 / (1.0 - p));
+  uint64_t s = nn_hash2(seed, stream);
+  for (size_t k = 0; k < n; k++) mask[k] = nn_u01(nn_hash2(s, k)) < p ? 0.0f : keep;
+}
+
+/* ---------------------------------------------------------------- forward */
+
+int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train, uint64_t dropout_seed,
+               float *h_out, float *score_out, zz_err *err) {
+  const nn_config *cf = &m->cfg;
+  int F = cf->input_size, H = cf->hidden, K = cf->outputs, L = cf->layers;
+  int GH = (cf->cell == NN_LSTM ? 4 : 3) * H;
+  w->have = 0;
+  if (N < 1 || T < 1) return zz_fail(err, ZZ_EUSAGE, "network input must have N >= 1 rows and T >= 1 steps, found N = %d, T = %d", N, T);
+  size_t NT = (size_t)N * T;
+  if (NT > (size_t)INT32_MAX / (size_t)(GH > F ? GH : F))
+    return zz_fail(err, ZZ_EUSAGE, "network batch too large: N = %d, T = %d", N, T);
+  int rc = ZZ_OK;
+  if ((rc = grow(w, B_X, NT * F, err)) || (rc = grow(w, B_GI, NT * GH, err)) ||
+      (rc = grow(w, B_HL, (size_t)N * H, err)) || (rc = grow(w, B_U, (size_t)N * K, err)))
+    return rc;
+  for (int l = 0; l < L; l++) {
+    if ((rc = grow(w, B_GATES0 + l, NT * 4 * H, err)) || (rc = grow(w, B_HS0 + l, NT * H, err))) return rc;
+    if (cf->cell == NN_LSTM && (rc = grow(w, B_CS0 + l, NT * H, err))) return rc;
+  }
+  int drop = train && cf->dropout > 0;
+  /* transpose x [N, T, F] -> [T, N, F], refusing non-finite values */
+  float *xt = w->buf[B_X];
+  for (int i = 0; i < N; i++)
+    for (int t = 0; t < T; t++) {
+      const float *src = x + ((size_t)i * T + t) * F;
+      float *dst = xt + ((size_t)t * N + i) * F;
+      for (int f = 0; f < F; f++) {
+        if (!isfinite(src[f]))
+          return zz_fail(err, ZZ_EDATA,
+                         "network input x[%d, %d, %d] is not finite: remove (compact) rows with missing inputs "
+                         "before the forward pass", i, t, f);
+        dst[f] = src[f];
+      }
+    }
+  w->xin[0] = xt;
+  for (int l = 0; l < L; l++) {
+    layer_ctx c;
+    layer_setup(&c, m, w, l, N, T);
+    par_run(w->threads, job_projection, &c);
+    par_run(w->threads, job_forward, &c);
+    if (l + 1 < L) {
+      const float *hs = w->buf[B_HS0 + l];
+      if (drop) {
+        if ((rc = grow(w, B_XIN1, NT * H, err)) || (rc = grow(w, B_MASK1, NT * H, err))) return rc;
+        float *mk = w->buf[B_MASK1], *xin = w->buf[B_XIN1];
+        dropout_mask(mk, NT * H, cf->dropout, dropout_seed, 1);
+        for (size_t q = 0; q < NT * H; q++) xin[q] = hs[q] * mk[q];
+        w->xin[l + 1] = xin;
+      } else {
+        w->xin[l + 1] = hs;
+      }
+    }
+  }
+  w->dropped1 = drop && L > 1;
+  /* last hidden state, dropout before the head */
+  const float *hlast = w->buf[B_HS0 + L - 1] + (size_t)(T - 1) * N * H;
+  float *hl = w->buf[B_HL];
+  if (drop) {
+    if ((rc = grow(w, B_MASKL, (size_t)N * H, err))) return rc;
+    dropout_mask(w->buf[B_MASKL], (size_t)N * H, cf->dropout, dropout_seed, 2);
+    for (size_t q = 0; q < (size_t)N * H; q++) hl[q] = hlast[q] * w->buf[B_MASKL][q];
+  } else {
+    memcpy(hl, hlast, (size_t)N * H * sizeof(float));
+  }
+  w->droppedl = drop;
+  const nn_param_view *hw = &m->views[4 * L], *hb = &m->views[4 * L + 1];
+  head_forward(hl, N, H, K, m->params + hw->offset, m->params + hb->offset, w->buf[B_U], score_out);
+  for (size_t q = 0; q < (size_t)N * K; q++)
+    if (!isfinite(w->buf[B_U][q]))
+      return zz_fail(err, ZZ_ENUMERIC, "network output is not finite (row %zu): the parameters have diverged",
+                     q / (size_t)K);
+  if (h_out) memcpy(h_out, w->buf[B_U], (size_t)N * K * sizeof(float));
+  w->have = 1;
+  w->N = N;
+  w->T = T;
+  w->cfg = *cf;
+  return ZZ_OK;
+}
+
+/* --------------------------------------------------------------- backward */
+
+int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_err *err) {
+  const nn_config *cf = &m->cfg;
+  if (!w->have || memcmp(&w->cfg, cf, sizeof *cf) != 0)
+    return zz_fail(err, ZZ_EINTERNAL, "nn_backward needs a successful nn_forward of the same model first");
+  int N = w->N, T = w->T, H = cf->hidden, K = cf->outputs, L = cf->layers;
+  size_t NT = (size_t)N * T;
+  if (N < 2) return zz_fail(err, ZZ_EUSAGE, "the loss needs at least 2 rows for batch-norm, found %d", N);
+  for (int i = 0; i < N; i++)
+    if (!isfinite(y[i]))
+      return zz_fail(err, ZZ_EDATA, "label y[%d] is not finite: remove (compact) rows with missing labels", i);
+  int rc;
+  if ((rc = grow(w, B_DHL, (size_t)N * H, err)) || (rc = grow(w, B_DHS0, NT * H, err)) ||
+      (rc = grow(w, B_DC, (size_t)N * H, err)) || (L > 1 && (rc = grow(w, B_DHS1, NT * H, err))) ||
+      (cf->cell == NN_GRU && (rc = grow(w, B_DGH, NT * 3 * H, err))))
+    return rc;
+  const nn_param_view *hw = &m->views[4 * L], *hb = &m->views[4 * L + 1];
+  double loss = head_backward(w->buf[B_HL], N, H, K, m->params + hw->offset, w->buf[B_U], y, cf->lambda,
+                              m->grads + hw->offset, m->grads + hb->offset, w->buf[B_DHL]);
+  if (!isfinite(loss)) return zz_fail(err, ZZ_ENUMERIC, "the loss is not finite (or out of memory in the head)");
+  /* gradient into the top layer's outputs: only the last step */
+  float *dtop = w->buf[B_DHS0 + L - 1];
+  memset(dtop, 0, (size_t)(T - 1) * N * H * sizeof(float));
+  float *dlast = dtop + (size_t)(T - 1) * N * H;
+  for (size_t q = 0; q < (size_t)N * H; q++)
+    dlast[q] = w->droppedl ? w->buf[B_DHL][q] * w->buf[B_MASKL][q] : w->buf[B_DHL][q];
+  for (int l = L - 1; l >= 0; l--) {
+    layer_ctx c;
+    layer_setup(&c, m, w, l, N, T);
+    c.dhs = w->buf[B_DHS0 + l];
+    c.dx = l > 0 ? w->buf[B_DHS0 + l - 1] : NULL;
+    par_run(w->threads, job_backward, &c);
+    par_run(w->threads, job_weights, &c);
+    if (l > 0 && w->dropped1) {
+      float *d = w->buf[B_DHS0 + l - 1];
+      const float *mk = w->buf[B_MASK1];
+      for (size_t q = 0; q < NT * H; q++) d[q] *= mk[q];
+    }
+  }
+  if (loss_out) *loss_out = loss;
+  return ZZ_OK;
+}
