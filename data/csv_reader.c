@@ -304,7 +304,72 @@ int zz_csv_fail(const zz_csv *r, int col, zz_err *err, int code, const char *fmt
   return zz_fail(err, code, "%s:%zu: %s", r->path, r->cur_line, msg);
 }
 
-int zz_csv_double(zz_csv *r, int col, int allow_empty, double *v, zz_err *err) {
+/* Decimal number parser. A number is [sign] digits [. digits] [e|E [sign] digits]. Typical inputs
+ * (at most 19 significant digits whose value fits 2^53, decimal exponent within +-22 after scaling)
+ * take Clinger's fast path: one exact integer times or divided by an exact power of ten, which IEEE
+ * arithmetic rounds correctly. Everything else is rebuilt as "digits e exponent" and handed to
+ * strtod, which is also correctly rounded. Either way the result equals strtod of the same decimal
+ * number times 10^scale10 — so "12345.67" with scale 2 gives exactly what "1234567" gives. */
+int zz_parse_double(const char *s, int scale10, double *v) {
+  static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  while (*s == ' ' || *s == '\t') s++;
+  int neg = 0;
+  if (*s == '+' || *s == '-') neg = *s++ == '-';
+  char digs[64];
+  int nd = 0, nsig = 0, seen = 0, dropped = 0;
+  long exp10 = 0;
+  uint64_t m = 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    seen = 1;
+    if (nsig == 0 && *s == '0') continue; /* leading zeros */
+    if (nd < (int)sizeof digs - 1) digs[nd++] = *s; else { exp10++; dropped |= *s != '0'; }
+    if (nsig < 19) m = m * 10 + (uint64_t)(*s - '0');
+    nsig++;
+  }
+  if (*s == '.') {
+    s++;
+    for (; *s >= '0' && *s <= '9'; s++) {
+      seen = 1;
+      if (nsig == 0 && *s == '0') { exp10--; continue; }
+      if (nd < (int)sizeof digs - 1) { digs[nd++] = *s; exp10--; } else dropped |= *s != '0';
+      if (nsig < 19) m = m * 10 + (uint64_t)(*s - '0');
+      nsig++;
+    }
+  }
+  if (!seen) return -1;
+  if (*s == 'e' || *s == 'E') {
+    s++;
+    int eneg = 0, ed = 0;
+    long e = 0;
+    if (*s == '+' || *s == '-') eneg = *s++ == '-';
+    for (; *s >= '0' && *s <= '9'; s++, ed++)
+      if (e < 100000) e = e * 10 + (*s - '0');
+    if (!ed) return -1;
+    exp10 += eneg ? -e : e;
+  }
+  while (*s == ' ' || *s == '\t' || *s == '\r') s++;
+  if (*s) return -1;
+  if (nsig == 0) {
+    *v = neg ? -0.0 : 0.0;
+    return 0;
+  }
+  long e = exp10 + scale10;
+  if (nsig <= 19 && nd == nsig && !dropped && m <= (UINT64_C(1) << 53) && e >= -22 && e <= 22) {
+    double x = (double)m;
+    x = e >= 0 ? x * p10[e] : x / p10[-e];
+    *v = neg ? -x : x;
+    return 0;
+  }
+  char buf[96];
+  snprintf(buf, sizeof buf, "%s%.*se%ld", neg ? "-" : "", nd, digs, e);
+  double x = strtod(buf, NULL);
+  if (!isfinite(x)) return -1;
+  *v = x;
+  return 0;
+}
+
+int zz_csv_double_scaled(zz_csv *r, int col, int allow_empty, int scale10, double *v, zz_err *err) {
   const char *s = zz_csv_field(r, col);
   while (isspace((unsigned char)*s)) s++;
   if (!*s || strcasecmp(s, "nan") == 0 || strcasecmp(s, "null") == 0 || strcasecmp(s, "na") == 0) {
@@ -315,15 +380,16 @@ int zz_csv_double(zz_csv *r, int col, int allow_empty, double *v, zz_err *err) {
     return zz_csv_fail(r, col, err, ZZ_EDATA, "expected a number in column '%s', found an empty value",
                        zz_csv_header(r, col));
   }
-  char *end;
-  errno = 0;
-  double x = strtod(s, &end);
-  while (isspace((unsigned char)*end)) end++;
-  if (end == s || *end || !isfinite(x))
+  double x;
+  if (zz_parse_double(s, scale10, &x) != 0 || !isfinite(x))
     return zz_csv_fail(r, col, err, ZZ_EDATA, "expected a finite number in column '%s', found '%s'",
                        zz_csv_header(r, col), zz_csv_field(r, col));
   *v = x;
   return ZZ_OK;
+}
+
+int zz_csv_double(zz_csv *r, int col, int allow_empty, double *v, zz_err *err) {
+  return zz_csv_double_scaled(r, col, allow_empty, 0, v, err);
 }
 
 int zz_csv_date(zz_csv *r, int col, int32_t *ymd, zz_err *err) {

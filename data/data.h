@@ -71,6 +71,11 @@ int zz_csv_require(zz_csv *r, const char *const *names, zz_err *err);
  * anything but a finite decimal number is an error "file:line:col: expected a number in column
  * 'x', found 'y'". */
 int zz_csv_double(zz_csv *r, int col, int allow_empty, double *v, zz_err *err);
+/* Like zz_csv_double, times 10^scale10 applied exactly in decimal (tushare's vol in lots: scale 2). */
+int zz_csv_double_scaled(zz_csv *r, int col, int allow_empty, int scale10, double *v, zz_err *err);
+/* Parses a whole decimal number string ([sign] digits [.digits] [e[sign]digits], surrounding blanks
+ * allowed) times 10^scale10, correctly rounded (equal to strtod of the scaled decimal). 0 or -1. */
+int zz_parse_double(const char *s, int scale10, double *v);
 /* Parses a date field (YYYY-MM-DD or YYYYMMDD) into YYYYMMDD; errors name file:line:column. */
 int zz_csv_date(zz_csv *r, int col, int32_t *ymd, zz_err *err);
 /* Parses a 0/1 (also true/false) field; empty gives dflt. */
@@ -190,6 +195,7 @@ typedef struct panel {
   panel_fundamentals fund;
   int n_datasets;
   panel_dataset *datasets;
+  int from_cache;             /* 1 when panel_load read the binary cache instead of the CSVs */
 } panel;
 
 typedef struct panel_load_opts {
