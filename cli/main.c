@@ -9,6 +9,7 @@
 static const cli_command commands[] = {
     /* {"name", cmd_name, "one-line summary"}, in pipeline order */
     {"version", NULL, "print the version"},
+    {"ingest", cmd_ingest, "validate a market directory, build the panel and its binary cache, print a summary"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
