@@ -22,4 +22,126 @@
 int risk_neutralise(int n, const double *y, const uint8_t *valid, const int16_t *industry,
                     int n_industries, const double *log_cap, double *resid, zz_err *err);
 
+/* ------------------------------------------------------------ configuration */
+
+/* Style factors, in the order of exposure columns (the fundamental ones only when the panel has
+ * fundamentals). Names are risk_style_name(k): "size", "beta", "momentum", ... */
+enum {
+  RISK_SIZE, RISK_BETA, RISK_MOMENTUM, RISK_RESVOL, RISK_NLSIZE, RISK_LIQUIDITY,
+  RISK_BTOP, RISK_EYIELD, RISK_GROWTH, RISK_LEVERAGE, RISK_N_STYLES
+};
+#define RISK_N_PRICE_STYLES 6
+const char *risk_style_name(int k);
+
+/* Parameters (defaults from risk_default_config, after Barra CNE5, see docs/risk_model.md).
+ * Windows are in trading days, half-lives in trading days. */
+typedef struct risk_config {
+  int beta_window;        /* 252: BETA and HSIGMA regression window */
+  double beta_halflife;   /* 63 */
+  int rstr_window;        /* 504: MOMENTUM (RSTR) window */
+  int rstr_lag;           /* 21 */
+  double rstr_halflife;   /* 126 */
+  int dastd_window;       /* 252 */
+  double dastd_halflife;  /* 42 */
+  int cmra_months;        /* 12 (of 21 trading days) */
+  int month_days;         /* 21 */
+  double min_obs_frac;    /* 0.25: a descriptor needs at least this share of its window observed */
+  double winsor_sigma;    /* 3 */
+  double vol_halflife;    /* 90: factor volatilities */
+  double corr_halflife;   /* 480: factor correlations */
+  int nw_lags;            /* 2: Newey-West lags (Bartlett weights) */
+  double spec_halflife;   /* 90: specific variance */
+  int spec_min_obs;       /* 42: fewer specific-return days -> industry-median specific variance */
+  int cov_min_days;       /* 63: regression days before a factor covariance is reported */
+  double annualise;       /* 252 */
+  int use_fundamentals;   /* 1: add BTOP, EYIELD, GROWTH, LEVERAGE when the panel has fundamentals */
+} risk_config;
+
+void risk_default_config(risk_config *c);
+
+/* ---------------------------------------------------------- one regression */
+
+/* One day's constrained cross-sectional WLS of returns on styles, industry groups and a country
+ * factor (exposure 1), regression weights sqrt(cap), with the cap-weighted group returns summing
+ * to zero: sum_g (cap share of g) f_g = 0. Factor order in f: styles [0, n_styles), groups
+ * [n_styles, n_styles + n_groups), country last. Rows with group < 0 or non-finite ret / cap <= 0 /
+ * style are left out (resid NaN). Groups with no stock get f = 0. resid (may be NULL) = ret - X f;
+ * *r2 (may be NULL) is the sqrt(cap)-weighted R^2. Returns ZZ_ENUMERIC when the system is singular
+ * (e.g. fewer stocks than factors). */
+int risk_wls(int n, int n_styles, int n_groups, const double *ret, const double *cap, const int16_t *group,
+             const double *style /* n x n_styles */, double *f, double *resid, double *r2, zz_err *err);
+
+/* ------------------------------------------------------- factor covariance */
+
+/* Annualised factor covariance at the last row of the T x K factor-return series f (rows with a
+ * NaN are skipped): zero-mean exponentially weighted second moments with Newey-West lags,
+ * volatilities from cfg->vol_halflife and correlations from cfg->corr_halflife, repaired to be
+ * positive definite (eigenvalues floored; *n_repaired = eigenvalues raised, may be NULL). The model
+ * computes the same quantity incrementally. */
+int risk_factor_cov(int T, int K, const double *f, const risk_config *cfg, double *cov, int *n_repaired,
+                    zz_err *err);
+
+/* ------------------------------------------------------------- the model */
+
+typedef struct risk_model risk_model;
+
+/* One output date in the layout of SPEC 11.1 (views into the model; valid until risk_model_free).
+ * Factor order everywhere: the styles, the industry groups, then "country". */
+typedef struct risk_snapshot {
+  int t;                      /* panel date index */
+  int32_t date;               /* YYYYMMDD */
+  int n_stocks;               /* the panel's stocks; rows with in_universe[i] == 0 carry NaN */
+  int n_styles, n_groups, n_factors;
+  const char (*factor_names)[64]; /* n_factors: style names, industry names ("unclassified" last if
+                                     used), "country" */
+  const uint8_t *in_universe; /* listed with a float cap on that date */
+  const double *style;        /* n_stocks x n_styles, standardised exposures */
+  const int16_t *group;       /* n_stocks: industry group index in [0, n_groups), -1 outside */
+  const double *factor_cov;   /* n_factors x n_factors, annualised; NaN until cov_min_days */
+  const double *specific_var; /* n_stocks, annualised */
+  int cov_ready;              /* 0 before cfg.cov_min_days regression days */
+} risk_snapshot;
+
+/* Diagnostics of a build, reported by the CLI. */
+typedef struct risk_stats {
+  long filled[RISK_N_STYLES];     /* stock-dates whose exposure was industry-median filled */
+  long unclassified;              /* stock-dates in the "unclassified" group */
+  int regressions, skipped_days;  /* days regressed / days without a regression */
+  double mean_r2;
+  int cov_repairs;                /* output dates whose covariance needed an eigenvalue repair */
+  long spec_filled;               /* stock-dates with industry-median specific variance */
+} risk_stats;
+
+/* Builds the model over the whole panel: exposures every day, a regression every day (returns of
+ * day t on exposures at t-1), and covariance / specific variance at the output dates out_t[0 ..
+ * n_out-1] (ascending panel date indices) using only data up to each date. */
+int risk_model_build(const panel *p, const risk_config *cfg, const int *out_t, int n_out, risk_model **out,
+                     zz_err *err);
+void risk_model_free(risk_model *m);
+
+int risk_model_n_outputs(const risk_model *m);
+int risk_model_n_factors(const risk_model *m);
+const char *risk_model_factor_name(const risk_model *m, int k);
+/* Snapshot of output k (0 <= k < n_outputs). */
+int risk_model_snapshot(const risk_model *m, int k, risk_snapshot *s, zz_err *err);
+/* Daily series: factor returns [n_dates x n_factors] (NaN rows on days without a regression), R^2
+ * and estimation-universe size per day, specific returns [n_dates x n_stocks]. */
+const double *risk_model_factor_returns(const risk_model *m);
+const double *risk_model_r2(const risk_model *m);
+const int *risk_model_n_regressed(const risk_model *m);
+const double *risk_model_specific_returns(const risk_model *m);
+const risk_stats *risk_model_stats(const risk_model *m);
+/* Active-risk helper: annualised tracking error sqrt(a' (X F X' + D) a) of active weights a[n_stocks]
+ * at output k (stocks outside the universe must have a = 0). */
+double risk_model_te(const risk_model *m, int k, const double *active);
+
+/* Week-end (last trading day of each ISO week) date indices of the panel into out (n_dates
+ * capacity); returns the count. */
+int risk_week_ends(const panel *p, int *out);
+
+/* Style exposures of every stock at every date (for tests and research; the model computes the
+ * same day by day without keeping them): out[(t * n_stocks + i) * n_styles + k], standardised and
+ * filled; *n_styles receives 6 or 10. */
+int risk_exposures_all(const panel *p, const risk_config *cfg, double *out, int *n_styles, zz_err *err);
+
 #endif

@@ -1,0 +1,279 @@
+/* risk_model.c — the risk model over a panel: exposures day by day, a constrained WLS each day
+ * (returns of day t on exposures at the close of t-1, weights sqrt float cap of t-1), factor
+ * covariance and specific variance at the requested output dates from data up to that date only. */
+#include "risk_private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct risk_model {
+  risk_config cfg;
+  int n_dates, n_stocks, S, G, K, n_out;
+  int32_t *dates;
+  char (*names)[64];
+  double *fret, *r2, *spec_ret;
+  int *nreg;
+  int *out_t, *cov_ready;
+  double *o_style, *o_cov, *o_spec;
+  int16_t *o_group;
+  uint8_t *o_univ;
+  risk_stats st;
+};
+
+void risk_model_free(risk_model *m) {
+  if (!m) return;
+  free(m->dates);
+  free(m->names);
+  free(m->fret);
+  free(m->r2);
+  free(m->spec_ret);
+  free(m->nreg);
+  free(m->out_t);
+  free(m->cov_ready);
+  free(m->o_style);
+  free(m->o_cov);
+  free(m->o_spec);
+  free(m->o_group);
+  free(m->o_univ);
+  free(m);
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n) {
+  if (n <= 0) return NAN;
+  qsort(v, (size_t)n, sizeof *v, cmp_d);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t, int n_out, risk_model **out,
+                     zz_err *err) {
+  *out = NULL;
+  risk_config cfg;
+  if (cfg_in) cfg = *cfg_in;
+  else risk_default_config(&cfg);
+  if (!p || p->n_dates < 2 || p->n_stocks < 1) return zz_fail(err, ZZ_EUSAGE, "risk: the panel needs at least 2 dates");
+  for (int k = 0; k < n_out; k++)
+    if (out_t[k] < 0 || out_t[k] >= p->n_dates || (k && out_t[k] <= out_t[k - 1]))
+      return zz_fail(err, ZZ_EUSAGE, "risk: output date indices must be ascending within the panel (item %d)", k);
+  if (!(cfg.spec_halflife > 0) || cfg.spec_min_obs < 1 || cfg.cov_min_days < 1 || !(cfg.annualise > 0))
+    return zz_fail(err, ZZ_EUSAGE, "risk: spec_halflife, spec_min_obs, cov_min_days and annualise must be positive");
+  risk_style_engine *eng = NULL;
+  risk_cov_state *cs = NULL;
+  int rc = risk_style_create(p, &cfg, &eng, err);
+  if (rc) return rc;
+  int n = p->n_stocks, S = risk_style_count(eng), T = p->n_dates;
+  int has_unc = 0;
+  for (size_t q = 0; q < (size_t)T * n && !has_unc; q++)
+    has_unc = (p->flags[q] & PANEL_LISTED) && p->f[PF_FLOAT_MV][q] > 0 && (!p->industry || p->industry[q] < 0);
+  int G = p->n_industries + has_unc, K = S + G + 1;
+  risk_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    risk_style_free(eng);
+    return zz_fail(err, ZZ_ENOMEM, "risk: out of memory");
+  }
+  m->cfg = cfg;
+  m->n_dates = T, m->n_stocks = n, m->S = S, m->G = G, m->K = K, m->n_out = n_out;
+  size_t N = (size_t)n, no = (size_t)(n_out ? n_out : 1);
+  m->dates = malloc((size_t)T * sizeof *m->dates);
+  m->names = calloc((size_t)K, sizeof *m->names);
+  m->fret = malloc((size_t)T * K * sizeof(double));
+  m->r2 = malloc((size_t)T * sizeof(double));
+  m->nreg = calloc((size_t)T, sizeof(int));
+  m->spec_ret = malloc((size_t)T * N * sizeof(double));
+  m->out_t = malloc(no * sizeof(int));
+  m->cov_ready = calloc(no, sizeof(int));
+  m->o_style = malloc(no * N * S * sizeof(double));
+  m->o_cov = malloc(no * K * K * sizeof(double));
+  m->o_spec = malloc(no * N * sizeof(double));
+  m->o_group = malloc(no * N * sizeof(int16_t));
+  m->o_univ = malloc(no * N);
+  /* day state */
+  double *cur_base = malloc(N * S * 2 * sizeof(double)), *cur = cur_base, *prev = cur ? cur + N * S : NULL;
+  double *dwork = malloc(N * 5 * sizeof(double) + (size_t)K * sizeof(double));
+  uint8_t *univ = malloc(N * 2);
+  int16_t *grp = malloc(N * 2 * sizeof(int16_t));
+  if (!m->dates || !m->names || !m->fret || !m->r2 || !m->nreg || !m->spec_ret || !m->out_t || !m->cov_ready ||
+      !m->o_style || !m->o_cov || !m->o_spec || !m->o_group || !m->o_univ || !cur || !dwork || !univ || !grp) {
+    rc = zz_fail(err, ZZ_ENOMEM, "risk: out of memory for %d dates x %d stocks", T, n);
+    goto done;
+  }
+  memcpy(m->dates, p->dates, (size_t)T * sizeof *m->dates);
+  if (n_out) memcpy(m->out_t, out_t, (size_t)n_out * sizeof *out_t);
+  for (int k = 0; k < S; k++) snprintf(m->names[k], 64, "%s", risk_style_name(k));
+  for (int g = 0; g < p->n_industries; g++) snprintf(m->names[S + g], 64, "%s", p->industry_names[g]);
+  if (has_unc) snprintf(m->names[S + p->n_industries], 64, "unclassified");
+  snprintf(m->names[K - 1], 64, "country");
+  for (size_t q = 0; q < (size_t)T * K; q++) m->fret[q] = NAN;
+  for (size_t q = 0; q < (size_t)T * N; q++) m->spec_ret[q] = NAN;
+  for (int t = 0; t < T; t++) m->r2[t] = NAN;
+  if ((rc = risk_cov_create(K, &cfg, &cs, err))) goto done;
+  double *ret = dwork, *capw = ret + N, *se = capw + N, *sw = se + N, *scnt = sw + N, *f = scnt + N;
+  for (size_t i = 0; i < N; i++) se[i] = sw[i] = scnt[i] = 0;
+  uint8_t *univ_prev = univ + N;
+  int16_t *grp_prev = grp + N;
+  double lam_s = pow(0.5, 1.0 / cfg.spec_halflife), sum_r2 = 0;
+  int ko = 0;
+  for (int t = 0; t < T; t++) {
+    if ((rc = risk_style_step(eng, t, cur, univ, grp, m->st.filled, err))) goto done;
+    for (int i = 0; i < n; i++)
+      if (univ[i] && grp[i] == p->n_industries) m->st.unclassified++;
+    if (t >= 1) {
+      const double *cap0 = p->f[PF_FLOAT_MV] + panel_at(p, t - 1, 0);
+      int nv = 0;
+      for (int i = 0; i < n; i++) {
+        int use;
+        double x, r = risk_day_ret(p, t, i, &use, &x);
+        use = use && univ_prev[i];
+        ret[i] = use ? r : NAN;
+        capw[i] = use ? cap0[i] : NAN;
+        nv += use;
+      }
+      zz_err e2 = {0};
+      double r2 = NAN;
+      int wrc = nv > K ? risk_wls(n, S, G, ret, capw, grp_prev, prev, f, m->spec_ret + (size_t)t * N, &r2, &e2)
+                       : ZZ_ENUMERIC;
+      if (wrc == ZZ_ENOMEM) {
+        rc = zz_fail(err, ZZ_ENOMEM, "%s", e2.msg);
+        goto done;
+      }
+      if (wrc == ZZ_OK) {
+        memcpy(m->fret + (size_t)t * K, f, (size_t)K * sizeof *f);
+        m->r2[t] = r2;
+        m->nreg[t] = nv;
+        m->st.regressions++;
+        sum_r2 += r2;
+        risk_cov_push(cs, f);
+        const double *e = m->spec_ret + (size_t)t * N;
+        for (int i = 0; i < n; i++) {
+          int ok = isfinite(e[i]);
+          se[i] = lam_s * se[i] + (ok ? e[i] * e[i] : 0);
+          sw[i] = lam_s * sw[i] + ok;
+          scnt[i] += ok;
+        }
+      } else {
+        m->st.skipped_days++;
+      }
+    }
+    if (ko < n_out && out_t[ko] == t) {
+      memcpy(m->o_style + (size_t)ko * N * S, cur, N * S * sizeof *cur);
+      memcpy(m->o_univ + (size_t)ko * N, univ, N);
+      int16_t *og = m->o_group + (size_t)ko * N;
+      for (int i = 0; i < n; i++) og[i] = grp[i];
+      double *cov = m->o_cov + (size_t)ko * K * K;
+      if (risk_cov_days(cs) >= cfg.cov_min_days) {
+        int nrep = 0;
+        if ((rc = risk_cov_get(cs, cov, &nrep, err))) goto done;
+        m->cov_ready[ko] = 1;
+        m->st.cov_repairs += nrep > 0;
+      } else {
+        for (size_t q = 0; q < (size_t)K * K; q++) cov[q] = NAN;
+      }
+      /* specific variance; stocks with too short a history get their industry's median */
+      double *sv = m->o_spec + (size_t)ko * N, *buf = ret;
+      for (int i = 0; i < n; i++)
+        sv[i] = univ[i] && scnt[i] >= cfg.spec_min_obs ? cfg.annualise * se[i] / sw[i] : NAN;
+      int nb = 0;
+      for (int i = 0; i < n; i++)
+        if (isfinite(sv[i])) buf[nb++] = sv[i];
+      double all_med = median_of(buf, nb);
+      for (int g = 0; g < G; g++) {
+        int need = 0;
+        for (int i = 0; i < n && !need; i++) need = univ[i] && grp[i] == g && !isfinite(sv[i]);
+        if (!need) continue;
+        nb = 0;
+        for (int i = 0; i < n; i++)
+          if (grp[i] == g && isfinite(sv[i])) buf[nb++] = sv[i];
+        double med = nb ? median_of(buf, nb) : all_med;
+        for (int i = 0; i < n; i++)
+          if (univ[i] && grp[i] == g && !isfinite(sv[i])) sv[i] = med, m->st.spec_filled++;
+      }
+      ko++;
+    }
+    double *tmp = prev;
+    prev = cur;
+    cur = tmp;
+    memcpy(univ_prev, univ, N);
+    memcpy(grp_prev, grp, N * sizeof *grp);
+  }
+  m->st.mean_r2 = m->st.regressions ? sum_r2 / m->st.regressions : NAN;
+done:
+  free(cur_base);
+  free(dwork);
+  free(univ);
+  free(grp);
+  risk_cov_free(cs);
+  risk_style_free(eng);
+  if (rc) risk_model_free(m);
+  else *out = m;
+  return rc;
+}
+
+int risk_model_n_outputs(const risk_model *m) { return m->n_out; }
+int risk_model_n_factors(const risk_model *m) { return m->K; }
+const char *risk_model_factor_name(const risk_model *m, int k) { return k >= 0 && k < m->K ? m->names[k] : "?"; }
+const double *risk_model_factor_returns(const risk_model *m) { return m->fret; }
+const double *risk_model_r2(const risk_model *m) { return m->r2; }
+const int *risk_model_n_regressed(const risk_model *m) { return m->nreg; }
+const double *risk_model_specific_returns(const risk_model *m) { return m->spec_ret; }
+const risk_stats *risk_model_stats(const risk_model *m) { return &m->st; }
+
+int risk_model_snapshot(const risk_model *m, int k, risk_snapshot *s, zz_err *err) {
+  if (k < 0 || k >= m->n_out) return zz_fail(err, ZZ_EUSAGE, "risk: output %d out of range (0 .. %d)", k, m->n_out - 1);
+  size_t N = (size_t)m->n_stocks;
+  s->t = m->out_t[k];
+  s->date = m->dates[s->t];
+  s->n_stocks = m->n_stocks;
+  s->n_styles = m->S, s->n_groups = m->G, s->n_factors = m->K;
+  s->factor_names = (const char(*)[64])m->names;
+  s->in_universe = m->o_univ + (size_t)k * N;
+  s->style = m->o_style + (size_t)k * N * m->S;
+  s->group = m->o_group + (size_t)k * N;
+  s->factor_cov = m->o_cov + (size_t)k * m->K * m->K;
+  s->specific_var = m->o_spec + (size_t)k * N;
+  s->cov_ready = m->cov_ready[k];
+  return ZZ_OK;
+}
+
+double risk_model_te(const risk_model *m, int k, const double *a) {
+  risk_snapshot s;
+  if (risk_model_snapshot(m, k, &s, NULL) || !s.cov_ready) return NAN;
+  int K = m->K, S = m->S;
+  double *x = calloc((size_t)K, sizeof *x), spec = 0;
+  if (!x) return NAN;
+  for (int i = 0; i < s.n_stocks; i++) {
+    if (a[i] == 0) continue;
+    if (!s.in_universe[i]) {
+      free(x);
+      return NAN;
+    }
+    for (int j = 0; j < S; j++) x[j] += a[i] * s.style[(size_t)i * S + j];
+    x[S + s.group[i]] += a[i];
+    x[K - 1] += a[i];
+    spec += a[i] * a[i] * s.specific_var[i];
+  }
+  double v = spec;
+  for (int p = 0; p < K; p++)
+    for (int q = 0; q < K; q++) v += x[p] * s.factor_cov[(size_t)p * K + q] * x[q];
+  free(x);
+  return sqrt(v > 0 ? v : 0);
+}
+
+int risk_week_ends(const panel *p, int *out) {
+  int c = 0;
+  for (int t = 0; t < p->n_dates; t++) {
+    int32_t d = zz_date_to_days(p->dates[t]);
+    int wk = (int)((d - 4 + 7 * 100000) / 7); /* 1970-01-05 was a Monday */
+    int last = t + 1 == p->n_dates;
+    if (!last) {
+      int32_t d2 = zz_date_to_days(p->dates[t + 1]);
+      last = (int)((d2 - 4 + 7 * 100000) / 7) != wk;
+    }
+    if (last) out[c++] = t;
+  }
+  return c;
+}

@@ -1,0 +1,156 @@
+/* risk_regress.c — one day's constrained cross-sectional WLS (country + industries + styles).
+ *
+ * The normal matrix X'WX is accumulated from the one-hot structure of the industry columns (O(n S^2)
+ * instead of O(n K^2)). The constraint sum_g c_g f_g = 0 (c_g = cap share of industry g) is imposed
+ * by reparametrising the largest industry p as f_p = -sum_{g != p} (c_g / c_p) f_g: with f = C theta
+ * the problem becomes an unconstrained WLS in theta, solved by Cholesky on C' X'WX C. */
+#include "risk_private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* In-place Cholesky of the n x n SPD matrix a (lower triangle); 0 on success, -1 if not PD. */
+static int chol(int n, double *a) {
+  double dmax = 0;
+  for (int i = 0; i < n; i++) dmax = fmax(dmax, fabs(a[i * n + i]));
+  for (int j = 0; j < n; j++) {
+    double d = a[j * n + j];
+    for (int k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 1e-13 * dmax)) return -1;
+    d = sqrt(d);
+    a[j * n + j] = d;
+    for (int i = j + 1; i < n; i++) {
+      double s = a[i * n + j];
+      for (int k = 0; k < j; k++) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / d;
+    }
+  }
+  return 0;
+}
+
+static void chol_solve(int n, const double *l, double *b) {
+  for (int i = 0; i < n; i++) {
+    double s = b[i];
+    for (int k = 0; k < i; k++) s -= l[i * n + k] * b[k];
+    b[i] = s / l[i * n + i];
+  }
+  for (int i = n - 1; i >= 0; i--) {
+    double s = b[i];
+    for (int k = i + 1; k < n; k++) s -= l[k * n + i] * b[k];
+    b[i] = s / l[i * n + i];
+  }
+}
+
+static inline int row_ok(int i, int S, int G, const double *ret, const double *cap, const int16_t *group,
+                         const double *style) {
+  if (group[i] < 0 || group[i] >= G || !isfinite(ret[i]) || !(cap[i] > 0) || !isfinite(cap[i])) return 0;
+  for (int k = 0; k < S; k++)
+    if (!isfinite(style[(size_t)i * S + k])) return 0;
+  return 1;
+}
+
+int risk_wls(int n, int S, int G, const double *ret, const double *cap, const int16_t *group, const double *style,
+             double *f, double *resid, double *r2, zz_err *err) {
+  if (n < 0 || S < 0 || G < 1) return zz_fail(err, ZZ_EUSAGE, "risk_wls: bad dimensions (n=%d S=%d G=%d)", n, S, G);
+  int K = S + G + 1;
+  double *A = calloc((size_t)K * K * 3 + (size_t)K * 4 + (size_t)G * 2, sizeof(double));
+  if (!A) return zz_fail(err, ZZ_ENOMEM, "risk_wls: out of memory");
+  double *C = A + (size_t)K * K, *B = C + (size_t)K * K, *b = B + (size_t)K * K, *th = b + K, *tmp = th + K;
+  double *cg = tmp + 2 * K, *ng = cg + G;
+  int cc = K - 1;
+  for (int i = 0; i < n; i++) {
+    if (!row_ok(i, S, G, ret, cap, group, style)) continue;
+    double w = sqrt(cap[i]), r = ret[i];
+    const double *s = style + (size_t)i * S;
+    int g = S + group[i];
+    for (int a = 0; a < S; a++) {
+      double ws = w * s[a];
+      for (int c = a; c < S; c++) A[a * K + c] += ws * s[c];
+      A[a * K + g] += ws;
+      A[a * K + cc] += ws;
+      b[a] += ws * r;
+    }
+    A[g * K + g] += w;
+    A[g * K + cc] += w;
+    A[cc * K + cc] += w;
+    b[g] += w * r;
+    b[cc] += w * r;
+    cg[group[i]] += cap[i];
+    ng[group[i]] += 1;
+  }
+  for (int a = 0; a < K; a++)
+    for (int c = a + 1; c < K; c++) A[c * K + a] = A[a * K + c];
+  /* reparametrisation f = C theta */
+  int piv = -1;
+  for (int g = 0; g < G; g++)
+    if (ng[g] > 0 && (piv < 0 || cg[g] > cg[piv])) piv = g;
+  int rc = ZZ_OK;
+  if (piv < 0) {
+    rc = zz_fail(err, ZZ_ENUMERIC, "risk_wls: no stock with a finite return, positive cap and exposures");
+    goto done;
+  }
+  int Kr = 0;
+  for (int a = 0; a < S; a++) C[a * K + Kr++] = 1;
+  for (int g = 0; g < G; g++) {
+    if (g == piv || ng[g] == 0) continue;
+    C[(S + g) * K + Kr] = 1;
+    C[(S + piv) * K + Kr] = -cg[g] / cg[piv];
+    Kr++;
+  }
+  C[cc * K + Kr++] = 1;
+  /* B = A C (K x Kr), then A' = C' B into A's storage as Kr x Kr, b' = C' b */
+  for (int a = 0; a < K; a++)
+    for (int j = 0; j < Kr; j++) {
+      double s = 0;
+      for (int c = 0; c < K; c++) s += A[a * K + c] * C[c * K + j];
+      B[a * Kr + j] = s;
+    }
+  for (int i = 0; i < Kr; i++) {
+    double s = 0;
+    for (int c = 0; c < K; c++) s += C[c * K + i] * b[c];
+    th[i] = s;
+    for (int j = 0; j < Kr; j++) {
+      double t = 0;
+      for (int c = 0; c < K; c++) t += C[c * K + i] * B[c * Kr + j];
+      A[i * Kr + j] = t;
+    }
+  }
+  if (chol(Kr, A)) {
+    rc = zz_fail(err, ZZ_ENUMERIC,
+                 "risk_wls: singular regression (%d factors after the constraint; too few stocks or collinear "
+                 "exposures)", Kr);
+    goto done;
+  }
+  chol_solve(Kr, A, th);
+  for (int a = 0; a < K; a++) {
+    double s = 0;
+    for (int j = 0; j < Kr; j++) s += C[a * K + j] * th[j];
+    f[a] = s;
+  }
+  {
+    double swe = 0, sw = 0, swr = 0, swrr = 0;
+    for (int i = 0; i < n; i++) {
+      if (!row_ok(i, S, G, ret, cap, group, style)) {
+        if (resid) resid[i] = NAN;
+        continue;
+      }
+      double fit = f[S + group[i]] + f[cc];
+      for (int a = 0; a < S; a++) fit += style[(size_t)i * S + a] * f[a];
+      double e = ret[i] - fit, w = sqrt(cap[i]);
+      if (resid) resid[i] = e;
+      swe += w * e * e, sw += w, swr += w * ret[i], swrr += w * ret[i] * ret[i];
+    }
+    double tss = swrr - swr * swr / sw;
+    if (r2) *r2 = tss > 0 ? 1 - swe / tss : NAN;
+  }
+done:
+  if (rc) {
+    for (int a = 0; a < K; a++) f[a] = NAN;
+    if (resid)
+      for (int i = 0; i < n; i++) resid[i] = NAN;
+    if (r2) *r2 = NAN;
+  }
+  free(A);
+  return rc;
+}
