@@ -179,6 +179,9 @@ void rep_html_bar_chart(rep_html *h, const char *id, const char *title, int n, c
 /* Finishes and closes the file; returns ZZ_EIO with a message on a write error. */
 int rep_html_close(rep_html *h, zz_err *err);
 
+/* Creates a directory and its parents (like mkdir -p); errors name the path. */
+int rep_mkdir_p(const char *dir, zz_err *err);
+
 /* Markdown table to a stream. */
 void rep_md_table(FILE *f, const char *caption, int n_rows, int n_cols, const char *const *header,
                   const char *const *cells);
