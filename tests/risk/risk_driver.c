@@ -3,6 +3,15 @@
  *
  *   risk_driver neutralise IN.csv N_INDUSTRIES OUT.csv
  *       IN: y,valid,industry,log_cap (empty y / log_cap = NaN); OUT: resid (one row per input row)
+ *   risk_driver wls IN.csv N_STYLES N_GROUPS OUT.csv
+ *       IN: ret,cap,group,s0..; OUT: value = K factor returns, then R^2, then n residuals
+ *   risk_driver cov IN.csv VOL_HL CORR_HL LAGS OUT.csv
+ *       IN: T x K factor returns (header f0..); OUT: K x K annualised covariance (252), then repairs
+ *   risk_driver styles DIR OUT.csv [key=value ...]
+ *       DIR: dates.csv, close.csv, adj.csv, volume.csv, float_mv.csv, total_mv.csv, industry.csv,
+ *       listed.csv, suspended.csv (T x n matrices, header s0..), optional fund.csv
+ *       (stock,date,book_equity,net_profit_ttm,revenue_ttm,total_liabilities,total_assets);
+ *       keys: risk_config fields; OUT: t,i,<style names> for listed stocks
  */
 #include "data.h"
 #include "risk.h"
@@ -73,13 +82,213 @@ static int run_neutralise(const char *in, int n_ind, const char *out, zz_err *er
   return rc < 0 ? -rc : rc;
 }
 
+/* Reads a numeric CSV (header + rows) into a malloc'ed row-major matrix. */
+static int read_matrix(const char *path, int *rows, int *cols, double **out, zz_err *err) {
+  zz_csv *r = NULL;
+  int rc = zz_csv_open(&r, path, err);
+  if (rc) return rc;
+  int nc = zz_csv_ncols(r), cap = 0, nr = 0;
+  double *v = NULL;
+  while ((rc = zz_csv_next(r, err)) == 1) {
+    if (nr == cap) {
+      cap = cap ? 2 * cap : 64;
+      double *nv = realloc(v, (size_t)cap * nc * sizeof *v);
+      if (!nv) {
+        rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+        break;
+      }
+      v = nv;
+    }
+    rc = 0;
+    for (int c = 0; c < nc && !rc; c++) rc = zz_csv_double(r, c, 1, &v[(size_t)nr * nc + c], err);
+    if (rc) break;
+    nr++;
+  }
+  zz_csv_close(r);
+  if (rc < 0) rc = -rc;
+  if (rc) {
+    free(v);
+    return rc;
+  }
+  *rows = nr, *cols = nc, *out = v;
+  return ZZ_OK;
+}
+
+static int run_wls(const char *in, int S, int G, const char *out, zz_err *err) {
+  int nr, nc;
+  double *m;
+  int rc = read_matrix(in, &nr, &nc, &m, err);
+  if (rc) return rc;
+  if (nc != 3 + S) {
+    free(m);
+    return zz_fail(err, ZZ_EDATA, "%s: expected %d columns", in, 3 + S);
+  }
+  int K = S + G + 1;
+  double *ret = malloc(sizeof(double) * (size_t)nr * (3 + S) + sizeof(double) * (size_t)(K + 1 + nr));
+  int16_t *g = malloc(sizeof *g * (size_t)(nr + 1));
+  double *cap = ret + nr, *st = cap + nr, *o = st + (size_t)nr * S;
+  for (int i = 0; i < nr; i++) {
+    ret[i] = m[(size_t)i * nc];
+    cap[i] = m[(size_t)i * nc + 1];
+    g[i] = (int16_t)m[(size_t)i * nc + 2];
+    for (int k = 0; k < S; k++) st[(size_t)i * S + k] = m[(size_t)i * nc + 3 + k];
+  }
+  rc = risk_wls(nr, S, G, ret, cap, g, st, o, o + K + 1, o + K, err);
+  if (!rc) rc = write_column(out, "value", o, K + 1 + nr, err);
+  free(ret);
+  free(g);
+  free(m);
+  return rc;
+}
+
+static int run_cov(const char *in, double hv, double hc, int lags, const char *out, zz_err *err) {
+  int T, K;
+  double *f;
+  int rc = read_matrix(in, &T, &K, &f, err);
+  if (rc) return rc;
+  risk_config c;
+  risk_default_config(&c);
+  c.vol_halflife = hv, c.corr_halflife = hc, c.nw_lags = lags;
+  double *cov = malloc(sizeof *cov * ((size_t)K * K + 1));
+  int nrep = 0;
+  rc = risk_factor_cov(T, K, f, &c, cov, &nrep, err);
+  cov[(size_t)K * K] = nrep;
+  if (!rc) rc = write_column(out, "value", cov, K * K + 1, err);
+  free(cov);
+  free(f);
+  return rc;
+}
+
+static int set_key(risk_config *c, const char *kv, zz_err *err) {
+  const char *eq = strchr(kv, '=');
+  if (!eq) return zz_fail(err, ZZ_EUSAGE, "expected key=value, found '%s'", kv);
+  double v = atof(eq + 1);
+  size_t L = (size_t)(eq - kv);
+#define K_(name, conv)                                                                                            \
+  if (L == strlen(#name) && !strncmp(kv, #name, L)) {                                                           \
+    c->name = conv v;                                                                                            \
+    return 0;                                                                                                    \
+  }
+  K_(beta_window, (int)) K_(beta_halflife, ) K_(rstr_window, (int)) K_(rstr_lag, (int)) K_(rstr_halflife, )
+  K_(dastd_window, (int)) K_(dastd_halflife, ) K_(cmra_months, (int)) K_(month_days, (int)) K_(min_obs_frac, )
+  K_(winsor_sigma, ) K_(use_fundamentals, (int))
+#undef K_
+  return zz_fail(err, ZZ_EUSAGE, "unknown key '%s'", kv);
+}
+
+static int run_styles(const char *dir, const char *out, int nkv, char **kv, zz_err *err) {
+  static const char *const files[] = {"close", "adj", "volume", "float_mv", "total_mv", "industry", "listed",
+                                      "suspended", "dates"};
+  double *mat[9] = {0};
+  int T = 0, n = 0, rc = ZZ_OK;
+  risk_config cfg;
+  risk_default_config(&cfg);
+  for (int k = 0; k < nkv && !rc; k++) rc = set_key(&cfg, kv[k], err);
+  char path[4096];
+  for (int k = 0; k < 9 && !rc; k++) {
+    int r, c;
+    snprintf(path, sizeof path, "%s/%s.csv", dir, files[k]);
+    rc = read_matrix(path, &r, &c, &mat[k], err);
+    if (!rc && k == 0) T = r, n = c;
+    if (!rc && k < 8 && (r != T || c != n)) rc = zz_fail(err, ZZ_EDATA, "%s: expected %d x %d", path, T, n);
+  }
+  panel p;
+  memset(&p, 0, sizeof p);
+  double *expo = NULL;
+  int n_ind = 0;
+  if (!rc) {
+    p.n_dates = T, p.n_stocks = n;
+    p.dates = malloc(sizeof *p.dates * (size_t)T);
+    p.flags = calloc((size_t)T * n, 1);
+    p.industry = malloc(sizeof *p.industry * (size_t)T * n);
+    for (int t = 0; t < T; t++) p.dates[t] = (int32_t)mat[8][t];
+    p.f[PF_CLOSE] = mat[0], p.f[PF_ADJ] = mat[1], p.f[PF_VOLUME] = mat[2], p.f[PF_FLOAT_MV] = mat[3];
+    p.f[PF_TOTAL_MV] = mat[4];
+    for (size_t q = 0; q < (size_t)T * n; q++) {
+      p.industry[q] = (int16_t)mat[5][q];
+      if (p.industry[q] + 1 > n_ind) n_ind = p.industry[q] + 1;
+      p.flags[q] = (mat[6][q] != 0 ? PANEL_LISTED : 0) | (mat[7][q] != 0 ? PANEL_SUSPENDED : 0);
+    }
+    p.n_industries = n_ind;
+    p.industry_names = calloc((size_t)n_ind + 1, sizeof *p.industry_names);
+    snprintf(path, sizeof path, "%s/fund.csv", dir);
+    FILE *probe = fopen(path, "r");
+    if (probe) {
+      fclose(probe);
+      int r, c;
+      double *fm;
+      rc = read_matrix(path, &r, &c, &fm, err);
+      if (!rc) {
+        p.fund.n = (size_t)r;
+        p.fund.stock = malloc(sizeof(int32_t) * (size_t)(r + 1));
+        p.fund.date = malloc(sizeof(int32_t) * (size_t)(r + 1));
+        p.fund.first = calloc((size_t)n + 1, sizeof(size_t));
+        static const panel_fund_field cols[5] = {PFUND_BOOK_EQUITY, PFUND_NET_PROFIT_TTM, PFUND_REVENUE_TTM,
+                                                 PFUND_TOTAL_LIABILITIES, PFUND_TOTAL_ASSETS};
+        for (int k = 0; k < 5; k++) p.fund.v[cols[k]] = malloc(sizeof(double) * (size_t)(r + 1));
+        for (int j = 0; j < r; j++) { /* rows sorted by (stock, date) by the writer */
+          p.fund.stock[j] = (int32_t)fm[(size_t)j * c];
+          p.fund.date[j] = (int32_t)fm[(size_t)j * c + 1];
+          for (int k = 0; k < 5; k++) p.fund.v[cols[k]][j] = fm[(size_t)j * c + 2 + k];
+          p.fund.first[p.fund.stock[j] + 1]++;
+        }
+        for (int i = 0; i < n; i++) p.fund.first[i + 1] += p.fund.first[i];
+        free(fm);
+      }
+    }
+  }
+  int S = 0;
+  if (!rc) {
+    expo = malloc(sizeof *expo * (size_t)T * n * RISK_N_STYLES);
+    rc = risk_exposures_all(&p, &cfg, expo, &S, err);
+  }
+  if (!rc) {
+    FILE *f = fopen(out, "w");
+    if (!f) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", out);
+    else {
+      fprintf(f, "t,i");
+      for (int k = 0; k < S; k++) fprintf(f, ",%s", risk_style_name(k));
+      fprintf(f, "\n");
+      char b[40];
+      for (int t = 0; t < T; t++)
+        for (int i = 0; i < n; i++) {
+          if (!(p.flags[(size_t)t * n + i] & PANEL_LISTED)) continue;
+          fprintf(f, "%d,%d", t, i);
+          for (int k = 0; k < S; k++) {
+            double v = expo[((size_t)t * n + i) * S + k];
+            fprintf(f, ",%s", isfinite(v) ? zz_fmt_double(b, sizeof b, v) : "nan");
+          }
+          fprintf(f, "\n");
+        }
+      fclose(f);
+    }
+  }
+  free(expo);
+  free(p.dates);
+  free(p.flags);
+  free(p.industry);
+  free(p.industry_names);
+  free(p.fund.stock);
+  free(p.fund.date);
+  free(p.fund.first);
+  for (int k = 0; k < PFUND_N_FIELDS; k++) free(p.fund.v[k]);
+  for (int k = 0; k < 9; k++) free(mat[k]);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   zz_err err = {0};
   int rc;
   if (argc == 5 && !strcmp(argv[1], "neutralise")) {
     rc = run_neutralise(argv[2], atoi(argv[3]), argv[4], &err);
+  } else if (argc == 6 && !strcmp(argv[1], "wls")) {
+    rc = run_wls(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5], &err);
+  } else if (argc == 7 && !strcmp(argv[1], "cov")) {
+    rc = run_cov(argv[2], atof(argv[3]), atof(argv[4]), atoi(argv[5]), argv[6], &err);
+  } else if (argc >= 4 && !strcmp(argv[1], "styles")) {
+    rc = run_styles(argv[2], argv[3], argc - 4, argv + 4, &err);
   } else {
-    fprintf(stderr, "usage: risk_driver neutralise IN N_INDUSTRIES OUT\n");
+    fprintf(stderr, "usage: risk_driver neutralise|wls|cov|styles ... (see the file's header)\n");
     return 2;
   }
   if (rc) fprintf(stderr, "risk_driver: %s\n", err.msg);
