@@ -179,13 +179,13 @@ int sim_targets_read(const char *path, const panel *p, sim_targets **out, zz_err
     if ((rc = zz_csv_date(r, cd, &date, err))) goto fail;
     if (sim_find_date(p, date) < 0) {
       char d[11];
-      rc = zz_csv_fail(r, cd + 1, err, ZZ_EDATA, "date %s is not a trading day of the market", zz_date_format(date, d));
+      rc = zz_csv_fail(r, cd, err, ZZ_EDATA, "date %s is not a trading day of the market", zz_date_format(date, d));
       goto fail;
     }
     if (ct >= 0 && zz_csv_field(r, ct)[0]) {
       if ((rc = zz_csv_date(r, ct, &trade, err))) goto fail;
       if (trade < date || sim_find_date(p, trade) < 0) {
-        rc = zz_csv_fail(r, ct + 1, err, ZZ_EDATA, "exec_date must be a trading day on or after date");
+        rc = zz_csv_fail(r, ct, err, ZZ_EDATA, "exec_date must be a trading day on or after date");
         goto fail;
       }
     }
@@ -200,13 +200,13 @@ int sim_targets_read(const char *path, const panel *p, sim_targets **out, zz_err
     char code[ZZ_CODE_LEN];
     int stock = zz_code_normalise(raw, code) ? -1 : sim_find_stock(p, code);
     if (stock < 0) {
-      rc = zz_csv_fail(r, cc + 1, err, ZZ_EDATA, "unknown stock code '%s' (not in the market)", raw);
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "unknown stock code '%s' (not in the market)", raw);
       goto fail;
     }
     double wt;
     if ((rc = zz_csv_double(r, cw, 0, &wt, err))) goto fail;
     if (wt < 0) {
-      rc = zz_csv_fail(r, cw + 1, err, ZZ_EDATA, "weight must be >= 0, found %g", wt);
+      rc = zz_csv_fail(r, cw, err, ZZ_EDATA, "weight must be >= 0, found %g", wt);
       goto fail;
     }
     if ((rc = add_entry(t, date, stock, wt, line, err))) goto fail;

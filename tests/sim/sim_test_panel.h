@@ -31,7 +31,7 @@ static int tp_failures = 0;
   } while (0)
 
 /* A panel over the given dates with n stocks coded 600000.SH, 600001.SH, ... (sorted). */
-static panel *tp_create(int nd, const int32_t *dates, int n) {
+static inline panel *tp_create(int nd, const int32_t *dates, int n) {
   panel *p = calloc(1, sizeof *p);
   p->n_dates = nd;
   p->n_stocks = n;
@@ -60,7 +60,7 @@ static panel *tp_create(int nd, const int32_t *dates, int n) {
 }
 
 /* Sets one stock-day's bar; limits follow from pre_close x (1 +- 10 %). */
-static void tp_bar(panel *p, int t, int i, double pre, double open, double high, double low, double close, double vwap) {
+static inline void tp_bar(panel *p, int t, int i, double pre, double open, double high, double low, double close, double vwap) {
   size_t k = panel_at(p, t, i);
   p->f[PF_PRE_CLOSE][k] = pre;
   p->f[PF_OPEN][k] = open;
@@ -73,18 +73,18 @@ static void tp_bar(panel *p, int t, int i, double pre, double open, double high,
 }
 
 /* Stock i from date index t on: all prices `close` (a flat bar). */
-static void tp_flat_from(panel *p, int t, int i, double close) {
+static inline void tp_flat_from(panel *p, int t, int i, double close) {
   for (int s = t; s < p->n_dates; s++) tp_bar(p, s, i, close, close, close, close, close, close);
 }
 
-static void tp_suspend(panel *p, int t, int i) {
+static inline void tp_suspend(panel *p, int t, int i) {
   size_t k = panel_at(p, t, i);
   p->flags[k] = PANEL_LISTED | PANEL_SUSPENDED;
   p->f[PF_VOLUME][k] = 0;
   p->f[PF_AMOUNT][k] = 0;
 }
 
-static void tp_delist_from(panel *p, int t, int i) {
+static inline void tp_delist_from(panel *p, int t, int i) {
   for (int s = t; s < p->n_dates; s++) {
     size_t k = panel_at(p, s, i);
     p->flags[k] = 0;
@@ -93,13 +93,13 @@ static void tp_delist_from(panel *p, int t, int i) {
 }
 
 /* An index with the given closes (n_dates values). */
-static void tp_index(panel *p, int idx, const double *close) {
+static inline void tp_index(panel *p, int idx, const double *close) {
   p->index[idx].present = 1;
   p->index[idx].close = malloc((size_t)p->n_dates * sizeof(double));
   memcpy(p->index[idx].close, close, (size_t)p->n_dates * sizeof(double));
 }
 
-static void tp_free(panel *p) {
+static inline void tp_free(panel *p) {
   if (!p) return;
   free(p->dates);
   free(p->stocks);
