@@ -177,8 +177,9 @@ int cmd_report(int argc, char **argv) {
           const rep_year_row *r = &years[(size_t)k * MAX_YEARS + y];
           int j = r->year - y0 + 2;
           if (j >= n_ycols) continue;
-          rep_fmt_pct(b, sizeof b, kind ? r->hedged_ret : r->abs_ret);
-          snprintf(row[j], CELL, "%s%s", b, r->partial ? " *" : "");
+          char pct[32];
+          rep_fmt_pct(pct, sizeof pct, kind ? r->hedged_ret : r->abs_ret);
+          snprintf(row[j], CELL, "%s%s", pct, r->partial ? " *" : "");
         }
       }
     snprintf(sh.c[0], CELL, "metric");
