@@ -10,6 +10,8 @@ static const cli_command commands[] = {
     /* {"name", cmd_name, "one-line summary"}, in pipeline order */
     {"version", NULL, "print the version"},
     {"ingest", cmd_ingest, "validate a market directory, build the panel and its binary cache, print a summary"},
+    {"train", cmd_train, "rolling yearly training of GRU/LSTM scores (and a ridge baseline), with resume"},
+    {"score", cmd_score, "daily or weekly out-of-sample scores of trained models into scores.csv"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
