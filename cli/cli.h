@@ -20,6 +20,7 @@ int cli_wants_help(int argc, char **argv);
 
 int cmd_synth(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 

@@ -9,6 +9,7 @@
 static const cli_command commands[] = {
     /* {"name", cmd_name, "one-line summary"}, in pipeline order */
     {"version", NULL, "print the version"},
+    {"model", cmd_model, "export/import network weights as safetensors; forward/backward pass on given inputs"},
     {"ingest", cmd_ingest, "validate a market directory, build the panel and its binary cache, print a summary"},
     {"train", cmd_train, "rolling yearly training of GRU/LSTM scores (and a ridge baseline), with resume"},
     {"score", cmd_score, "daily or weekly out-of-sample scores of trained models into scores.csv"},

@@ -76,8 +76,9 @@ double head_backward(const float *hl, int N, int H, int K, const float *w, const
   double *c = calloc((size_t)N, sizeof(double)), *s = calloc((size_t)N, sizeof(double)),
          *ds = calloc((size_t)N, sizeof(double)), *z = NULL, *dz = NULL, *inv = NULL, *gm = NULL;
   float *du = calloc((size_t)N * K, sizeof(float));
+  double *bsum = calloc((size_t)K, sizeof(double)); /* db from the double du: exactly ~0, as it should be */
   double loss = NAN;
-  if (!c || !s || !ds || !du) goto done;
+  if (!c || !s || !ds || !du || !bsum) goto done;
   if (K == 1) {
     for (int i = 0; i < N; i++) c[i] = u[i];
   } else {
@@ -103,7 +104,10 @@ double head_backward(const float *hl, int N, int H, int K, const float *w, const
   loss = mse / N;
   bn_backward(s, ds, N, inv_c, ds); /* ds := dL/dc */
   if (K == 1) {
-    for (int i = 0; i < N; i++) du[i] = (float)ds[i];
+    for (int i = 0; i < N; i++) {
+      du[i] = (float)ds[i];
+      bsum[0] += ds[i];
+    }
   } else {
     /* Gram matrix G = Z^T Z (K x K), penalty P = ||G||_F, dP/dZ = 2 Z G / P. */
     for (int a = 0; a < K; a++)
@@ -129,22 +133,22 @@ double head_backward(const float *hl, int N, int H, int K, const float *w, const
           for (int i = 0; i < N; i++) dzk[i] += za[i] * gak;
         }
       bn_backward(z + (size_t)k * N, dzk, N, inv[k], dzk);
-      for (int i = 0; i < N; i++) du[(size_t)i * K + k] = (float)dzk[i];
+      for (int i = 0; i < N; i++) {
+        du[(size_t)i * K + k] = (float)dzk[i];
+        bsum[k] += dzk[i];
+      }
     }
   }
   /* dw = du^T hl, db = colsum du, dhl = du w */
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, H, N, 1.0f, du, K, hl, H, 0.0f, dw, H);
-  for (int k = 0; k < K; k++) {
-    double a = 0;
-    for (int i = 0; i < N; i++) a += du[(size_t)i * K + k];
-    db[k] = (float)a;
-  }
+  for (int k = 0; k < K; k++) db[k] = (float)bsum[k];
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, H, K, 1.0f, du, K, w, H, 0.0f, dhl, H);
 done:
   free(c);
   free(s);
   free(ds);
   free(du);
+  free(bsum);
   free(z);
   free(dz);
   free(inv);
