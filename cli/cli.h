@@ -24,4 +24,6 @@ int cmd_model(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 
+int cmd_risk(int argc, char **argv);
+
 #endif

@@ -8,6 +8,7 @@
 
 static const cli_command commands[] = {
     /* {"name", cmd_name, "one-line summary"}, in pipeline order */
+    {"risk", cmd_risk, "Barra CNE5-style risk model: exposures, factor returns, covariance, specific variance"},
     {"version", NULL, "print the version"},
     {"model", cmd_model, "export/import network weights as safetensors; forward/backward pass on given inputs"},
     {"ingest", cmd_ingest, "validate a market directory, build the panel and its binary cache, print a summary"},
