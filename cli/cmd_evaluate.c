@@ -323,7 +323,7 @@ int cmd_evaluate(int argc, char **argv) {
         break;
       }
       for (int q = 0; q < r->n_ic; q++) lp[q] = zz_date_format(r->ic_date[q], lab[q]);
-      snprintf(title, sizeof title, "%s: RankIC every 10 trading days (bars) and cumulative RankIC (line)", sc->names[k]);
+      snprintf(title, sizeof title, "%s: RankIC every 10 trading days", sc->names[k]);
       snprintf(id, sizeof id, "rankic%d", k);
       rep_html_bar_chart(h, id, title, r->n_ic, lp, r->ic, 1, 1);
       for (int g = 0; g < r->n_groups; g++) snprintf(lab[g], sizeof lab[g], "%d", g + 1), lp[g] = lab[g];

@@ -182,9 +182,10 @@ void rep_html_line_chart(rep_html *h, const char *id, const char *title, const i
       if (isfinite(ys[s][k])) fprintf(f, "%s%.1f,%.1f", pen++ ? " " : "", xmap(n, k), ymap(r, ys[s][k]));
     }
     fputs("\"/>\n", f);
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"3\" fill=\"%s\"/>", ML + 10 + 150 * s, MT + 10,
-            k_colors[s % N_COLORS]);
-    fprintf(f, "<text x=\"%d\" y=\"%d\">", ML + 28 + 150 * s, MT + 15);
+    /* legend in the header band, right-aligned, clear of the plot */
+    int lx = W - MR - 120 * (n_series - s);
+    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"3\" fill=\"%s\"/>", lx, 15, k_colors[s % N_COLORS]);
+    fprintf(f, "<text x=\"%d\" y=\"%d\">", lx + 18, 20);
     esc(f, names[s]);
     fputs("</text>\n", f);
   }
@@ -215,7 +216,7 @@ void rep_html_bar_chart(rep_html *h, const char *id, const char *title, int n, c
   }
   fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#666\"/>\n", ML, y0, W - MR, y0);
   /* category labels: at most ~25 */
-  int every = n > 25 ? (n + 24) / 25 : 1;
+  int every = n > 12 ? (n + 11) / 12 : 1; /* at most ~12 category labels */
   for (int k = 0; k < n; k += every) {
     fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", ML + bw * (k + 0.5), H - MB + 16);
     esc(f, labels[k]);
@@ -230,7 +231,8 @@ void rep_html_bar_chart(rep_html *h, const char *id, const char *title, int n, c
       fprintf(f, "%s%.1f,%.1f", pen++ ? " " : "", ML + bw * (k + 0.5), ymap(rc, c));
     }
     fputs("\"/>\n", f);
-    fprintf(f, "<text x=\"%d\" y=\"%d\">bars: left axis; line: cumulative sum, right axis</text>\n", ML + 10, MT + 15);
+    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">bars: left axis; line: cumulative sum, right axis</text>\n",
+            W - MR, 20);
   }
   fputs("</svg>\n", f);
 }
