@@ -34,6 +34,7 @@ struct zz_csv {
   size_t row_field0;           /* first field of the row being built */
   size_t line;                 /* physical line being fed */
   size_t row_start_line;       /* line where the row being built started */
+  size_t row_candidate_line;   /* line fed while libcsv had no row in progress */
   int row_started;
   /* current row */
   const char **fields;
@@ -63,7 +64,7 @@ static void on_field(void *s, size_t len, void *data) {
   zz_csv *r = data;
   if (!r->row_started) {
     r->row_started = 1;
-    r->row_start_line = r->line;
+    r->row_start_line = r->row_candidate_line;
   }
   if (grow((void **)&r->chars, &r->capchars, r->nchars + len + 1, 1) ||
       grow((void **)&r->fstart, &r->capfields, r->nfields + 1, sizeof(size_t))) {
@@ -144,6 +145,9 @@ static int feed(zz_csv *r, zz_err *err) {
       const char *nl = memchr(p, '\n', (size_t)(end - p));
       const char *seg_end = nl ? nl + 1 : end;
       size_t len = (size_t)(seg_end - p);
+      /* libcsv's pstate 0 is ROW_NOT_BEGUN: a row that starts in this segment starts on this line
+       * (a quoted first field may end lines later) */
+      if (r->parser.pstate == 0 && !r->row_started) r->row_candidate_line = r->line;
       if (csv_parse(&r->parser, p, len, on_field, on_row, r) != len)
         return zz_fail(err, ZZ_EDATA, "%s:%zu: malformed CSV: %s", r->path, r->line,
                        csv_strerror(csv_error(&r->parser)));
@@ -185,6 +189,7 @@ int zz_csv_open(zz_csv **out, const char *path, zz_err *err) {
   if (!r) return zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
   snprintf(r->path, sizeof r->path, "%s", path);
   r->line = 1;
+  r->row_candidate_line = 1;
   r->fp = fopen(path, "rb");
   if (!r->fp) {
     int e = errno;
@@ -259,8 +264,8 @@ int zz_csv_next(zz_csv *r, zz_err *err) {
     if (take_row(r, r->cur++)) return -zz_fail(err, ZZ_ENOMEM, "%s: out of memory", r->path);
     if (is_blank_row(r) && r->nf <= 1) continue;
     if (r->nf != r->ncols)
-      return -zz_fail(err, ZZ_EDATA, "%s:%zu: expected %d fields as in the header, found %d", r->path,
-                      r->cur_line, r->ncols, r->nf);
+      return -zz_fail(err, ZZ_EDATA, "%s:%zu:%d: expected %d fields as in the header, found %d", r->path,
+                      r->cur_line, (r->nf < r->ncols ? r->nf : r->ncols) + 1, r->ncols, r->nf);
     return 1;
   }
 }
@@ -289,7 +294,7 @@ int zz_csv_require(zz_csv *r, const char *const *names, zz_err *err) {
     used += (size_t)w;
     if (used >= sizeof alts) used = sizeof alts - 1;
   }
-  zz_fail(err, ZZ_EDATA, "%s:1: missing required column %s in the header", r->path, alts);
+  zz_fail(err, ZZ_EDATA, "%s:1:%d: missing required column %s in the header", r->path, r->ncols + 1, alts);
   return -1;
 }
 

@@ -54,7 +54,8 @@ typedef struct zz_csv zz_csv;
 int zz_csv_open(zz_csv **out, const char *path, zz_err *err);
 void zz_csv_close(zz_csv *r);
 /* Advances to the next data row. Returns 1 when a row is available, 0 at end of file, or a negative
- * zz_status on error (wrong field count: "file:line: expected N fields, found M"). Empty lines are
+ * zz_status on error (wrong field count: "file:line:col: expected N fields, found M", col = the
+ * first missing or extra field). Empty lines are
  * skipped. */
 int zz_csv_next(zz_csv *r, zz_err *err);
 const char *zz_csv_path(const zz_csv *r);
@@ -239,6 +240,7 @@ typedef struct synth_opts {
   int32_t start, end;  /* YYYYMMDD, default 20100101 .. 20231231 */
   uint64_t seed;       /* default 1 */
   int n_industries;    /* default 31 */
+  int truth_scores;    /* also write truth/expected_return.csv (the oracle's scores), default 0 */
 } synth_opts;
 
 typedef struct synth_report {

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Runs `zhizeng ingest` on every case of tests/data/malformed/ and checks that it
+  - exits with the expected non-zero code (line 2 of the case's `expect` file),
+  - names the file, line and column of line 1 of `expect` on stderr ("<dir>/<where>"),
+  - leaves no cache behind: a stale cache planted at --cache beforehand is removed, and no
+    temporary file remains beside it.
+usage: run_malformed.py --zhizeng BIN [--corpus DIR]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--zhizeng", required=True)
+    ap.add_argument("--corpus", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "malformed"))
+    a = ap.parse_args()
+    cases = sorted(d for d in os.listdir(a.corpus) if os.path.isfile(os.path.join(a.corpus, d, "expect")))
+    if len(cases) < 30:
+        print(f"expected at least 30 malformed cases in {a.corpus}, found {len(cases)}")
+        return 1
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in cases:
+            d = os.path.join(a.corpus, name)
+            with open(os.path.join(d, "expect")) as f:
+                where, code = f.read().split("\n")[:2]
+            cache = os.path.join(tmp, name + ".cache")
+            with open(cache, "wb") as f:
+                f.write(b"an old cache that must not survive a failed ingest")
+            r = subprocess.run([a.zhizeng, "ingest", "--market", d, "--cache", cache, "--quiet"],
+                               capture_output=True, text=True, timeout=60)
+            want = os.path.join(d, where)
+            problems = []
+            if r.returncode != int(code):
+                problems.append(f"exit code {r.returncode}, expected {code}")
+            if want not in r.stderr:
+                problems.append(f"stderr does not name '{want}'")
+            if os.path.exists(cache):
+                problems.append("a cache file was left behind")
+            left = [f for f in os.listdir(tmp) if f.startswith(name + ".cache")]
+            if left:
+                problems.append(f"temporary files left: {left}")
+            if r.stdout:
+                problems.append("wrote a summary to stdout despite the error")
+            if problems:
+                failed += 1
+                print(f"FAIL {name}: {'; '.join(problems)}\n  stderr: {r.stderr.strip()}")
+            else:
+                print(f"ok   {name}: {r.stderr.strip()}")
+    print(f"{len(cases) - failed}/{len(cases)} malformed cases rejected as expected")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
