@@ -10,6 +10,7 @@ static const cli_command commands[] = {
     /* {"name", cmd_name, "one-line summary"}, in pipeline order */
     {"risk", cmd_risk, "Barra CNE5-style risk model: exposures, factor returns, covariance, specific variance"},
     {"version", NULL, "print the version"},
+    {"synth", cmd_synth, "write a synthetic A-share market directory with a planted alpha (SPEC 2.4)"},
     {"model", cmd_model, "export/import network weights as safetensors; forward/backward pass on given inputs"},
     {"ingest", cmd_ingest, "validate a market directory, build the panel and its binary cache, print a summary"},
     {"train", cmd_train, "rolling yearly training of GRU/LSTM scores (and a ridge baseline), with resume"},
