@@ -160,7 +160,7 @@ static int factor(int argc, char **argv) {
   int rc = rep_factor_test(p, s, &o, &r, &err);
   if (rc) {
     printf("error %d %s\n", rc, err.msg);
-    return 0;
+    goto cleanup;
   }
   double *tmp = malloc(sizeof *tmp * (r->n_ic + r->n_days + 8));
   for (int k = 0; k < r->n_ic; k++) tmp[k] = r->ic_date[k];
@@ -199,6 +199,7 @@ static int factor(int argc, char **argv) {
   }
   free(tmp);
   rep_factor_result_free(r);
+cleanup:
   free(s), free(s2), free(dates), free(bars), free(idx), free(scr);
   for (int f = 0; f < PF_N_FIELDS; f++) free(p->f[f]);
   free(p->flags), free(p->dates), free(p->stocks);
