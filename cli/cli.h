@@ -23,6 +23,8 @@ int cmd_ingest(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 int cmd_risk(int argc, char **argv);
 

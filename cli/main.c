@@ -14,6 +14,8 @@ static const cli_command commands[] = {
     {"model", cmd_model, "export/import network weights as safetensors; forward/backward pass on given inputs"},
     {"ingest", cmd_ingest, "validate a market directory, build the panel and its binary cache, print a summary"},
     {"train", cmd_train, "rolling yearly training of GRU/LSTM scores (and a ridge baseline), with resume"},
+    {"evaluate", cmd_evaluate, "factor tests of scores: RankIC, layered test, decay, correlations"},
+    {"report", cmd_report, "yearly and summary tables, charts and HTML from simulator outputs"},
     {"score", cmd_score, "daily or weekly out-of-sample scores of trained models into scores.csv"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
