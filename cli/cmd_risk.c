@@ -296,7 +296,7 @@ int cmd_risk(int argc, char **argv) {
   fprintf(stderr, "zhizeng risk: %d dates x %d stocks, %d output dates\n", p->n_dates, p->n_stocks, n_out);
   if ((rc = risk_model_build(p, &cfg, ot, n_out, &m, &err))) goto done;
   const risk_stats *st = risk_model_stats(m);
-  fprintf(stderr, "zhizeng risk: %d factors, %d regression days (mean R^2 %.3f), %d days skipped (too few stocks)\n",
+  fprintf(stderr, "zhizeng risk: %d factors, %d regression days (mean R^2 %.3f), %d days skipped (too few stocks or a singular regression)\n",
           risk_model_n_factors(m), st->regressions, st->mean_r2, st->skipped_days);
   fprintf(stderr, "zhizeng risk: industry-median filled stock-days:");
   for (int k = 0; k < RISK_N_STYLES; k++)

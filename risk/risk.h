@@ -63,7 +63,7 @@ void risk_default_config(risk_config *c);
 
 /* One day's constrained cross-sectional WLS of returns on styles, industry groups and a country
  * factor (exposure 1), regression weights sqrt(cap), with the cap-weighted group returns summing
- * to zero: sum_g (cap share of g) f_g = 0. Factor order in f: styles [0, n_styles), groups
+ * to zero: sum_g (cap share of g) f_g = 0. A style column that is zero for every row gets f = 0. Factor order in f: styles [0, n_styles), groups
  * [n_styles, n_styles + n_groups), country last. Rows with group < 0 or non-finite ret / cap <= 0 /
  * style are left out (resid NaN). Groups with no stock get f = 0. resid (may be NULL) = ret - X f;
  * *r2 (may be NULL) is the sqrt(cap)-weighted R^2. Returns ZZ_ENUMERIC when the system is singular

@@ -91,7 +91,10 @@ int risk_wls(int n, int S, int G, const double *ret, const double *cap, const in
     goto done;
   }
   int Kr = 0;
-  for (int a = 0; a < S; a++) C[a * K + Kr++] = 1;
+  /* a style with no cross-sectional variation (e.g. every exposure filled during warm-up: all 0)
+   * is left out of the day's regression with f = 0 */
+  for (int a = 0; a < S; a++)
+    if (A[a * K + a] > 1e-12 * A[cc * K + cc]) C[a * K + Kr++] = 1;
   for (int g = 0; g < G; g++) {
     if (g == piv || ng[g] == 0) continue;
     C[(S + g) * K + Kr] = 1;
