@@ -27,5 +27,6 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 int cmd_risk(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 #endif
