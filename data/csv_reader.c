@@ -377,7 +377,8 @@ int zz_parse_double(const char *s, int scale10, double *v) {
 int zz_csv_double_scaled(zz_csv *r, int col, int allow_empty, int scale10, double *v, zz_err *err) {
   const char *s = zz_csv_field(r, col);
   while (isspace((unsigned char)*s)) s++;
-  if (!*s || strcasecmp(s, "nan") == 0 || strcasecmp(s, "null") == 0 || strcasecmp(s, "na") == 0) {
+  if (!*s || ((*s == 'n' || *s == 'N') &&
+              (strcasecmp(s, "nan") == 0 || strcasecmp(s, "null") == 0 || strcasecmp(s, "na") == 0))) {
     if (allow_empty) {
       *v = NAN;
       return ZZ_OK;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Bump when the layout or the derivation rules of panel_ingest.c change. */
 #define CACHE_VERSION 1u
 static const char cache_magic[8] = {'Z', 'Z', 'P', 'A', 'N', 'E', 'L', 0};
 
@@ -59,6 +60,9 @@ int cache_stamp_make(const char *dir, cache_stamp *s, zz_err *err) {
   s->bytes = NULL;
   s->len = 0;
   int bad = 0;
+  /* the program version: a new release may derive the panel differently */
+  static const char version[] = "zhizeng " ZZ_VERSION;
+  bad |= stamp_add(s, &cap, version, sizeof version);
   for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) bad |= stamp_file(s, &cap, dir, files[k]);
   char fdir[1024];
   snprintf(fdir, sizeof fdir, "%s/features", dir);

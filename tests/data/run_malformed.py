@@ -51,6 +51,14 @@ def main():
                 print(f"FAIL {name}: {'; '.join(problems)}\n  stderr: {r.stderr.strip()}")
             else:
                 print(f"ok   {name}: {r.stderr.strip()}")
+    # command-line errors: usage 2, a market directory that does not exist i/o 4, --help 0 on stdout
+    for args, want in ((["ingest"], 2), (["ingest", "--market"], 2), (["ingest", "--market", "x", "extra"], 2),
+                       (["ingest", "--bogus"], 2), (["ingest", "--market", os.path.join(a.corpus, "no such dir")], 4),
+                       (["ingest", "--help"], 0)):
+        r = subprocess.run([a.zhizeng] + args, capture_output=True, text=True, timeout=60)
+        if r.returncode != want or (want == 0 and "usage: zhizeng ingest" not in r.stdout) or (want and not r.stderr):
+            failed += 1
+            print(f"FAIL zhizeng {' '.join(args)}: exit {r.returncode}, expected {want}; stderr: {r.stderr.strip()}")
     print(f"{len(cases) - failed}/{len(cases)} malformed cases rejected as expected")
     return 1 if failed else 0
 
