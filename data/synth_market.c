@@ -19,7 +19,7 @@ const char *const synth_industry_names[SYNTH_MAX_IND] = {
 /* ------------------------------------------------------------ model constants (documented) */
 #define COUNTRY_MEAN 0.0003
 #define COUNTRY_VOL 0.011
-#define SIZE_VOL 0.004
+#define SIZE_VOL 0.005
 #define MOM_VOL 0.003
 #define SUSPEND_PROB 0.0008 /* per trading stock-day */
 #define ST_PROB 0.012       /* per stock and year, decided on the first trading day of May */
@@ -118,7 +118,7 @@ int synth_market_create(synth_market **out, const synth_opts *o, zz_err *err) {
   for (int k = 0; k < m->n_ind; k++) {
     ind_w[k] = 0.6 + 0.8 * synth_rng_uniform(rng);
     ind_cum += ind_w[k];
-    m->ind_vol[k] = 0.009 + 0.004 * synth_rng_uniform(rng);
+    m->ind_vol[k] = 0.011 + 0.004 * synth_rng_uniform(rng);
   }
 
   /* listing dates: the first n0 stocks were listed before the calendar starts, the rest are IPOs */
@@ -170,7 +170,7 @@ int synth_market_create(synth_market **out, const synth_opts *o, zz_err *err) {
     if (s->float_shares > s->total_shares) s->float_shares = s->total_shares;
     s->adj = 1.0;
     s->delist_t = m->n_days;
-    s->spec_vol = clampd(exp(log(0.018) + 0.35 * synth_rng_normal(rng)) * pow(mv_float / 3e9, -0.08), 0.008,
+    s->spec_vol = clampd(exp(log(0.016) + 0.35 * synth_rng_normal(rng)) * pow(mv_float / 3e9, -0.08), 0.008,
                          0.045);
     s->garch_h = 1.0;
     s->turnover_base = clampd(exp(log(0.012) + 0.5 * synth_rng_normal(rng)), 0.002, 0.08);
@@ -209,8 +209,8 @@ int synth_market_create(synth_market **out, const synth_opts *o, zz_err *err) {
     m->ap.period[j] = period[j];
     m->ap.phase[j] = 6.283185307179586 * synth_rng_uniform(rng);
   }
-  m->ap.phi = 0.79;
-  m->ap.kappa = 0.034;
+  m->ap.phi = 0.92;
+  m->ap.kappa = 0.025;
   m->alpha_horizon = 0;
   for (int j = 1; j <= 10; j++) m->alpha_horizon += pow(m->ap.phi, j);
   m->country_h = 1.0;
