@@ -158,7 +158,7 @@ static inline int tl_compare(const panel *a, const panel *b) {
   for (int k = 0; k < PF_N_FIELDS; k++) SAME(tl_same_double(a->f[k], b->f[k], cells), panel_field_name(k));
   SAME(!memcmp(a->flags, b->flags, cells), "flags");
   SAME(a->n_industries == b->n_industries, "n_industries");
-  if (a->n_industries == b->n_industries)
+  if (a->n_industries == b->n_industries && a->n_industries > 0)
     SAME(!memcmp(a->industry_names, b->industry_names, (size_t)a->n_industries * 64), "industry names");
   SAME(!memcmp(a->industry, b->industry, cells * sizeof *a->industry), "industry");
   for (int k = 0; k < PANEL_N_INDEX; k++) {
@@ -166,14 +166,14 @@ static inline int tl_compare(const panel *a, const panel *b) {
     SAME(x->present == y->present && x->n_snap == y->n_snap, "index presence / snapshots");
     if (!x->present || x->present != y->present || x->n_snap != y->n_snap) continue;
     SAME(tl_same_double(x->close, y->close, nd), "index close");
-    SAME(!memcmp(x->snap_t, y->snap_t, (size_t)x->n_snap * sizeof *x->snap_t), "snap_t");
+    if (x->n_snap) SAME(!memcmp(x->snap_t, y->snap_t, (size_t)x->n_snap * sizeof *x->snap_t), "snap_t");
     SAME(!memcmp(x->snap_first, y->snap_first, ((size_t)x->n_snap + 1) * sizeof *x->snap_first), "snap_first");
     size_t nm = x->snap_first[x->n_snap];
-    SAME(!memcmp(x->member, y->member, nm * sizeof *x->member), "members");
+    if (nm) SAME(!memcmp(x->member, y->member, nm * sizeof *x->member), "members");
     SAME(tl_same_double(x->weight, y->weight, nm), "weights");
   }
   SAME(a->fund.n == b->fund.n, "fundamentals count");
-  if (a->fund.n == b->fund.n) {
+  if (a->fund.n == b->fund.n && a->fund.n > 0) {
     SAME(!memcmp(a->fund.stock, b->fund.stock, a->fund.n * sizeof(int32_t)), "fund stock");
     SAME(!memcmp(a->fund.date, b->fund.date, a->fund.n * sizeof(int32_t)), "fund date");
     for (int k = 0; k < PFUND_N_FIELDS; k++) SAME(tl_same_double(a->fund.v[k], b->fund.v[k], a->fund.n), "fund values");
