@@ -110,7 +110,7 @@ static const char *where(const sim_targets *t, size_t line, char *buf, size_t n)
 
 int sim_targets_validate(sim_targets *t, const panel *p, zz_err *err) {
   char w[600], d[11];
-  qsort(t->b, (size_t)t->nb, sizeof *t->b, cmp_batch);
+  if (t->nb) qsort(t->b, (size_t)t->nb, sizeof *t->b, cmp_batch);
   if (t->n) qsort(t->e, t->n, sizeof *t->e, cmp_entry);
   size_t j = 0;
   for (int k = 0; k < t->nb; k++) {
