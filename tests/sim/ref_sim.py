@@ -666,19 +666,20 @@ def main():
             got = read_nav(os.path.join(out, "nav.csv"))
             rp = got["nav"][1:] / got["nav"][:-1] - 1
             rb = got["benchmark"][1:] / got["benchmark"][:-1] - 1
-            # excluded: days after a snapshot holds a stock the simulator cannot price (a member suspended
-            # since before the market's first date has no close yet, so its weight stays in cash)
+            # excluded: the day a member that had no price yet starts trading (a member suspended since before
+            # the market's first date has no close, so its weight stays in cash; while it stays suspended cash
+            # and stock both return 0, but its first return is not earned)
             held = {t: w for t, w in tw}
             cur, skip = None, []
             for t in range(tb[0] + 1, T):
                 cur = held.get(t - 1, cur)
-                skip.append(bool(np.any((cur > 0) & ~M["listed"][t - 1])))
+                skip.append(bool(np.any((cur > 0) & ~M["listed"][t - 1] & M["listed"][t])))
             skip = np.array(skip, bool)
             dev = np.abs(rp - rb)[~skip]
             worst = float(np.max(dev)) if dev.size else 0.0
             ok = worst <= 1e-6
             print(f"[index] ideal holding of {bench} weights: max daily |r_p - r_b| {worst:.3e} over {dev.size} days "
-                  f"({int(skip.sum())} days with unpriced members left out): "
+                  f"({int(skip.sum())} days on which an unpriced member started trading left out): "
                   f"{'ok' if ok else 'MISMATCH'}")
             bad += 0 if ok else 1
 
