@@ -403,6 +403,8 @@ static int read_bars(loader *L, int *adj_given, zz_err *err) {
   int s_vol = tushare ? 2 : 0, s_amt = tushare ? 3 : 0, s_mv = tushare ? 4 : 0;
   char last_raw[64] = "";
   int last_i = -1;
+  int progress = L->verbose && isatty(STDERR_FILENO);
+  size_t nrows = 0;
   for (;;) {
     int k = zz_csv_next(r, err);
     if (k < 0) {
@@ -410,6 +412,7 @@ static int read_bars(loader *L, int *adj_given, zz_err *err) {
       break;
     }
     if (k == 0) break;
+    if (progress && (++nrows & ((1u << 20) - 1)) == 0) fprintf(stderr, "\rzhizeng: bars.csv: %zu rows", nrows);
     int t;
     if ((rc = row_date_t(L, r, c[BC_DATE], &t, NULL, err))) break;
     const char *raw = zz_csv_field(r, c[BC_CODE]);
@@ -485,6 +488,7 @@ static int read_bars(loader *L, int *adj_given, zz_err *err) {
     p->flags[at] = (uint8_t)(PANEL_HAS_BAR | (susp ? PANEL_SUSPENDED : 0) | (st ? PANEL_ST : 0));
   }
 out:
+  if (progress && nrows >= (1u << 20)) fputc('\n', stderr);
   zz_csv_close(r);
   return rc;
 }
