@@ -289,7 +289,9 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
       double loss = NAN;
       if ((rc = nn_forward(m, w, d->x, n, S, 1, dseed, NULL, NULL, err)) ||
           (rc = nn_backward(m, w, y, &loss, err))) {
-        zz_wrap(err, "training epoch %d, day %d", epoch, (int)p->dates[t]);
+        char dbuf[16];
+        zz_wrap(err, "training epoch %d, day %s (the checkpoint after epoch %d stays in %s)", epoch,
+                zz_date_format(p->dates[t], dbuf), h.epoch_done, ckpt_path);
         goto out;
       }
       if (!isfinite(loss)) {

@@ -28,11 +28,11 @@ int main(int argc, char **argv) {
   const char *tmp = argc > 1 ? argv[1] : ".";
   int fails = 0, stopped = 0;
   zz_err err = {0};
-  char a[4096], b[4096], c[4096], pa[4200], pb[4200];
+  char a[4096], b[4096], c[4096], pa[4200], pb[8400];
   snprintf(a, sizeof a, "%s/resume_a", tmp);
   snprintf(b, sizeof b, "%s/resume_b", tmp);
   snprintf(c, sizeof c, "%s/resume_c", tmp);
-  panel *p = tt_panel(2016, 2019, 40, 11);
+  panel *p = tt_panel(2016, 2019, 30, 11);
   train_opts o = small_opts();
 
   int rc = train_year(p, &o, 2019, a, &stopped, &err);
@@ -116,6 +116,37 @@ int main(int argc, char **argv) {
     TT_CHECK(m && m->preprocessing && !strncmp(m->preprocessing, "feat_prep v1;dataset=day;seq=10", 31),
              "model carries its preprocessing");
     nn_free(m);
+  }
+
+  /* a diverging run stops on the non-finite loss, naming epoch and day, and leaves no model */
+  {
+    train_opts od = small_opts();
+    od.seeds = 1;
+    od.lr = 3e38; /* Adam steps of ~lr overflow float parameters within a few days */
+    snprintf(pa, sizeof pa, "%s/diverge", tmp);
+    rc = train_year(p, &od, 2019, pa, &stopped, &err);
+    TT_CHECK(rc == ZZ_ENUMERIC && strstr(err.msg, "epoch 1, day 2016-"),
+             "diverging run: rc %d: %s", rc, err.msg);
+    snprintf(pb, sizeof pb, "%s/Y2019_seed0.zzm", pa);
+    TT_CHECK(stat(pb, &st) != 0, "a model was written by a diverging run");
+  }
+
+  /* the multivariate head: scores carry the factor unit f1..fK */
+  {
+    train_opts om = small_opts();
+    om.seeds = 1;
+    om.epochs = 2;
+    om.net.head = NN_HEAD_MULTIVARIATE;
+    om.net.outputs = 4;
+    snprintf(pa, sizeof pa, "%s/multi", tmp);
+    rc = train_year(p, &om, 2019, pa, &stopped, &err);
+    snprintf(pb, sizeof pb, "%s/multi_scores.csv", tmp);
+    if (!rc) rc = score_write(p, pa, 2019, 2019, 1, pb, &err);
+    TT_CHECK(rc == 0, "multivariate: %s", err.msg);
+    size_t ns = 0;
+    char *sc = (char *)tt_slurp(pb, &ns);
+    TT_CHECK(sc && ns > 100 && !strncmp(sc, "date,code,score,f1,f2,f3,f4\n", 28), "multivariate scores header");
+    free(sc);
   }
 
   /* the ridge baseline */
