@@ -144,6 +144,22 @@ static int same_cfg(const nn_config *a, const nn_config *b) {
          a->outputs == b->outputs && a->head == b->head && a->lambda == b->lambda && a->dropout == b->dropout;
 }
 
+/* The final model: the best epoch's weights with a fresh optimiser state, the preprocessing and a
+ * summary blob. */
+static int write_final(const nn_config *cfg, uint64_t seed, const float *best, const char *prep, const ckpt_head *h,
+                       int year, const char *model_path, zz_err *err) {
+  nn_model *bm = NULL;
+  int rc = nn_create(&bm, cfg, seed, err);
+  if (rc) return rc;
+  memcpy(bm->params, best, bm->n_params * sizeof *best);
+  char summary[256];
+  snprintf(summary, sizeof summary, "best_epoch=%d;val_rankic=%.17g;epochs=%d;year=%d;seed=%llu", h->best_epoch,
+           h->best_ic, h->epoch_done, year, (unsigned long long)seed);
+  if (!(rc = nn_set_preprocessing(bm, prep, err))) rc = train_save_atomic(bm, model_path, summary, strlen(summary) + 1, err);
+  nn_free(bm);
+  return rc;
+}
+
 /* ------------------------------------------------------------------ batches */
 
 /* Stocks of day t with a valid window and a finite target. */
@@ -199,7 +215,7 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
 
   nn_config cfg = o->net;
   cfg.input_size = feat_n_features(d->fc);
-  nn_model *m = NULL, *best_m = NULL;
+  nn_model *m = NULL;
   nn_work *w = NULL;
   train_rec *rec = calloc((size_t)(o->epochs > 0 ? o->epochs : 1), sizeof *rec);
   float *best = NULL;
@@ -257,6 +273,13 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
       goto out;
     }
     fprintf(stderr, "%s: resuming after epoch %d\n", tag, h.epoch_done);
+    if (h.done || h.epoch_done >= o->epochs || h.bad >= o->patience) {
+      /* already at the (possibly lowered) epoch or patience limit: finish without another epoch */
+      h.done = 1;
+      if ((rc = write_final(&cfg, seed, best, d->prep_str, &h, sp->year, model_path, err)) ||
+          (rc = nn_set_preprocessing(m, d->prep_str, err)) || (rc = save_ckpt(m, ckpt_path, &h, rec, best, err)))
+        goto out;
+    }
   }
 
   const nn_adam_config ad0 = nn_adam_default();
@@ -328,14 +351,7 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
     h.epoch_done = epoch;
     if (h.bad >= o->patience || epoch >= o->epochs) h.done = 1;
     if (h.done) {
-      /* the final model: best weights, fresh optimiser state */
-      if ((rc = nn_create(&best_m, &cfg, seed, err))) goto out;
-      memcpy(best_m->params, best, m->n_params * sizeof *best);
-      if ((rc = nn_set_preprocessing(best_m, d->prep_str, err))) goto out;
-      char summary[256];
-      snprintf(summary, sizeof summary, "best_epoch=%d;val_rankic=%.17g;epochs=%d;year=%d;seed=%llu",
-               h.best_epoch, h.best_ic, h.epoch_done, sp->year, (unsigned long long)seed);
-      if ((rc = train_save_atomic(best_m, model_path, summary, strlen(summary) + 1, err))) goto out;
+      if ((rc = write_final(&cfg, seed, best, d->prep_str, &h, sp->year, model_path, err))) goto out;
     }
     if ((rc = nn_set_preprocessing(m, d->prep_str, err)) || (rc = save_ckpt(m, ckpt_path, &h, rec, best, err)) ||
         (rc = train_write_log(log_path, rec, h.n_rec, err)))
@@ -358,7 +374,6 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
             h.best_ic, model_path);
 out:
   nn_free(m);
-  nn_free(best_m);
   nn_work_free(w);
   free(rec), free(best), free(order), free(y);
   return rc;
