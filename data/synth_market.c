@@ -17,7 +17,7 @@ const char *const synth_industry_names[SYNTH_MAX_IND] = {
     "Autos", "Computers", "Media", "Telecom", "Petroleum", "Environmental", "BeautyCare"};
 
 /* ------------------------------------------------------------ model constants (documented) */
-#define COUNTRY_MEAN 0.0003
+#define COUNTRY_MEAN 0.0004
 #define COUNTRY_VOL 0.011
 #define SIZE_VOL 0.005
 #define MOM_VOL 0.003
@@ -287,6 +287,8 @@ void synth_market_step(synth_market *m, int t) {
   synth_rng *rng = &m->rng;
   const int32_t ymd = m->dates[t];
   const int first_of_month = t == 0 || month_of(m->dates[t - 1]) != month_of(ymd);
+  int active = 0; /* listed stocks not scheduled to delist */
+  for (int i = 0; i < m->n; i++) active += synth_listed(&m->s[i], t) && m->s[i].delist_t >= m->n_days;
 
   /* corporate-event schedules */
   if (first_of_month && month_of(ymd) == 5) {
@@ -331,6 +333,7 @@ void synth_market_step(synth_market *m, int t) {
     double *F = m->feat + ((size_t)i * SYNTH_FEAT + (size_t)(t % SYNTH_FEAT)) * 4;
     s->has_bar = s->row = 0;
     s->ret = 0;
+    if (s->st_pending) s->st = 1, s->st_pending = 0;
     if (s->st && t >= s->st_end_t) s->st = 0;
     const int listed = synth_listed(s, t);
     if (listed) {
@@ -357,7 +360,8 @@ void synth_market_step(synth_market *m, int t) {
         if (t == s->ex_t && t > s->list_t) {
           const int64_t div = (int64_t)llround((0.005 + 0.025 * synth_rng_uniform(rng)) * (double)pre);
           const double u = synth_rng_uniform(rng);
-          const double ratio = u < 0.04 ? 2.0 : u < 0.07 ? 1.5 : u < 0.10 ? 1.3 : 1.0;
+          /* bonus issues only for high-priced stocks, as in practice */
+          const double ratio = pre < 2500 ? 1.0 : u < 0.12 ? 2.0 : u < 0.21 ? 1.5 : u < 0.30 ? 1.3 : 1.0;
           pre = (int64_t)llround((double)(pre - div) / ratio);
           if (pre < 1) pre = 1;
           if (ratio != 1.0) {
@@ -394,6 +398,15 @@ void synth_market_step(synth_market *m, int t) {
         s->vwap_e4 = clampi((int64_t)llround(100.0 * (double)(open + high + low + 2 * close) / 5.0), low * 100,
                             high * 100);
         s->ret = (double)close / (double)pre - 1;
+        /* face-value delisting: 20 closes below 1 CNY in a row -> ST, delisted 15 trading days later
+         * (written period only, and only while more than 1880 other stocks stay listed) */
+        s->low_days = close < 100 ? s->low_days + 1 : 0;
+        if (s->low_days >= 20 && t > m->t0 && s->delist_t >= m->n_days && t + 15 < m->n_days && active > 1880) {
+          s->delist_t = t + 15;
+          s->st_pending = 1; /* ST from tomorrow: today's limits were already set */
+          s->st_end_t = s->delist_t;
+          active--;
+        }
         s->attention = 0.85 * s->attention + 0.25 * synth_rng_normal(rng) + (synth_rng_uniform(rng) < 0.01 ? 1.2 : 0);
         double turnover = s->turnover_base * exp(s->attention) * (1 + 5 * fabs(s->ret));
         if (close == s->up_c || close == s->down_c) turnover *= 0.5;

@@ -77,8 +77,10 @@ typedef struct synth_stock {
   int64_t close_c;   /* last close in cents */
   double adj;        /* cumulative adjustment factor (rounded to 1e-10) */
   int st, st_end_t;  /* special treatment until st_end_t */
+  int st_pending;    /* becomes ST on the next trading day */
   int susp_left, susp_rows; /* remaining suspended days; 1 = write suspended=1 rows in this spell */
   int ex_t;          /* calendar index of this year's ex-rights day, -1 none */
+  int low_days;      /* consecutive closes below 1 CNY */
   double turnover_base, attention; /* daily turnover level and its AR(1) log deviation */
   double m;          /* alpha memory: EWMA of the alpha signal */
   double bp, roe, lev, margin; /* fundamentals state */
