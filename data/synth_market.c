@@ -24,6 +24,7 @@ const char *const synth_industry_names[SYNTH_MAX_IND] = {
 #define SUSPEND_PROB 0.0008 /* per trading stock-day */
 #define ST_PROB 0.012       /* per stock and year, decided on the first trading day of May */
 #define DELIST_PROB 0.15    /* of an ST spell ending in delisting */
+#define JUMP_PROB 0.006     /* per trading stock-day */
 #define EXRIGHTS_PROB 0.6   /* per stock and year, ex-date in June-July */
 
 typedef struct { int idx; int32_t key; int tie; } list_order;
@@ -377,7 +378,9 @@ void synth_market_step(synth_market *m, int t) {
         if (s->down_c < 1) s->down_c = 1;
         const int k = synth_industry_at(s, t);
         const double z = synth_rng_student(rng, 5);
-        const double eps = s->spec_vol * sqrt(s->garch_h) * z;
+        double eps = s->spec_vol * sqrt(s->garch_h) * z;
+        if (synth_rng_uniform(rng) < JUMP_PROB) /* news: a jump of 4-12 % either way */
+          eps += (synth_rng_uniform(rng) < 0.5 ? -1 : 1) * (0.04 + 0.08 * synth_rng_uniform(rng));
         s->garch_h = 0.05 + 0.88 * s->garch_h + 0.07 * z * z;
         const double alpha = m->ap.kappa * (s->m - m->m_mean);
         const double r = m->f_country + m->f_ind[k] + m->x_size[i] * m->f_size + m->x_mom[i] * m->f_mom + alpha + eps;
