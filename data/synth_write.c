@@ -409,17 +409,24 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
     if (rc) zz_fail(err, ZZ_ENOMEM, "out of memory for the oracle RankIC");
   }
   if (!rc) rc = run_all(&R, out_dir, err);
+  int committed[OUT_N] = {0};
   for (int k = 0; k < OUT_N; k++) {
     zz_err e2 = {0, ""};
+    const int was_open = R.out[k].f != NULL;
     int rc2 = synth_out_close(&R.out[k], rc == ZZ_OK, &e2);
+    committed[k] = was_open && rc == ZZ_OK && rc2 == ZZ_OK;
     if (rc2 && !rc) {
       rc = rc2;
       if (err) *err = e2;
     }
   }
-  if (rc) /* a failure after some renames: remove what was committed, leave no partial market */
+  if (rc) /* a failure while renaming: remove what this run committed, leave no partial market */
     for (int k = 0; k < OUT_N; k++)
-      if (R.out[k].path[0]) remove(R.out[k].path);
+      if (committed[k]) remove(R.out[k].path);
+  if (!rc && !o->truth_scores) { /* no stale oracle scores from an earlier --truth run */
+    char p[4096];
+    if ((size_t)snprintf(p, sizeof p, "%s/%s", out_dir, out_names[OUT_EXPECTED]) < sizeof p) remove(p);
+  }
   if (!rc && rep) {
     rep->n_dates = R.m->n_days - R.m->t0;
     rep->n_stocks = n;
