@@ -21,12 +21,12 @@ int cli_wants_help(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_model(int argc, char **argv);
-int cmd_train(int argc, char **argv);
-int cmd_score(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
-
-int cmd_risk(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_optimize(int argc, char **argv);
+int cmd_risk(int argc, char **argv);
 
 #endif

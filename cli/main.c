@@ -8,16 +8,17 @@
 
 static const cli_command commands[] = {
     /* {"name", cmd_name, "one-line summary"}, in pipeline order */
-    {"risk", cmd_risk, "Barra CNE5-style risk model: exposures, factor returns, covariance, specific variance"},
     {"version", NULL, "print the version"},
     {"synth", cmd_synth, "write a synthetic A-share market directory with a planted alpha (SPEC 2.4)"},
+    {"risk", cmd_risk, "Barra CNE5-style risk model: exposures, factor returns, covariance, specific variance"},
+    {"optimize", cmd_optimize, "one enhanced-index optimisation (GLPK, TE cuts) from a problem directory"},
     {"model", cmd_model, "export/import network weights as safetensors; forward/backward pass on given inputs"},
     {"ingest", cmd_ingest, "validate a market directory, build the panel and its binary cache, print a summary"},
     {"train", cmd_train, "rolling yearly training of GRU/LSTM scores (and a ridge baseline), with resume"},
+    {"score", cmd_score, "daily or weekly out-of-sample scores of trained models into scores.csv"},
     {"evaluate", cmd_evaluate, "factor tests of scores: RankIC, layered test, decay, correlations"},
     {"simulate", cmd_simulate, "simulate target weights day by day with A-share rules and costs (nav, trades, positions)"},
     {"report", cmd_report, "yearly and summary tables, charts and HTML from simulator outputs"},
-    {"score", cmd_score, "daily or weekly out-of-sample scores of trained models into scores.csv"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -1,0 +1,67 @@
+/* opt_internal.h — private to portfolio/: the LP model shared by opt_solve.c, opt_relax.c and
+ * opt_risk.c. Not part of the public API. */
+#ifndef ZZ_OPT_INTERNAL_H
+#define ZZ_OPT_INTERNAL_H
+
+#include <glpk.h>
+
+#include "portfolio.h"
+
+/* The LP (GLPK) in percent units: y_i = 100 w_i. TE^2 is measured in units of te_ref^2 (te_ref = the
+ * original te_max), so the TE row reads v + sum d_i p_i <= (te_max / te_ref)^2. Columns (1-based):
+ *   y[n]  weights in percent, bounds 100*[lo, hi]
+ *   e[ns+ni] active style / industry exposures in percent: e_g = sum_i X_ig (y_i - 100 wb_i)
+ *   u[nf] scaled factor risk coordinates u = L' e / (100 te_ref) (country exposure is a constant)
+ *   v     >= |u|^2 by tangent cuts
+ *   p[n]  >= (y_i - 100 wb_i)^2 by tangent cuts (percent^2); d_i = D_i / (1e4 te_ref^2)
+ *   b[n], s[n] buys and sells in percent (turnover only): y - b + s = 100 w0 */
+typedef struct opt_model {
+  const opt_problem *p;
+  int n, nf, ns, ni;
+  int use_te, use_turnover;
+  double te_ref;
+  double *L;         /* nf x nf lower Cholesky factor of F */
+  double *d;         /* n */
+  double *lo, *hi;   /* n, per-stock bounds in fractions (caps, tradability) */
+  int forced;        /* stocks whose cap was raised to their unsellable holding */
+  glp_prob *lp;
+  int c_y, c_e, c_u, c_v, c_p, c_b, c_s; /* first column of each block */
+  int r_budget, r_te, r_floor, r_turn;   /* rows (0: absent) */
+  int seed_cuts, cuts_v, cuts_p, lp_iter;
+  int solved_once;
+  /* work */
+  double *work_a, *work_e, *work_u, *work_y, *work_w;
+  int *ind;
+  double *val;
+} opt_model;
+
+typedef struct opt_eval {
+  double te, te_factor, te_specific, turnover, constituent, invested, max_violation;
+  double *style, *industry; /* optional outputs (NULL: not wanted) */
+} opt_eval;
+
+/* opt_lp.c */
+int opt_model_build(const opt_problem *p, const opt_limits *lim, opt_model **out, zz_err *err);
+void opt_model_free(opt_model *m);
+void opt_model_apply_limits(opt_model *m, const opt_limits *lim);
+void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim);
+int opt_model_simplex(opt_model *m, int dual, zz_err *err);
+void opt_model_weights(const opt_model *m, double *w);
+double opt_model_te2(opt_model *m, const double *w);
+int opt_model_add_cuts(opt_model *m, double rho);
+
+/* opt_relax.c: stages in their fixed order */
+enum { OPT_RELAX_TURNOVER, OPT_RELAX_STYLE, OPT_RELAX_INDUSTRY, OPT_RELAX_TE, OPT_RELAX_FLOOR, OPT_RELAX_N };
+const char *opt_relax_name(int stage);
+double *opt_relax_field(int stage, opt_limits *l);
+/* One step of `stage` on *cur; returns 0 when the stage does not apply or is at its cap. */
+int opt_relax_step(int stage, const opt_model *m, const opt_limits *base, opt_limits *cur);
+
+/* opt_risk.c */
+int opt_cholesky(const double *F, int nf, double *L, zz_err *err);
+void opt_exposures(const opt_problem *p, const double *a, double *e);
+double opt_factor_var(const double *L, int nf, const double *e, double *u);
+double opt_specific_var(const opt_problem *p, const double *a);
+void opt_evaluate(const opt_model *m, const opt_limits *lim, const double *w, opt_eval *ev);
+
+#endif

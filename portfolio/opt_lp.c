@@ -1,0 +1,342 @@
+/* opt_lp.c — the GLPK model of SPEC 7: building the LP (see opt_internal.h for its columns), applying
+ * a set of limits to its bounds, tangent cuts on the lifted tracking-error cone, and the simplex calls
+ * (primal from scratch, dual simplex warm-started after cuts). */
+#include "opt_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double SEED_POINTS[] = {-1.0, -0.3, 0.3, 1.0}; /* tangent points of p_i, active weight in % */
+
+void opt_model_free(opt_model *m) {
+  if (!m) return;
+  if (m->lp) glp_delete_prob(m->lp);
+  free(m->L);
+  free(m->d);
+  free(m->lo);
+  free(m->hi);
+  free(m->work_a);
+  free(m->work_e);
+  free(m->work_u);
+  free(m->work_y);
+  free(m->work_w);
+  free(m->ind);
+  free(m->val);
+  free(m);
+}
+
+/* p_i >= 2 a0 ahat_i - a0^2 with ahat_i = y_i - 100 wb_i: row p_i - 2 a0 y_i >= -a0^2 - 200 a0 wb_i. */
+static void add_p_cut(opt_model *m, int i, double a0) {
+  int r = glp_add_rows(m->lp, 1);
+  int ind[3] = {0, m->c_p + i, m->c_y + i};
+  double val[3] = {0, 1.0, -2.0 * a0};
+  glp_set_mat_row(m->lp, r, 2, ind, val);
+  glp_set_row_bnds(m->lp, r, GLP_LO, -a0 * a0 - 200.0 * a0 * m->p->bench[i], 0);
+}
+
+/* v >= 2 u0'u - |u0|^2. */
+static void add_v_cut(opt_model *m, const double *u0) {
+  int r = glp_add_rows(m->lp, 1), k = 0;
+  double uu = 0;
+  m->ind[++k] = m->c_v;
+  m->val[k] = 1.0;
+  for (int f = 0; f < m->nf; f++) {
+    uu += u0[f] * u0[f];
+    if (u0[f] == 0) continue;
+    m->ind[++k] = m->c_u + f;
+    m->val[k] = -2.0 * u0[f];
+  }
+  glp_set_mat_row(m->lp, r, k, m->ind, m->val);
+  glp_set_row_bnds(m->lp, r, GLP_LO, -uu, 0);
+}
+
+int opt_model_build(const opt_problem *p, const opt_limits *lim, opt_model **out, zz_err *err) {
+  *out = NULL;
+  opt_model *m = calloc(1, sizeof *m);
+  if (!m) return zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory");
+  int n = p->n, ns = p->n_style, ni = p->n_ind, nf = opt_problem_nfac(p);
+  m->p = p;
+  m->n = n;
+  m->nf = nf;
+  m->ns = ns;
+  m->ni = ni;
+  m->use_te = lim->te_max > 0;
+  m->use_turnover = p->has_prev;
+  m->te_ref = m->use_te ? lim->te_max : 1.0;
+  size_t nmax = (size_t)(n > nf ? n : nf) + 8;
+  m->L = calloc((size_t)nf * nf + 1, sizeof *m->L);
+  m->d = calloc((size_t)n, sizeof *m->d);
+  m->lo = calloc((size_t)n, sizeof *m->lo);
+  m->hi = calloc((size_t)n, sizeof *m->hi);
+  m->work_a = calloc((size_t)n, sizeof(double));
+  m->work_e = calloc((size_t)nf + 1, sizeof(double));
+  m->work_u = calloc((size_t)nf + 1, sizeof(double));
+  m->work_y = calloc((size_t)n, sizeof(double));
+  m->work_w = calloc((size_t)n, sizeof(double));
+  m->ind = calloc(nmax + 1, sizeof *m->ind);
+  m->val = calloc(nmax + 1, sizeof *m->val);
+  if (!m->L || !m->d || !m->lo || !m->hi || !m->work_a || !m->work_e || !m->work_u || !m->work_y || !m->work_w ||
+      !m->ind || !m->val) {
+    opt_model_free(m);
+    return zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory for %d stocks", n);
+  }
+  int rc = opt_cholesky(p->fcov, nf, m->L, err);
+  if (rc) {
+    opt_model_free(m);
+    return rc;
+  }
+  for (int i = 0; i < n; i++) {
+    m->d[i] = p->spec_var[i] / (1e4 * m->te_ref * m->te_ref);
+    double lo = 0, hi = fmin(p->bench[i] + lim->active_max, lim->weight_max);
+    double w0 = p->has_prev ? p->prev[i] : 0.0;
+    if (!p->can_buy[i] && hi > w0) hi = w0;
+    if (p->has_prev && !p->can_sell[i] && lo < w0) lo = w0;
+    if (lo > hi) {
+      hi = lo;
+      m->forced++;
+    }
+    m->lo[i] = lo;
+    m->hi[i] = hi;
+  }
+
+  glp_prob *lp = m->lp = glp_create_prob();
+  glp_set_obj_dir(lp, GLP_MAX);
+  int ncol = n + ns + ni + (m->use_te ? nf + 1 + n : 0) + (m->use_turnover ? 2 * n : 0);
+  glp_add_cols(lp, ncol);
+  int c = 1;
+  m->c_y = c;
+  c += n;
+  m->c_e = c;
+  c += ns + ni;
+  if (m->use_te) {
+    m->c_u = c;
+    c += nf;
+    m->c_v = c++;
+    m->c_p = c;
+    c += n;
+  }
+  if (m->use_turnover) {
+    m->c_b = c;
+    c += n;
+    m->c_s = c;
+    c += n;
+  }
+  for (int i = 0; i < n; i++) {
+    int j = m->c_y + i;
+    if (m->hi[i] > m->lo[i]) glp_set_col_bnds(lp, j, GLP_DB, 100 * m->lo[i], 100 * m->hi[i]);
+    else glp_set_col_bnds(lp, j, GLP_FX, 100 * m->lo[i], 100 * m->lo[i]);
+    glp_set_obj_coef(lp, j, p->score[i]);
+  }
+  if (m->use_te) {
+    for (int f = 0; f < nf; f++) glp_set_col_bnds(lp, m->c_u + f, GLP_FR, 0, 0);
+    glp_set_col_bnds(lp, m->c_v, GLP_LO, 0, 0);
+    for (int i = 0; i < n; i++) glp_set_col_bnds(lp, m->c_p + i, GLP_LO, 0, 0);
+  }
+  if (m->use_turnover)
+    for (int i = 0; i < n; i++) {
+      glp_set_col_bnds(lp, m->c_b + i, GLP_LO, 0, 0);
+      glp_set_col_bnds(lp, m->c_s + i, GLP_LO, 0, 0);
+    }
+
+  /* rows, assembled as triplets */
+  size_t cap = (size_t)n * (ns + 2) + (size_t)n * 2 + (size_t)nf * (nf + 2) + (size_t)n * 5 + 64;
+  int *ia = malloc((cap + 1) * sizeof *ia), *ja = malloc((cap + 1) * sizeof *ja);
+  double *ar = malloc((cap + 1) * sizeof *ar);
+  if (!ia || !ja || !ar) {
+    free(ia);
+    free(ja);
+    free(ar);
+    opt_model_free(m);
+    return zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory for the LP");
+  }
+  size_t ne = 0;
+#define NZ(r_, c_, v_) (++ne, ia[ne] = (r_), ja[ne] = (c_), ar[ne] = (v_))
+  int r = glp_add_rows(lp, 1);
+  m->r_budget = r;
+  glp_set_row_bnds(lp, r, GLP_FX, 100 * (1 - lim->cash), 100 * (1 - lim->cash));
+  for (int i = 0; i < n; i++) NZ(r, m->c_y + i, 1.0);
+  /* exposure definitions */
+  int r_e = glp_add_rows(lp, ns + ni);
+  double *eb = m->work_e;
+  opt_exposures(p, p->bench, eb); /* X' wb */
+  for (int g = 0; g < ns + ni; g++) {
+    glp_set_row_bnds(lp, r_e + g, GLP_FX, -100 * eb[g], -100 * eb[g]);
+    NZ(r_e + g, m->c_e + g, 1.0);
+  }
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; k < ns; k++) {
+      double x = p->style[(size_t)i * ns + k];
+      if (x != 0) NZ(r_e + k, m->c_y + i, -x);
+    }
+    NZ(r_e + ns + p->ind[i], m->c_y + i, -1.0);
+  }
+  if (m->use_te) {
+    /* u_f - sum_{g >= f, g not country} L_gf / (100 te_ref) e_g = L_cf (-cash) / te_ref */
+    int r_u = glp_add_rows(lp, nf);
+    for (int f = 0; f < nf; f++) {
+      double rhs = p->has_country ? -m->L[(size_t)(nf - 1) * nf + f] * lim->cash / m->te_ref : 0.0;
+      glp_set_row_bnds(lp, r_u + f, GLP_FX, rhs, rhs);
+      NZ(r_u + f, m->c_u + f, 1.0);
+      for (int g = f; g < ns + ni; g++) {
+        double l = m->L[(size_t)g * nf + f];
+        if (l != 0) NZ(r_u + f, m->c_e + g, -l / (100 * m->te_ref));
+      }
+    }
+    m->r_te = glp_add_rows(lp, 1);
+    NZ(m->r_te, m->c_v, 1.0);
+    for (int i = 0; i < n; i++)
+      if (m->d[i] > 0) NZ(m->r_te, m->c_p + i, m->d[i]);
+  }
+  m->r_floor = glp_add_rows(lp, 1);
+  for (int i = 0; i < n; i++)
+    if (p->bench[i] > 0) NZ(m->r_floor, m->c_y + i, 1.0);
+  if (m->use_turnover) {
+    int r_t = glp_add_rows(lp, n);
+    for (int i = 0; i < n; i++) {
+      glp_set_row_bnds(lp, r_t + i, GLP_FX, 100 * p->prev[i], 100 * p->prev[i]);
+      NZ(r_t + i, m->c_y + i, 1.0);
+      NZ(r_t + i, m->c_b + i, -1.0);
+      NZ(r_t + i, m->c_s + i, 1.0);
+    }
+    m->r_turn = glp_add_rows(lp, 1);
+    for (int i = 0; i < n; i++) {
+      NZ(m->r_turn, m->c_b + i, 1.0);
+      NZ(m->r_turn, m->c_s + i, 1.0);
+    }
+  }
+#undef NZ
+  glp_load_matrix(lp, (int)ne, ia, ja, ar);
+  free(ia);
+  free(ja);
+  free(ar);
+  if (m->use_te) {
+    /* seed each p_i with tangents inside its active-weight range */
+    for (int i = 0; i < n; i++) {
+      if (m->d[i] <= 0) continue;
+      double alo = 100 * (m->lo[i] - p->bench[i]), ahi = 100 * (m->hi[i] - p->bench[i]);
+      for (size_t k = 0; k < sizeof SEED_POINTS / sizeof SEED_POINTS[0]; k++) {
+        double a0 = SEED_POINTS[k];
+        if (a0 < alo - 1e-12 || a0 > ahi + 1e-12) continue;
+        add_p_cut(m, i, a0);
+        m->seed_cuts++;
+      }
+    }
+  }
+  opt_model_apply_limits(m, lim);
+  *out = m;
+  return ZZ_OK;
+}
+
+void opt_model_apply_limits(opt_model *m, const opt_limits *lim) {
+  glp_prob *lp = m->lp;
+  for (int k = 0; k < m->ns; k++) glp_set_col_bnds(lp, m->c_e + k, GLP_DB, -100 * lim->style_bound, 100 * lim->style_bound);
+  for (int j = 0; j < m->ni; j++)
+    glp_set_col_bnds(lp, m->c_e + m->ns + j, GLP_DB, -100 * lim->industry_bound, 100 * lim->industry_bound);
+  if (lim->constituent_floor > 0) glp_set_row_bnds(lp, m->r_floor, GLP_LO, 100 * lim->constituent_floor, 0);
+  else glp_set_row_bnds(lp, m->r_floor, GLP_FR, 0, 0);
+  if (m->use_turnover) glp_set_row_bnds(lp, m->r_turn, GLP_UP, 0, 200 * lim->turnover_max);
+  if (m->use_te) {
+    double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
+    glp_set_row_bnds(lp, m->r_te, GLP_UP, 0, rho);
+  }
+}
+
+/* Objective: 0 = maximise s'w; 1 = minimise the TE model v + sum d_i p_i (with the TE row free). */
+void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim) {
+  glp_prob *lp = m->lp;
+  const opt_problem *p = m->p;
+  if (min_te) {
+    glp_set_obj_dir(lp, GLP_MIN);
+    for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_y + i, 0);
+    glp_set_obj_coef(lp, m->c_v, 1.0);
+    for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_p + i, m->d[i]);
+    glp_set_row_bnds(lp, m->r_te, GLP_FR, 0, 0);
+  } else {
+    glp_set_obj_dir(lp, GLP_MAX);
+    for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_y + i, p->score[i]);
+    if (m->use_te) {
+      glp_set_obj_coef(lp, m->c_v, 0);
+      for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_p + i, 0);
+      double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
+      glp_set_row_bnds(lp, m->r_te, GLP_UP, 0, rho);
+    }
+  }
+}
+
+/* Runs the simplex: dual (warm) when `dual`, else primal. Returns 0 optimal, 1 infeasible, or an error. */
+int opt_model_simplex(opt_model *m, int dual, zz_err *err) {
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  parm.presolve = GLP_OFF;
+  parm.meth = dual ? GLP_DUALP : GLP_PRIMAL;
+  int term = glp_term_out(GLP_OFF); /* GLPK prints scaling and basis notes otherwise */
+  if (!m->solved_once) {
+    glp_scale_prob(m->lp, GLP_SF_AUTO);
+    glp_adv_basis(m->lp, 0);
+    m->solved_once = 1;
+  }
+  int it0 = glp_get_it_cnt(m->lp);
+  int ret = glp_simplex(m->lp, &parm);
+  if (ret == GLP_ESING || ret == GLP_ECOND || ret == GLP_EBADB || ret == GLP_EFAIL) {
+    /* a numerically bad basis after many cuts: restart from an advanced basis with the primal */
+    glp_adv_basis(m->lp, 0);
+    parm.meth = GLP_PRIMAL;
+    it0 = glp_get_it_cnt(m->lp);
+    ret = glp_simplex(m->lp, &parm);
+  }
+  m->lp_iter += glp_get_it_cnt(m->lp) - it0;
+  glp_term_out(term);
+  if (ret != 0)
+    return zz_fail(err, ZZ_ENUMERIC, "optimizer: GLPK simplex failed (code %d) on an LP of %d rows and %d columns",
+                   ret, glp_get_num_rows(m->lp), glp_get_num_cols(m->lp));
+  int st = glp_get_status(m->lp);
+  if (st == GLP_OPT) return 0;
+  if (st == GLP_NOFEAS || glp_get_prim_stat(m->lp) == GLP_NOFEAS) return 1;
+  return zz_fail(err, ZZ_ENUMERIC, "optimizer: GLPK ended with status %d (expected an optimum)", st);
+}
+
+/* Reads the LP weights (fractions) into w, clipped to the stock bounds. */
+void opt_model_weights(const opt_model *m, double *w) {
+  for (int i = 0; i < m->n; i++) {
+    double x = glp_get_col_prim(m->lp, m->c_y + i) / 100.0;
+    w[i] = x < m->lo[i] ? m->lo[i] : x > m->hi[i] ? m->hi[i] : x;
+  }
+}
+
+/* TE^2 / te_ref^2 of weights w (fractions); u (scaled, nf) of the factor part into m->work_u. */
+double opt_model_te2(opt_model *m, const double *w) {
+  const opt_problem *p = m->p;
+  double *a = m->work_a;
+  for (int i = 0; i < m->n; i++) a[i] = w[i] - p->bench[i];
+  opt_exposures(p, a, m->work_e);
+  double vf = opt_factor_var(m->L, m->nf, m->work_e, m->work_u);
+  for (int f = 0; f < m->nf; f++) m->work_u[f] /= m->te_ref;
+  return (vf + opt_specific_var(p, a)) / (m->te_ref * m->te_ref);
+}
+
+/* Adds the tangent cuts violated at the LP point (weights w, whose opt_model_te2 was just computed so
+ * that work_a / work_u hold its active weights and scaled factor coordinates). Returns cuts added. */
+int opt_model_add_cuts(opt_model *m, double rho) {
+  int added = 0;
+  double tol = 1e-12 * (rho > 0 ? rho : 1);
+  double uu = 0;
+  for (int f = 0; f < m->nf; f++) uu += m->work_u[f] * m->work_u[f];
+  if (uu - glp_get_col_prim(m->lp, m->c_v) > tol) {
+    add_v_cut(m, m->work_u);
+    m->cuts_v++;
+    added++;
+  }
+  for (int i = 0; i < m->n; i++) {
+    if (m->d[i] <= 0) continue;
+    double ah = 100 * m->work_a[i];
+    double viol = ah * ah - glp_get_col_prim(m->lp, m->c_p + i);
+    if (m->d[i] * viol > tol) {
+      add_p_cut(m, i, ah);
+      m->cuts_p++;
+      added++;
+    }
+  }
+  return added;
+}

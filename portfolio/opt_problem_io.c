@@ -1,0 +1,716 @@
+/* opt_problem_io.c — the optimisation problem: create / free, reading a SPEC 11.1 directory,
+ * validation, and the limits INI file. */
+#include "portfolio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define OPT_SUM_TOL 1e-6 /* weights must sum to 1 within this */
+
+/* ---------------------------------------------------------------- limits */
+
+void opt_limits_default(opt_limits *lim) {
+  lim->style_bound = 0.5;
+  lim->industry_bound = 0.02;
+  lim->te_max = 0.05;
+  lim->constituent_floor = 0.8;
+  lim->turnover_max = 0.2;
+  lim->active_max = 0.01;
+  lim->weight_max = 0.05;
+  lim->cash = 0.0;
+  lim->gap_tol = 1e-4;
+  lim->max_rounds = 300;
+  lim->relax = 1;
+}
+
+/* Debian's libinih is built without line numbers in the handler: the reader counts lines itself. */
+typedef struct limits_ctx {
+  opt_limits *lim;
+  const char *path;
+  zz_err *err;
+  int failed;
+  FILE *f;
+  int line;
+} limits_ctx;
+
+static char *limits_reader(char *str, int num, void *stream) {
+  limits_ctx *c = stream;
+  char *s = fgets(str, num, c->f);
+  if (s) c->line++;
+  return s;
+}
+
+static int limits_key(void *user, const char *section, const char *name, const char *value) {
+  limits_ctx *c = user;
+  int lineno = c->line;
+  if (c->failed) return 0;
+  if (strcasecmp(section, "limits") != 0) return 1; /* other sections belong to other readers */
+  struct {
+    const char *key;
+    double *d;
+    int *i;
+    double lo, hi;
+  } keys[] = {
+      {"style_bound", &c->lim->style_bound, NULL, 0, 1e6},
+      {"industry_bound", &c->lim->industry_bound, NULL, 0, 1},
+      {"te_max", &c->lim->te_max, NULL, 0, 10},
+      {"constituent_floor", &c->lim->constituent_floor, NULL, 0, 1},
+      {"turnover_max", &c->lim->turnover_max, NULL, 0, 1},
+      {"active_max", &c->lim->active_max, NULL, 0, 1},
+      {"weight_max", &c->lim->weight_max, NULL, 0, 1},
+      {"cash", &c->lim->cash, NULL, 0, 1},
+      {"gap_tol", &c->lim->gap_tol, NULL, 1e-12, 1},
+      {"max_rounds", NULL, &c->lim->max_rounds, 1, 100000},
+      {"relax", NULL, &c->lim->relax, 0, 1},
+  };
+  for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+    if (strcasecmp(name, keys[k].key) != 0) continue;
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    while (isspace((unsigned char)*end)) end++;
+    if (end == value || *end || !isfinite(v) || v < keys[k].lo || v > keys[k].hi) {
+      zz_fail(c->err, ZZ_EDATA, "%s:%d: %s: expected a number in [%g, %g], found '%s'", c->path, lineno, name,
+              keys[k].lo, keys[k].hi, value);
+      c->failed = 1;
+      return 0;
+    }
+    if (keys[k].d) *keys[k].d = v;
+    else *keys[k].i = (int)v;
+    return 1;
+  }
+  zz_fail(c->err, ZZ_EDATA,
+          "%s:%d: unknown key '%s' in [limits] (expected style_bound, industry_bound, te_max, constituent_floor, "
+          "turnover_max, active_max, weight_max, cash, gap_tol, max_rounds, relax)",
+          c->path, lineno, name);
+  c->failed = 1;
+  return 0;
+}
+
+int opt_limits_read(const char *path, opt_limits *lim, zz_err *err) {
+  FILE *f = fopen(path, "r");
+  if (!f) return zz_fail(err, ZZ_EIO, "%s: cannot open: %s", path, strerror(errno));
+  limits_ctx c = {lim, path, err, 0, f, 0};
+  int rc = ini_parse_stream(limits_reader, &c, limits_key, &c);
+  fclose(f);
+  if (c.failed) return err ? err->code : ZZ_EDATA;
+  if (rc > 0) return zz_fail(err, ZZ_EDATA, "%s:%d: malformed INI line", path, rc);
+  if (rc < 0) return zz_fail(err, ZZ_EIO, "%s: cannot read", path);
+  return ZZ_OK;
+}
+
+/* ---------------------------------------------------------------- create / free */
+
+static void *xcalloc(size_t n, size_t sz) { return calloc(n ? n : 1, sz); }
+
+void opt_problem_free(opt_problem *p) {
+  if (!p) return;
+  free(p->codes);
+  free(p->score);
+  free(p->bench);
+  free(p->prev);
+  free(p->style_names);
+  free(p->style);
+  free(p->ind_names);
+  free(p->ind);
+  free(p->fcov);
+  free(p->spec_var);
+  free(p->can_buy);
+  free(p->can_sell);
+  free(p);
+}
+
+/* Allocates the per-stock arrays (n known); the factor arrays come later. */
+static int alloc_stock_arrays(opt_problem *p) {
+  size_t n = (size_t)p->n;
+  p->codes = xcalloc(n, sizeof *p->codes);
+  p->score = xcalloc(n, sizeof *p->score);
+  p->bench = xcalloc(n, sizeof *p->bench);
+  p->prev = xcalloc(n, sizeof *p->prev);
+  p->ind = xcalloc(n, sizeof *p->ind);
+  p->spec_var = xcalloc(n, sizeof *p->spec_var);
+  p->can_buy = xcalloc(n, 1);
+  p->can_sell = xcalloc(n, 1);
+  if (!p->codes || !p->score || !p->bench || !p->prev || !p->ind || !p->spec_var || !p->can_buy || !p->can_sell)
+    return ZZ_ENOMEM;
+  memset(p->can_buy, 1, n);
+  memset(p->can_sell, 1, n);
+  return ZZ_OK;
+}
+
+int opt_problem_create(int n, int n_style, int n_ind, int has_country, opt_problem **out, zz_err *err) {
+  *out = NULL;
+  if (n < 1 || n_style < 0 || n_ind < 0)
+    return zz_fail(err, ZZ_EUSAGE, "opt_problem_create: need n >= 1 stocks and non-negative factor counts");
+  opt_problem *p = calloc(1, sizeof *p);
+  if (!p) return zz_fail(err, ZZ_ENOMEM, "opt_problem_create: out of memory");
+  p->n = n;
+  p->n_style = n_style;
+  p->n_ind = n_ind;
+  p->has_country = has_country ? 1 : 0;
+  int nf = opt_problem_nfac(p);
+  if (alloc_stock_arrays(p) || !(p->style_names = xcalloc((size_t)n_style, sizeof *p->style_names)) ||
+      !(p->style = xcalloc((size_t)n * (size_t)n_style, sizeof *p->style)) ||
+      !(p->ind_names = xcalloc((size_t)n_ind, sizeof *p->ind_names)) ||
+      !(p->fcov = xcalloc((size_t)nf * (size_t)nf, sizeof *p->fcov))) {
+    opt_problem_free(p);
+    return zz_fail(err, ZZ_ENOMEM, "opt_problem_create: out of memory for %d stocks", n);
+  }
+  *out = p;
+  return ZZ_OK;
+}
+
+/* ---------------------------------------------------------------- validation */
+
+int opt_problem_check(const opt_problem *p, zz_err *err) {
+  int n = p->n, nf = opt_problem_nfac(p);
+  double sb = 0, sp = 0;
+  for (int i = 0; i < n; i++) {
+    const char *c = p->codes[i];
+    if (!isfinite(p->score[i])) return zz_fail(err, ZZ_EDATA, "score of %s is not a finite number", c);
+    if (!isfinite(p->bench[i]) || p->bench[i] < 0)
+      return zz_fail(err, ZZ_EDATA, "benchmark weight of %s is %g: expected a finite number >= 0", c, p->bench[i]);
+    if (!isfinite(p->prev[i]) || p->prev[i] < 0)
+      return zz_fail(err, ZZ_EDATA, "previous weight of %s is %g: expected a finite number >= 0", c, p->prev[i]);
+    if (!isfinite(p->spec_var[i]) || p->spec_var[i] < 0)
+      return zz_fail(err, ZZ_EDATA, "specific variance of %s is %g: expected a finite number >= 0", c,
+                     p->spec_var[i]);
+    if (p->ind[i] < 0 || p->ind[i] >= p->n_ind)
+      return zz_fail(err, ZZ_EDATA, "industry of %s is out of range", c);
+    for (int k = 0; k < p->n_style; k++)
+      if (!isfinite(p->style[(size_t)i * p->n_style + k]))
+        return zz_fail(err, ZZ_EDATA, "style exposure '%s' of %s is not a finite number", p->style_names[k], c);
+    sb += p->bench[i];
+    sp += p->prev[i];
+  }
+  if (fabs(sb - 1) > OPT_SUM_TOL)
+    return zz_fail(err, ZZ_EDATA, "benchmark weights sum to %.10g: expected 1 (within %g)", sb, OPT_SUM_TOL);
+  if (p->has_prev && fabs(sp - 1) > OPT_SUM_TOL)
+    return zz_fail(err, ZZ_EDATA, "previous weights sum to %.10g: expected 1 (within %g)", sp, OPT_SUM_TOL);
+  for (int a = 0; a < nf; a++) {
+    double faa = p->fcov[(size_t)a * nf + a];
+    if (!isfinite(faa) || faa < 0)
+      return zz_fail(err, ZZ_EDATA, "factor covariance: variance of factor %d is %g: expected >= 0", a + 1, faa);
+    for (int b = 0; b < a; b++) {
+      double x = p->fcov[(size_t)a * nf + b], y = p->fcov[(size_t)b * nf + a];
+      double fbb = p->fcov[(size_t)b * nf + b];
+      if (!isfinite(x) || fabs(x - y) > 1e-8 * sqrt(faa * fbb) + 1e-15)
+        return zz_fail(err, ZZ_EDATA, "factor covariance is not symmetric: F[%d][%d] = %.17g but F[%d][%d] = %.17g",
+                       a + 1, b + 1, x, b + 1, a + 1, y);
+    }
+  }
+  return ZZ_OK;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+/* Codes sorted for lookup. */
+typedef struct code_entry {
+  char code[ZZ_CODE_LEN];
+  int i;
+} code_entry;
+typedef struct code_index {
+  int n;
+  code_entry *e;
+  char (*codes)[ZZ_CODE_LEN];
+} code_index;
+
+static int cmp_code_entry(const void *a, const void *b) {
+  return strcmp(((const code_entry *)a)->code, ((const code_entry *)b)->code);
+}
+
+static int code_find(const code_index *ix, const char *code) {
+  int lo = 0, hi = ix->n - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    int c = strcmp(ix->e[mid].code, code);
+    if (!c) return ix->e[mid].i;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/* Normalised code of a field ("SH600000" -> "600000.SH"); other identifiers are kept as written. */
+static int read_code(zz_csv *r, int col, char out[ZZ_CODE_LEN], zz_err *err) {
+  const char *s = zz_csv_field(r, col);
+  while (isspace((unsigned char)*s)) s++;
+  if (zz_code_normalise(s, out) == 0) return ZZ_OK;
+  size_t L = strlen(s);
+  while (L && isspace((unsigned char)s[L - 1])) L--;
+  if (L == 0) return zz_csv_fail(r, col, err, ZZ_EDATA, "expected a stock code, found an empty value");
+  if (L >= ZZ_CODE_LEN)
+    return zz_csv_fail(r, col, err, ZZ_EDATA, "stock code '%s' is too long (at most %d characters)", s,
+                       ZZ_CODE_LEN - 1);
+  memcpy(out, s, L);
+  out[L] = '\0';
+  return ZZ_OK;
+}
+
+static void join(char *buf, size_t n, const char *dir, const char *file) { snprintf(buf, n, "%s/%s", dir, file); }
+
+static const char *const NAMES_CODE[] = {"code", "ts_code", "symbol", NULL};
+
+/* Reads a `code,<value>` file into val[] (indices of the universe). Requires every universe code when
+ * require_all; codes outside the universe are errors. Returns the sum of the values in *sum. */
+static int read_code_values(const char *path, const code_index *ix, const char *const *vnames, int require_all,
+                            int nonneg, double *val, double *sum, zz_err *err) {
+  zz_csv *r;
+  int rc = zz_csv_open(&r, path, err);
+  if (rc) return rc;
+  int n = ix->n;
+  uint8_t *seen = xcalloc((size_t)n, 1);
+  if (!seen) {
+    zz_csv_close(r);
+    return zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+  }
+  int cc = zz_csv_require(r, NAMES_CODE, err), cv = cc < 0 ? -1 : zz_csv_require(r, vnames, err);
+  double s = 0;
+  if (cc < 0 || cv < 0) {
+    rc = err ? err->code : ZZ_EDATA;
+    goto done;
+  }
+  while ((rc = zz_csv_next(r, err)) == 1) {
+    char code[ZZ_CODE_LEN];
+    double v;
+    if ((rc = read_code(r, cc, code, err))) goto done;
+    int i = code_find(ix, code);
+    if (i < 0) {
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
+      goto done;
+    }
+    if (seen[i]) {
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s appears twice", code);
+      goto done;
+    }
+    seen[i] = 1;
+    if ((rc = zz_csv_double(r, cv, 0, &v, err))) goto done;
+    if (nonneg && v < 0) {
+      rc = zz_csv_fail(r, cv, err, ZZ_EDATA, "%s of %s is %g: expected a value >= 0", zz_csv_header(r, cv), code, v);
+      goto done;
+    }
+    val[i] = v;
+    s += v;
+  }
+  if (rc < 0) {
+    rc = -rc;
+    goto done;
+  }
+  rc = ZZ_OK;
+  if (require_all)
+    for (int i = 0; i < n; i++)
+      if (!seen[i]) {
+        rc = zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, ix->codes[i]);
+        break;
+      }
+done:
+  if (sum) *sum = s;
+  free(seen);
+  zz_csv_close(r);
+  return rc;
+}
+
+static int name_index(char (*names)[OPT_NAME_LEN], int n, const char *s) {
+  for (int k = 0; k < n; k++)
+    if (!strcmp(names[k], s)) return k;
+  return -1;
+}
+
+/* factor_cov.csv: header "factor,<names>", one row per factor, in any order. */
+static int read_factor_cov(const char *path, opt_problem *p, zz_err *err) {
+  zz_csv *r;
+  int rc = zz_csv_open(&r, path, err);
+  if (rc) return rc;
+  int ncol = zz_csv_ncols(r), *colf = NULL;
+  uint8_t *seen = NULL;
+  p->has_country = 0;
+  for (int j = 1; j < ncol; j++)
+    if (!strcasecmp(zz_csv_header(r, j), "country")) p->has_country = 1;
+  int nf = opt_problem_nfac(p);
+  p->fcov = xcalloc((size_t)nf * nf, sizeof *p->fcov);
+  colf = xcalloc((size_t)ncol, sizeof *colf);
+  seen = xcalloc((size_t)nf, 1);
+  if (!p->fcov || !colf || !seen) {
+    rc = zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  /* factor index of a name: styles, industries, country */
+#define FACTOR_OF(s)                                                                                            \
+  (!strcasecmp((s), "country") ? p->n_style + p->n_ind                                                         \
+   : name_index(p->style_names, p->n_style, (s)) >= 0                                                          \
+       ? name_index(p->style_names, p->n_style, (s))                                                            \
+       : (name_index(p->ind_names, p->n_ind, (s)) >= 0 ? p->n_style + name_index(p->ind_names, p->n_ind, (s)) \
+                                                       : -1))
+  if (ncol < 2 || strcasecmp(zz_csv_header(r, 0), "factor") != 0) {
+    rc = zz_fail(err, ZZ_EDATA, "%s:1:1: expected the header 'factor,<factor names...>'", path);
+    goto done;
+  }
+  for (int j = 1; j < ncol; j++) {
+    const char *h = zz_csv_header(r, j);
+    int f = FACTOR_OF(h);
+    if (f < 0) {
+      rc = zz_fail(err, ZZ_EDATA,
+                   "%s:1:%d: unknown factor '%s' (expected a style column of exposures.csv, an industry of "
+                   "industry.csv, or 'country')",
+                   path, j + 1, h);
+      goto done;
+    }
+    if (seen[f]) {
+      rc = zz_fail(err, ZZ_EDATA, "%s:1:%d: factor '%s' appears twice in the header", path, j + 1, h);
+      goto done;
+    }
+    seen[f] = 1;
+    colf[j] = f;
+  }
+  for (int f = 0; f < nf; f++)
+    if (!seen[f]) {
+      rc = zz_fail(err, ZZ_EDATA, "%s:1: factor '%s' is missing from the header", path,
+                   f < p->n_style ? p->style_names[f] : f < p->n_style + p->n_ind ? p->ind_names[f - p->n_style] : "country");
+      goto done;
+    }
+  memset(seen, 0, (size_t)nf);
+  while ((rc = zz_csv_next(r, err)) == 1) {
+    const char *name = zz_csv_field(r, 0);
+    while (isspace((unsigned char)*name)) name++;
+    int a = FACTOR_OF(name);
+    if (a < 0) {
+      rc = zz_csv_fail(r, 0, err, ZZ_EDATA, "unknown factor '%s'", name);
+      goto done;
+    }
+    if (seen[a]) {
+      rc = zz_csv_fail(r, 0, err, ZZ_EDATA, "factor '%s' has two rows", name);
+      goto done;
+    }
+    seen[a] = 1;
+    for (int j = 1; j < ncol; j++) {
+      double v;
+      if ((rc = zz_csv_double(r, j, 0, &v, err))) goto done;
+      if (colf[j] == a && v < 0) {
+        rc = zz_csv_fail(r, j, err, ZZ_EDATA, "negative variance %g of factor '%s'", v, name);
+        goto done;
+      }
+      p->fcov[(size_t)a * nf + colf[j]] = v;
+    }
+  }
+  if (rc < 0) {
+    rc = -rc;
+    goto done;
+  }
+  rc = ZZ_OK;
+  for (int f = 0; f < nf; f++)
+    if (!seen[f]) {
+      rc = zz_fail(err, ZZ_EDATA, "%s: the row of factor '%s' is missing", path,
+                   f < p->n_style ? p->style_names[f] : f < p->n_style + p->n_ind ? p->ind_names[f - p->n_style] : "country");
+      goto done;
+    }
+  for (int a = 0; a < nf; a++)
+    for (int b = 0; b < a; b++) {
+      double x = p->fcov[(size_t)a * nf + b], y = p->fcov[(size_t)b * nf + a];
+      if (fabs(x - y) > 1e-8 * sqrt(p->fcov[(size_t)a * nf + a] * p->fcov[(size_t)b * nf + b]) + 1e-15) {
+        const char *na = a < p->n_style ? p->style_names[a] : a < p->n_style + p->n_ind ? p->ind_names[a - p->n_style] : "country";
+        const char *nb = b < p->n_style ? p->style_names[b] : b < p->n_style + p->n_ind ? p->ind_names[b - p->n_style] : "country";
+        rc = zz_fail(err, ZZ_EDATA, "%s: the covariance matrix is not symmetric: (%s, %s) = %.17g but (%s, %s) = %.17g",
+                     path, na, nb, x, nb, na, y);
+        goto done;
+      }
+    }
+#undef FACTOR_OF
+done:
+  free(colf);
+  free(seen);
+  zz_csv_close(r);
+  return rc;
+}
+
+int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
+  *out = NULL;
+  char path[4096];
+  opt_problem *p = calloc(1, sizeof *p);
+  zz_csv *r = NULL;
+  code_index ix = {0, NULL, NULL};
+  uint8_t *seen = NULL;
+  int rc, cap = 0;
+  if (!p) return zz_fail(err, ZZ_ENOMEM, "out of memory");
+
+  /* alpha.csv: the universe */
+  join(path, sizeof path, dir, "alpha.csv");
+  if ((rc = zz_csv_open(&r, path, err))) goto fail;
+  int cc = zz_csv_require(r, NAMES_CODE, err);
+  int cs = cc < 0 ? -1 : zz_csv_require(r, (const char *const[]){"score", "alpha", NULL}, err);
+  if (cc < 0 || cs < 0) {
+    rc = err ? err->code : ZZ_EDATA;
+    goto fail;
+  }
+  while ((rc = zz_csv_next(r, err)) == 1) {
+    if (p->n == cap) {
+      cap = cap ? 2 * cap : 1024;
+      void *a = realloc(p->codes, (size_t)cap * sizeof *p->codes), *b = realloc(p->score, (size_t)cap * sizeof *p->score);
+      if (a) p->codes = a;
+      if (b) p->score = b;
+      if (!a || !b) {
+        rc = zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+        goto fail;
+      }
+    }
+    if ((rc = read_code(r, cc, p->codes[p->n], err))) goto fail;
+    if ((rc = zz_csv_double(r, cs, 0, &p->score[p->n], err))) goto fail;
+    p->n++;
+  }
+  if (rc < 0) {
+    rc = -rc;
+    goto fail;
+  }
+  if (p->n == 0) {
+    rc = zz_fail(err, ZZ_EDATA, "%s: no stocks (expected rows 'code,score')", path);
+    goto fail;
+  }
+  zz_csv_close(r);
+  r = NULL;
+  {
+    char (*codes)[ZZ_CODE_LEN] = p->codes;
+    double *score = p->score;
+    p->codes = NULL;
+    p->score = NULL;
+    if (alloc_stock_arrays(p)) {
+      free(codes);
+      free(score);
+      rc = zz_fail(err, ZZ_ENOMEM, "out of memory for %d stocks", p->n);
+      goto fail;
+    }
+    memcpy(p->codes, codes, (size_t)p->n * sizeof *codes);
+    memcpy(p->score, score, (size_t)p->n * sizeof *score);
+    free(codes);
+    free(score);
+  }
+  ix.n = p->n;
+  ix.codes = p->codes;
+  ix.e = xcalloc((size_t)p->n, sizeof *ix.e);
+  if (!ix.e) {
+    rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    goto fail;
+  }
+  for (int i = 0; i < p->n; i++) {
+    memcpy(ix.e[i].code, p->codes[i], ZZ_CODE_LEN);
+    ix.e[i].i = i;
+  }
+  qsort(ix.e, (size_t)p->n, sizeof *ix.e, cmp_code_entry);
+  for (int k = 1; k < p->n; k++)
+    if (!strcmp(ix.e[k].code, ix.e[k - 1].code)) {
+      int a = ix.e[k - 1].i < ix.e[k].i ? ix.e[k - 1].i : ix.e[k].i, b = ix.e[k - 1].i ^ ix.e[k].i ^ a;
+      rc = zz_fail(err, ZZ_EDATA, "%s: code %s appears twice (data rows %d and %d)", path, ix.e[k].code, a + 1, b + 1);
+      goto fail;
+    }
+
+  /* benchmark.csv, previous.csv, specific_var.csv */
+  static const char *const NAMES_W[] = {"weight", NULL};
+  static const char *const NAMES_VAR[] = {"var", "variance", "specific_var", NULL};
+  double sum;
+  join(path, sizeof path, dir, "benchmark.csv");
+  if ((rc = read_code_values(path, &ix, NAMES_W, 0, 1, p->bench, &sum, err))) goto fail;
+  if (fabs(sum - 1) > OPT_SUM_TOL) {
+    rc = zz_fail(err, ZZ_EDATA, "%s: weights sum to %.10g: expected fractions summing to 1 (within %g)", path, sum,
+                 OPT_SUM_TOL);
+    goto fail;
+  }
+  join(path, sizeof path, dir, "previous.csv");
+  if (access(path, F_OK) == 0) {
+    p->has_prev = 1;
+    if ((rc = read_code_values(path, &ix, NAMES_W, 0, 1, p->prev, &sum, err))) goto fail;
+    if (fabs(sum - 1) > OPT_SUM_TOL) {
+      rc = zz_fail(err, ZZ_EDATA, "%s: weights sum to %.10g: expected fractions summing to 1 (within %g)", path, sum,
+                   OPT_SUM_TOL);
+      goto fail;
+    }
+  }
+  join(path, sizeof path, dir, "specific_var.csv");
+  if ((rc = read_code_values(path, &ix, NAMES_VAR, 1, 1, p->spec_var, NULL, err))) goto fail;
+
+  seen = xcalloc((size_t)p->n, 1);
+  if (!seen) {
+    rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    goto fail;
+  }
+
+  /* exposures.csv: code + style columns */
+  join(path, sizeof path, dir, "exposures.csv");
+  if ((rc = zz_csv_open(&r, path, err))) goto fail;
+  cc = zz_csv_require(r, NAMES_CODE, err);
+  if (cc < 0) {
+    rc = err ? err->code : ZZ_EDATA;
+    goto fail;
+  }
+  p->n_style = zz_csv_ncols(r) - 1;
+  p->style_names = xcalloc((size_t)p->n_style, sizeof *p->style_names);
+  p->style = xcalloc((size_t)p->n * p->n_style, sizeof *p->style);
+  if (!p->style_names || !p->style) {
+    rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    goto fail;
+  }
+  for (int j = 0, k = 0; j < zz_csv_ncols(r); j++) {
+    if (j == cc) continue;
+    const char *h = zz_csv_header(r, j);
+    if (!*h || strlen(h) >= OPT_NAME_LEN || name_index(p->style_names, k, h) >= 0 || !strcasecmp(h, "country")) {
+      rc = zz_fail(err, ZZ_EDATA, "%s:1:%d: style column name '%s' is empty, too long, repeated or reserved", path,
+                   j + 1, h);
+      goto fail;
+    }
+    snprintf(p->style_names[k++], OPT_NAME_LEN, "%s", h);
+  }
+  while ((rc = zz_csv_next(r, err)) == 1) {
+    char code[ZZ_CODE_LEN];
+    if ((rc = read_code(r, cc, code, err))) goto fail;
+    int i = code_find(&ix, code);
+    if (i < 0) {
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
+      goto fail;
+    }
+    if (seen[i]) {
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s appears twice", code);
+      goto fail;
+    }
+    seen[i] = 1;
+    for (int j = 0, k = 0; j < zz_csv_ncols(r); j++) {
+      if (j == cc) continue;
+      if ((rc = zz_csv_double(r, j, 0, &p->style[(size_t)i * p->n_style + k], err))) goto fail;
+      k++;
+    }
+  }
+  if (rc < 0) {
+    rc = -rc;
+    goto fail;
+  }
+  for (int i = 0; i < p->n; i++)
+    if (!seen[i]) {
+      rc = zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, p->codes[i]);
+      goto fail;
+    }
+  zz_csv_close(r);
+  r = NULL;
+
+  /* industry.csv */
+  join(path, sizeof path, dir, "industry.csv");
+  memset(seen, 0, (size_t)p->n);
+  if ((rc = zz_csv_open(&r, path, err))) goto fail;
+  cc = zz_csv_require(r, NAMES_CODE, err);
+  int ci = cc < 0 ? -1 : zz_csv_require(r, (const char *const[]){"industry", NULL}, err);
+  if (cc < 0 || ci < 0) {
+    rc = err ? err->code : ZZ_EDATA;
+    goto fail;
+  }
+  int icap = 0;
+  while ((rc = zz_csv_next(r, err)) == 1) {
+    char code[ZZ_CODE_LEN];
+    if ((rc = read_code(r, cc, code, err))) goto fail;
+    int i = code_find(&ix, code);
+    if (i < 0) {
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
+      goto fail;
+    }
+    if (seen[i]) {
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s appears twice", code);
+      goto fail;
+    }
+    seen[i] = 1;
+    const char *name = zz_csv_field(r, ci);
+    while (isspace((unsigned char)*name)) name++;
+    if (!*name || strlen(name) >= OPT_NAME_LEN || !strcasecmp(name, "country") ||
+        name_index(p->style_names, p->n_style, name) >= 0) {
+      rc = zz_csv_fail(r, ci, err, ZZ_EDATA, "industry of %s is empty, too long, or the name of another factor", code);
+      goto fail;
+    }
+    int k = name_index(p->ind_names, p->n_ind, name);
+    if (k < 0) {
+      if (p->n_ind == icap) {
+        icap = icap ? 2 * icap : 32;
+        void *a = realloc(p->ind_names, (size_t)icap * sizeof *p->ind_names);
+        if (!a) {
+          rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+          goto fail;
+        }
+        p->ind_names = a;
+      }
+      k = p->n_ind++;
+      snprintf(p->ind_names[k], OPT_NAME_LEN, "%s", name);
+    }
+    p->ind[i] = k;
+  }
+  if (rc < 0) {
+    rc = -rc;
+    goto fail;
+  }
+  for (int i = 0; i < p->n; i++)
+    if (!seen[i]) {
+      rc = zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, p->codes[i]);
+      goto fail;
+    }
+  zz_csv_close(r);
+  r = NULL;
+
+  join(path, sizeof path, dir, "factor_cov.csv");
+  if ((rc = read_factor_cov(path, p, err))) goto fail;
+
+  /* tradable.csv (optional) */
+  join(path, sizeof path, dir, "tradable.csv");
+  if (access(path, F_OK) == 0) {
+    memset(seen, 0, (size_t)p->n);
+    if ((rc = zz_csv_open(&r, path, err))) goto fail;
+    cc = zz_csv_require(r, NAMES_CODE, err);
+    int cb = cc < 0 ? -1 : zz_csv_require(r, (const char *const[]){"can_buy", NULL}, err);
+    int cl = cb < 0 ? -1 : zz_csv_require(r, (const char *const[]){"can_sell", NULL}, err);
+    if (cc < 0 || cb < 0 || cl < 0) {
+      rc = err ? err->code : ZZ_EDATA;
+      goto fail;
+    }
+    while ((rc = zz_csv_next(r, err)) == 1) {
+      char code[ZZ_CODE_LEN];
+      int b, s;
+      if ((rc = read_code(r, cc, code, err))) goto fail;
+      int i = code_find(&ix, code);
+      if (i < 0) {
+        rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
+        goto fail;
+      }
+      if (seen[i]) {
+        rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s appears twice", code);
+        goto fail;
+      }
+      seen[i] = 1;
+      if ((rc = zz_csv_bool(r, cb, 1, &b, err)) || (rc = zz_csv_bool(r, cl, 1, &s, err))) goto fail;
+      p->can_buy[i] = (uint8_t)(b != 0);
+      p->can_sell[i] = (uint8_t)(s != 0);
+    }
+    if (rc < 0) {
+      rc = -rc;
+      goto fail;
+    }
+    for (int i = 0; i < p->n; i++)
+      if (!seen[i]) {
+        rc = zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, p->codes[i]);
+        goto fail;
+      }
+    zz_csv_close(r);
+    r = NULL;
+  }
+  if ((rc = opt_problem_check(p, err))) {
+    zz_wrap(err, "%s", dir);
+    goto fail;
+  }
+  free(seen);
+  free(ix.e);
+  *out = p;
+  return ZZ_OK;
+fail:
+  if (rc == ZZ_OK) rc = ZZ_EINTERNAL;
+  zz_csv_close(r);
+  free(seen);
+  free(ix.e);
+  opt_problem_free(p);
+  return rc;
+}

@@ -1,0 +1,302 @@
+/* opt_solve.c — opt_solve: feasibility and the anchor point, relaxation in the fixed order of
+ * opt_relax.c, the cutting-plane loop with dual-simplex warm starts, and certification by pulling the
+ * LP point toward the anchor until TE = TE_max (SPEC 7). */
+#include "opt_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { ANCHOR_PREV = 0, ANCHOR_BENCH = 1, ANCHOR_LP = 2, ANCHOR_NONE = 3 };
+#define LINEAR_TOL 1e-9 /* fractions; the LP is in percent with GLPK's 1e-7 tolerance */
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double objective(const opt_problem *p, const double *w) {
+  double s = 0;
+  for (int i = 0; i < p->n; i++) s += p->score[i] * w[i];
+  return s;
+}
+
+static int point_ok(const opt_model *m, const opt_limits *lim, const double *w) {
+  opt_eval ev = {0};
+  opt_evaluate(m, lim, w, &ev);
+  return ev.max_violation <= LINEAR_TOL && (!m->use_te || ev.te <= lim->te_max);
+}
+
+/* Finds a point meeting every limit of lim (the anchor of the certification). Returns 0 when found
+ * (weights in wa, kind in *kind), 1 when the limits cannot all hold, or an error status. */
+static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kind, zz_err *err) {
+  const opt_problem *p = m->p;
+  opt_model_apply_limits(m, lim);
+  if (!m->use_te) {
+    int st = opt_model_simplex(m, m->solved_once, err);
+    if (st) return st;
+    opt_model_weights(m, wa);
+    *kind = ANCHOR_NONE;
+    return 0;
+  }
+  if (p->has_prev && point_ok(m, lim, p->prev)) {
+    memcpy(wa, p->prev, (size_t)p->n * sizeof *wa);
+    *kind = ANCHOR_PREV;
+    return 0;
+  }
+  if (point_ok(m, lim, p->bench)) {
+    memcpy(wa, p->bench, (size_t)p->n * sizeof *wa);
+    *kind = ANCHOR_BENCH;
+    return 0;
+  }
+  /* minimise the TE model over the other limits until a point with TE <= te_max appears */
+  double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
+  opt_model_objective(m, 1, lim);
+  int found = 1;
+  for (int round = 0; round < lim->max_rounds; round++) {
+    int st = opt_model_simplex(m, 0, err);
+    if (st) {
+      found = st;
+      break;
+    }
+    if (glp_get_obj_val(m->lp) > rho * (1 + 1e-9) + 1e-12) break; /* even the outer model exceeds te_max */
+    opt_model_weights(m, wa);
+    if (opt_model_te2(m, wa) <= rho) {
+      *kind = ANCHOR_LP;
+      found = 0;
+      break;
+    }
+    if (opt_model_add_cuts(m, rho) == 0) break;
+  }
+  opt_model_objective(m, 0, lim);
+  return found;
+}
+
+/* Largest theta in [0, 1] with TE(wa + theta (w - wa))^2 <= rho te_ref^2 (TE(wa) within the limit):
+ * the quadratic C + 2 B theta + A theta^2 in factor form. */
+static double mix_theta(opt_model *m, const double *wa, const double *w, double rho, double *scratch) {
+  const opt_problem *p = m->p;
+  int n = p->n, nf = m->nf;
+  double *aA = scratch, *dl = scratch + n, *eA = scratch + 2 * n, *ed = eA + nf, *uA = ed + nf, *ud = uA + nf;
+  for (int i = 0; i < n; i++) {
+    aA[i] = wa[i] - p->bench[i];
+    dl[i] = w[i] - wa[i];
+  }
+  opt_exposures(p, aA, eA);
+  opt_exposures(p, dl, ed);
+  opt_factor_var(m->L, nf, eA, uA);
+  opt_factor_var(m->L, nf, ed, ud);
+  double A = 0, B = 0, C = 0;
+  for (int f = 0; f < nf; f++) {
+    A += ud[f] * ud[f];
+    B += uA[f] * ud[f];
+    C += uA[f] * uA[f];
+  }
+  for (int i = 0; i < n; i++) {
+    double D = p->spec_var[i];
+    A += D * dl[i] * dl[i];
+    B += D * aA[i] * dl[i];
+    C += D * aA[i] * aA[i];
+  }
+  double T2 = rho * m->te_ref * m->te_ref, slack = T2 - C;
+  if (A + 2 * B + C <= T2) return 1.0;
+  if (slack <= 0 || A <= 0) return 0.0;
+  double disc = sqrt(B * B + A * slack), th;
+  if (B <= 0) th = (-B + disc) / A;
+  else th = slack / (B + disc);
+  th *= 1 - 1e-12;
+  return th < 0 ? 0 : th > 1 ? 1 : th;
+}
+
+/* The cutting-plane loop. wa: the anchor. Writes the returned point into res->weights. */
+static int cut_loop(opt_model *m, const opt_limits *lim, const double *wa, opt_result *res, zz_err *err) {
+  const opt_problem *p = m->p;
+  int n = p->n;
+  double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
+  double *w = m->work_w, *cand = malloc(((size_t)n * 3 + 4 * (size_t)m->nf + 4) * sizeof *cand);
+  if (!cand) return zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory");
+  double *scratch = cand + n;
+  double best = -INFINITY, ub = INFINITY;
+  int rc = ZZ_OK;
+  res->status = OPT_OPTIMAL;
+  memcpy(res->weights, wa, (size_t)n * sizeof *wa); /* the anchor is always feasible */
+  best = objective(p, wa);
+  for (int round = 0;; round++) {
+    int st = opt_model_simplex(m, m->solved_once, err);
+    if (st == 1) { /* numerically infeasible after the anchor was found: keep the anchor */
+      res->status = OPT_GAP;
+      break;
+    }
+    if (st) {
+      rc = st;
+      break;
+    }
+    res->rounds = round + 1;
+    ub = glp_get_obj_val(m->lp) / 100.0;
+    opt_model_weights(m, w);
+    double te2 = m->use_te ? opt_model_te2(m, w) : 0.0;
+    if (!m->use_te || te2 <= rho) {
+      memcpy(res->weights, w, (size_t)n * sizeof *w);
+      best = objective(p, w);
+      break;
+    }
+    double th = mix_theta(m, wa, w, rho, scratch);
+    for (int i = 0; i < n; i++) cand[i] = wa[i] + th * (w[i] - wa[i]);
+    double lb = objective(p, cand);
+    if (lb > best) {
+      best = lb;
+      memcpy(res->weights, cand, (size_t)n * sizeof *cand);
+    }
+    double gap = (ub - best) / fmax(fabs(ub), 1e-12);
+    if (te2 <= rho * (1 + 1e-4) * (1 + 1e-4) || gap <= lim->gap_tol) break;
+    if (round + 1 >= lim->max_rounds || opt_model_add_cuts(m, rho) == 0) {
+      res->status = OPT_GAP;
+      break;
+    }
+  }
+  free(cand);
+  res->objective = best;
+  res->upper_bound = ub < best ? best : ub;
+  res->gap = (res->upper_bound - best) / fmax(fabs(res->upper_bound), 1e-12);
+  return rc;
+}
+
+static void add_relaxation(opt_result *res, int stage, double from, double to, int steps) {
+  if (res->n_relax >= OPT_MAX_RELAX) return;
+  opt_relaxation *r = &res->relax[res->n_relax++];
+  snprintf(r->limit, sizeof r->limit, "%s", opt_relax_name(stage));
+  r->from = from;
+  r->to = to;
+  r->steps = steps;
+}
+
+/* Relaxes in the fixed order until an anchor exists: first each stage on its own (the first stage that
+ * alone restores feasibility, with the fewest steps), then all stages cumulatively. */
+static int relax_until_feasible(opt_model *m, const opt_limits *base, opt_limits *cur, double *wa, int *kind,
+                                opt_result *res, zz_err *err) {
+  for (int s = 0; s < OPT_RELAX_N; s++) {
+    *cur = *base;
+    for (int steps = 1; opt_relax_step(s, m, base, cur); steps++) {
+      int r = find_anchor(m, cur, wa, kind, err);
+      if (r == 0) {
+        add_relaxation(res, s, *opt_relax_field(s, (opt_limits *)base), *opt_relax_field(s, cur), steps);
+        return 0;
+      }
+      if (r != 1) return r;
+    }
+  }
+  *cur = *base;
+  for (int s = 0; s < OPT_RELAX_N; s++) {
+    int steps = 0, r = 1;
+    while (opt_relax_step(s, m, base, cur)) {
+      steps++;
+      r = find_anchor(m, cur, wa, kind, err);
+      if (r == 0) break;
+      if (r != 1) return r;
+    }
+    if (steps) add_relaxation(res, s, *opt_relax_field(s, (opt_limits *)base), *opt_relax_field(s, cur), steps);
+    if (r == 0 && steps) return 0;
+  }
+  return 1;
+}
+
+void opt_result_free(opt_result *r) {
+  if (!r) return;
+  free(r->weights);
+  free(r->style_exposure);
+  free(r->industry_active);
+  free(r);
+}
+
+const char *opt_status_name(opt_status s) { return s == OPT_OPTIMAL ? "optimal" : "gap"; }
+
+int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_err *err) {
+  *out = NULL;
+  double t0 = now_seconds();
+  int rc = opt_problem_check(p, err);
+  if (rc) return rc;
+  if (lim->cash < 0 || lim->cash >= 1 || lim->style_bound < 0 || lim->industry_bound < 0 || lim->turnover_max < 0 ||
+      lim->active_max < 0 || lim->weight_max <= 0 || lim->constituent_floor < 0 || lim->constituent_floor > 1 ||
+      lim->max_rounds < 1 || !(lim->gap_tol > 0))
+    return zz_fail(err, ZZ_EUSAGE, "optimizer: a limit is out of range (cash in [0,1), bounds >= 0, weight_max > 0, "
+                                   "floor in [0,1], max_rounds >= 1, gap_tol > 0)");
+  opt_result *res = calloc(1, sizeof *res);
+  opt_model *m = NULL;
+  double *wa = NULL;
+  if (!res || !(res->weights = calloc((size_t)p->n, sizeof(double))) ||
+      !(res->style_exposure = calloc((size_t)p->n_style + 1, sizeof(double))) ||
+      !(res->industry_active = calloc((size_t)p->n_ind + 1, sizeof(double))) ||
+      !(wa = calloc((size_t)p->n, sizeof *wa))) {
+    rc = zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory");
+    goto done;
+  }
+  res->n = p->n;
+  res->n_style = p->n_style;
+  res->n_ind = p->n_ind;
+  if ((rc = opt_model_build(p, lim, &m, err))) goto done;
+  res->forced_bounds = m->forced;
+
+  /* the budget must fit between the stock bounds: no relaxation of SPEC 7 can change that */
+  double slo = 0, shi = 0, budget = 1 - lim->cash;
+  for (int i = 0; i < p->n; i++) {
+    slo += m->lo[i];
+    shi += m->hi[i];
+  }
+  if (slo > budget + LINEAR_TOL || shi < budget - LINEAR_TOL) {
+    rc = zz_fail(err, ZZ_ENUMERIC,
+                 "optimizer: infeasible: the per-stock bounds allow a total weight in [%.6g, %.6g] but %.6g must be "
+                 "invested (raise active_max / weight_max, or check tradable.csv and previous.csv)",
+                 slo, shi, budget);
+    goto done;
+  }
+  opt_limits cur = *lim;
+  int kind = ANCHOR_NONE;
+  rc = find_anchor(m, &cur, wa, &kind, err);
+  if (rc == 1) {
+    if (!lim->relax) {
+      rc = zz_fail(err, ZZ_ENUMERIC, "optimizer: the limits cannot all hold (relaxation is off: relax = 0)");
+      goto done;
+    }
+    rc = relax_until_feasible(m, lim, &cur, wa, &kind, res, err);
+    if (rc == 1) {
+      rc = zz_fail(err, ZZ_ENUMERIC,
+                   "optimizer: infeasible even with every limit relaxed to its cap (turnover 100 %%, style +1.0, "
+                   "industry +5 %%, TE +5 %%, no constituent floor); per-stock bounds allow [%.6g, %.6g]",
+                   slo, shi);
+      goto done;
+    }
+  }
+  if (rc) goto done;
+  res->anchor = kind;
+  if ((rc = cut_loop(m, &cur, wa, res, err))) goto done;
+
+  /* diagnostics of the returned point against the limits in force */
+  opt_eval ev = {0};
+  ev.style = res->style_exposure;
+  ev.industry = res->industry_active;
+  opt_evaluate(m, &cur, res->weights, &ev);
+  res->te = ev.te;
+  res->te_factor = ev.te_factor;
+  res->te_specific = ev.te_specific;
+  res->turnover = ev.turnover;
+  res->constituent_weight = ev.constituent;
+  res->invested = ev.invested;
+  res->max_violation = ev.max_violation;
+  res->limits = cur;
+  res->lp_iterations = m->lp_iter;
+  res->cuts_factor = m->cuts_v;
+  res->cuts_specific = m->cuts_p;
+  res->seed_cuts = m->seed_cuts;
+  res->solve_seconds = now_seconds() - t0;
+done:
+  free(wa);
+  opt_model_free(m);
+  if (rc) {
+    opt_result_free(res);
+    return rc;
+  }
+  *out = res;
+  return ZZ_OK;
+}

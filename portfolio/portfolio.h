@@ -1,0 +1,123 @@
+/* portfolio.h — the enhanced-index optimizer (SPEC 7): maximise s'w under full investment, per-stock
+ * bounds, style / industry exposure bounds, a tracking-error limit from a factor risk model, a
+ * constituent floor, a one-way turnover limit and tradability, solved with GLPK's simplex and cutting
+ * planes on the lifted tracking-error cone, with a certified feasible point and documented relaxation
+ * when the limits cannot all hold. See docs/optimizer.md.
+ *
+ * Use: build an opt_problem (opt_problem_read from a SPEC 11.1 directory, or opt_problem_create and
+ * fill the arrays in memory), take opt_limits from opt_limits_default / opt_limits_read, call
+ * opt_solve, read the opt_result, opt_result_free it.
+ */
+#ifndef ZZ_PORTFOLIO_H
+#define ZZ_PORTFOLIO_H
+
+#include <stdint.h>
+
+#include "data.h"
+
+/* ---------------------------------------------------------------- limits */
+
+typedef struct opt_limits {
+  double style_bound;       /* |X_style'(w - w_b)| <= this, per style factor (0.5) */
+  double industry_bound;    /* |sum_{i in industry}(w_i - w_b,i)| <= this (0.02) */
+  double te_max;            /* annualised tracking error limit (0.05); <= 0: no TE limit */
+  double constituent_floor; /* sum of weights on benchmark members >= this (0.8); 0: none */
+  double turnover_max;      /* one-way 0.5 * sum|w - w0| <= this (0.2); exempt without previous */
+  double active_max;        /* w_i <= w_b,i + this (0.01) */
+  double weight_max;        /* w_i <= this (0.05) */
+  double cash;              /* sum w = 1 - cash (0) */
+  double gap_tol;           /* stop when (upper - lower) / |upper| <= this (1e-4) */
+  int max_rounds;           /* cutting-plane rounds per solve (300) */
+  int relax;                /* 1: relax limits on infeasibility (default); 0: fail instead */
+} opt_limits;
+
+void opt_limits_default(opt_limits *lim);
+/* Reads section [limits] of an INI file over *lim (keys: the field names above). Unknown keys, bad
+ * numbers and out-of-range values are errors "file:line: ...". */
+int opt_limits_read(const char *path, opt_limits *lim, zz_err *err);
+
+/* ---------------------------------------------------------------- problem */
+
+#define OPT_NAME_LEN 64
+
+typedef struct opt_problem {
+  int n;                            /* stocks (the universe) */
+  int n_style, n_ind, has_country;  /* factors: styles, then industries, then country (if any) */
+  char (*codes)[ZZ_CODE_LEN];       /* n */
+  double *score;                    /* n, objective coefficients */
+  double *bench;                    /* n, benchmark weights (fractions, sum 1); members: > 0 */
+  int has_prev;                     /* 0: first rebalance from cash (turnover exempt) */
+  double *prev;                     /* n, current holdings (zeros when !has_prev) */
+  char (*style_names)[OPT_NAME_LEN];/* n_style */
+  double *style;                    /* n x n_style, stock-major: style[i * n_style + k] */
+  char (*ind_names)[OPT_NAME_LEN];  /* n_ind */
+  int *ind;                         /* n, industry of each stock in [0, n_ind) */
+  double *fcov;                     /* n_fac x n_fac annualised factor covariance, order as above */
+  double *spec_var;                 /* n, annualised specific variance */
+  uint8_t *can_buy, *can_sell;      /* n, 1 = allowed */
+} opt_problem;
+
+static inline int opt_problem_nfac(const opt_problem *p) { return p->n_style + p->n_ind + (p->has_country ? 1 : 0); }
+
+/* Allocates a problem with every array zeroed, can_buy = can_sell = 1, has_prev = 0. */
+int opt_problem_create(int n, int n_style, int n_ind, int has_country, opt_problem **out, zz_err *err);
+void opt_problem_free(opt_problem *p);
+/* Reads a SPEC 11.1 directory (alpha, benchmark, previous, exposures, industry, factor_cov,
+ * specific_var, tradable .csv). limits.ini is read separately with opt_limits_read. Errors name the
+ * file, line, column and code. */
+int opt_problem_read(const char *dir, opt_problem **out, zz_err *err);
+/* Checks an in-memory problem: finite values, non-negative weights summing to 1, non-negative
+ * variances, symmetric covariance, industries in range. opt_solve calls it. */
+int opt_problem_check(const opt_problem *p, zz_err *err);
+
+/* ---------------------------------------------------------------- result */
+
+typedef enum {
+  OPT_OPTIMAL = 0,  /* certified: relative gap <= gap_tol (or the LP point met every limit) */
+  OPT_GAP = 1       /* round limit reached: feasible point returned, gap reported */
+} opt_status;
+
+typedef struct opt_relaxation {
+  char limit[32];   /* "turnover_max", "style_bound", "industry_bound", "te_max", "constituent_floor" */
+  double from, to;
+  int steps;
+} opt_relaxation;
+
+#define OPT_MAX_RELAX 8
+
+typedef struct opt_result {
+  int n;
+  double *weights;          /* n, the returned (feasible) portfolio */
+  opt_status status;
+  double objective;         /* s'w of the returned weights (the lower bound) */
+  double upper_bound;       /* LP bound on the optimum */
+  double gap;               /* (upper_bound - objective) / max(|upper_bound|, 1e-12) */
+  int lp_iterations;        /* simplex iterations, all solves */
+  int rounds;               /* cutting-plane rounds of the final solve */
+  int cuts_factor, cuts_specific, seed_cuts;
+  int anchor;               /* 0 previous, 1 benchmark, 2 LP-found point, 3 none needed */
+  double te;                /* achieved annualised TE */
+  double te_factor, te_specific; /* the two parts, TE^2 = te_factor^2 + te_specific^2 */
+  int n_style, n_ind;
+  double *style_exposure;   /* n_style active exposures */
+  double *industry_active;  /* n_ind active industry weights */
+  double turnover;          /* one-way, vs previous (vs cash when no previous) */
+  double constituent_weight;
+  double invested;          /* sum of weights */
+  double max_violation;     /* largest violation of any linear limit of `limits` (fractions) */
+  opt_limits limits;        /* the limits in force at the end (after relaxation) */
+  int n_relax;
+  opt_relaxation relax[OPT_MAX_RELAX];
+  int forced_bounds;        /* stocks whose cap is raised because they cannot be sold */
+  double solve_seconds;
+} opt_result;
+
+/* Solves; *out gets a result on success (ZZ_OK). An infeasible problem that relaxation cannot
+ * repair, or relax = 0, returns ZZ_ENUMERIC with the reason. */
+int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_err *err);
+void opt_result_free(opt_result *r);
+/* Writes `code,weight` for every stock to path and the diagnostics to path + ".diag.ini". */
+int opt_result_write(const opt_problem *p, const opt_result *r, const char *path, zz_err *err);
+const char *opt_status_name(opt_status s);
+
+#endif

@@ -1,0 +1,254 @@
+/* test_opt_hand.c — optimizer cases with answers known by hand or in closed form:
+ *   1. TE not binding: the LP optimum (greedy by score under the caps), computed by hand;
+ *   2. turnover 0: the previous weights come back;
+ *   3. TE binding, specific risk only: the closed form a = k (s - mu) / D of the Lagrangian;
+ *   4. a constituent floor the caps cannot reach: relaxed in 5 % steps to the reachable 60 %;
+ *   5. a book far from the benchmark with a tight TE: turnover relaxed (x1.25 steps), TE met;
+ *      relax = 0 fails instead;
+ *   6. caps that cannot hold the budget: a clear error;
+ *   7. tradability: an unbuyable stock is not increased, an unsellable one not decreased. */
+#include "portfolio.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+#define CHECK(cond, ...)                                   \
+  do {                                                     \
+    if (!(cond)) {                                         \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                        \
+      fprintf(stderr, "\n");                               \
+      failures++;                                          \
+    }                                                      \
+  } while (0)
+
+/* n stocks, no styles, one industry (so industry exposure is sum(a) = 0), no country. */
+static opt_problem *single_industry(int n, const double *score, const double *bench, double spec) {
+  opt_problem *p;
+  zz_err err = {0};
+  if (opt_problem_create(n, 0, 1, 0, &p, &err)) return NULL;
+  snprintf(p->ind_names[0], OPT_NAME_LEN, "all");
+  p->fcov[0] = 0.04;
+  for (int i = 0; i < n; i++) {
+    snprintf(p->codes[i], ZZ_CODE_LEN, "%06d.SH", 600000 + i);
+    p->score[i] = score[i];
+    p->bench[i] = bench[i];
+    p->spec_var[i] = spec;
+    p->ind[i] = 0;
+  }
+  return p;
+}
+
+static void test_lp_optimum(void) {
+  double s[5] = {5, 4, 3, 2, 1}, b[5] = {0.25, 0.25, 0.25, 0.25, 0};
+  opt_problem *p = single_industry(5, s, b, 0.09);
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.te_max = 1.0;
+  lim.constituent_floor = 0;
+  lim.weight_max = 0.5;
+  opt_result *r = NULL;
+  zz_err err = {0};
+  int rc = opt_solve(p, &lim, &r, &err);
+  CHECK(rc == ZZ_OK, "lp optimum: %s", err.msg);
+  if (r) {
+    double want[5] = {0.26, 0.26, 0.26, 0.22, 0.0};
+    for (int i = 0; i < 5; i++) CHECK(fabs(r->weights[i] - want[i]) < 1e-9, "w[%d] = %.12g, want %g", i, r->weights[i], want[i]);
+    CHECK(fabs(r->objective - 3.56) < 1e-9, "objective %.12g, want 3.56", r->objective);
+    CHECK(r->n_relax == 0 && r->status == OPT_OPTIMAL, "no relaxation, optimal");
+  }
+  opt_result_free(r);
+  opt_problem_free(p);
+}
+
+static void test_turnover_zero(void) {
+  double s[5] = {5, 4, 3, 2, 1}, b[5] = {0.25, 0.25, 0.25, 0.25, 0}, w0[5] = {0.24, 0.26, 0.25, 0.24, 0.01};
+  opt_problem *p = single_industry(5, s, b, 0.09);
+  p->has_prev = 1;
+  memcpy(p->prev, w0, sizeof w0);
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.turnover_max = 0;
+  lim.constituent_floor = 0;
+  lim.weight_max = 0.5;
+  opt_result *r = NULL;
+  zz_err err = {0};
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK, "turnover 0: %s", err.msg);
+  if (r) {
+    for (int i = 0; i < 5; i++) CHECK(fabs(r->weights[i] - w0[i]) < 1e-9, "w[%d] = %.12g, want %g", i, r->weights[i], w0[i]);
+    CHECK(r->turnover < 1e-9 && r->n_relax == 0, "turnover %g, relaxations %d", r->turnover, r->n_relax);
+  }
+  opt_result_free(r);
+  opt_problem_free(p);
+}
+
+static void test_te_closed_form(void) {
+  enum { N = 10 };
+  double s[N] = {1.2, -0.4, 0.3, 2.0, -1.5, 0.8, 0.0, -0.7, 1.1, -0.2}, b[N], D[N];
+  for (int i = 0; i < N; i++) {
+    b[i] = 0.1;
+    D[i] = 0.04 + 0.005 * i;
+  }
+  opt_problem *p = single_industry(N, s, b, 0);
+  for (int i = 0; i < N; i++) p->spec_var[i] = D[i];
+  double T = 0.01;
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.te_max = T;
+  lim.active_max = 0.5;
+  lim.weight_max = 1.0;
+  lim.constituent_floor = 0;
+  lim.gap_tol = 1e-6;
+  /* maximise s'a, sum a = 0, sum D a^2 <= T^2: a = k (s - mu) / D, mu = sum(s/D) / sum(1/D) */
+  double sd = 0, id = 0, q = 0, base = 0;
+  for (int i = 0; i < N; i++) {
+    sd += s[i] / D[i];
+    id += 1 / D[i];
+    base += s[i] * b[i];
+  }
+  double mu = sd / id;
+  for (int i = 0; i < N; i++) q += (s[i] - mu) * (s[i] - mu) / D[i];
+  double k = T / sqrt(q), want = base + T * sqrt(q);
+  opt_result *r = NULL;
+  zz_err err = {0};
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK, "closed form: %s", err.msg);
+  if (r) {
+    /* feasible, so never above the optimum; below it by at most what the stopping rule allows (TE
+     * within 1e-4 of the limit): 1e-4 of the active part T sqrt(q) */
+    CHECK(r->objective <= want + 1e-12 && r->objective >= want - 1e-4 * T * sqrt(q),
+          "objective %.12g, closed form %.12g", r->objective, want);
+    CHECK(r->te <= T * (1 + 1e-9), "TE %.12g above %g", r->te, T);
+    for (int i = 0; i < N; i++) {
+      double a = k * (s[i] - mu) / D[i];
+      CHECK(fabs(r->weights[i] - b[i] - a) < 2e-4, "a[%d] = %.8g, closed form %.8g", i, r->weights[i] - b[i], a);
+    }
+    CHECK(r->rounds > 1 && r->cuts_specific > 0, "the TE limit needs cuts (rounds %d)", r->rounds);
+  }
+  opt_result_free(r);
+  opt_problem_free(p);
+}
+
+static void test_floor_relaxed(void) {
+  enum { N = 6 };
+  double s[N] = {0, 0, 1, 2, 3, 4}, b[N] = {0.5, 0.5, 0, 0, 0, 0};
+  opt_problem *p = single_industry(N, s, b, 0.04);
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.te_max = 2.0;
+  lim.weight_max = 0.3; /* members can hold at most 60 % */
+  lim.active_max = 1.0;
+  lim.constituent_floor = 0.8;
+  opt_result *r = NULL;
+  zz_err err = {0};
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK, "floor: %s", err.msg);
+  if (r) {
+    CHECK(r->n_relax == 1 && !strcmp(r->relax[0].limit, "constituent_floor"), "one relaxation of the floor (got %d: %s)",
+          r->n_relax, r->n_relax ? r->relax[0].limit : "");
+    CHECK(r->n_relax == 1 && fabs(r->relax[0].to - 0.6) < 1e-9 && r->relax[0].steps == 4, "floor 0.8 -> 0.6 in 4 steps");
+    CHECK(fabs(r->constituent_weight - 0.6) < 1e-9, "constituent weight %.12g", r->constituent_weight);
+    /* then the LP optimum: members hold 0.6 at their caps, the best non-members take the rest */
+    CHECK(fabs(r->weights[5] - 0.3) < 1e-9 && fabs(r->weights[4] - 0.1) < 1e-9, "best non-members %.9g %.9g",
+          r->weights[5], r->weights[4]);
+  }
+  opt_result_free(r);
+  opt_problem_free(p);
+}
+
+static void test_turnover_relaxed(void) {
+  enum { N = 10 };
+  double s[N], b[N], w0[N];
+  for (int i = 0; i < N; i++) {
+    s[i] = 0.1 * i;
+    b[i] = 0.1;
+    w0[i] = i < 5 ? 0.2 : 0.0;
+  }
+  opt_problem *p = single_industry(N, s, b, 0.04);
+  p->has_prev = 1;
+  memcpy(p->prev, w0, sizeof w0);
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.te_max = 0.02; /* TE(prev) = sqrt(0.04 * 10 * 0.01) = 6.3 %: needs turnover >= 34.2 % */
+  lim.turnover_max = 0.05;
+  lim.active_max = 0.15;
+  lim.weight_max = 0.3;
+  lim.constituent_floor = 0;
+  opt_result *r = NULL;
+  zz_err err = {0};
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK, "turnover relax: %s", err.msg);
+  if (r) {
+    CHECK(r->n_relax == 1 && !strcmp(r->relax[0].limit, "turnover_max"), "turnover relaxed first");
+    /* the cheapest way to TE 2 % is to shrink the active book: turnover 0.5 (1 - sqrt(0.1)) */
+    double need = 0.5 * (1 - sqrt(0.1)), t = 0.05;
+    int steps = 0;
+    while (t < need) {
+      t = fmax(t * 1.25, t + 0.01);
+      steps++;
+    }
+    CHECK(r->n_relax == 1 && fabs(r->relax[0].to - t) < 1e-12 && r->relax[0].steps == steps,
+          "turnover 0.05 -> %.6g in %d steps (got %.6g in %d)", t, steps, r->n_relax ? r->relax[0].to : 0,
+          r->n_relax ? r->relax[0].steps : 0);
+    CHECK(r->te <= 0.02 * (1 + 1e-9) && r->turnover <= t + 1e-9, "TE %.9g, turnover %.9g", r->te, r->turnover);
+  }
+  opt_result_free(r);
+  lim.relax = 0;
+  r = NULL;
+  int rc = opt_solve(p, &lim, &r, &err);
+  CHECK(rc == ZZ_ENUMERIC && r == NULL && strstr(err.msg, "relax"), "relax = 0 fails: rc %d '%s'", rc, err.msg);
+  opt_problem_free(p);
+}
+
+static void test_budget_impossible(void) {
+  double s[3] = {1, 2, 3}, b[3] = {0.3, 0.3, 0.4};
+  opt_problem *p = single_industry(3, s, b, 0.04);
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.weight_max = 0.2;
+  opt_result *r = NULL;
+  zz_err err = {0};
+  int rc = opt_solve(p, &lim, &r, &err);
+  CHECK(rc == ZZ_ENUMERIC && r == NULL && strstr(err.msg, "bounds"), "budget: rc %d '%s'", rc, err.msg);
+  opt_problem_free(p);
+}
+
+static void test_tradability(void) {
+  enum { N = 6 };
+  double s[N] = {3, -3, 1, 0, 0, 0}, b[N] = {0.2, 0.2, 0.15, 0.15, 0.15, 0.15};
+  double w0[N] = {0.15, 0.25, 0.15, 0.15, 0.15, 0.15};
+  opt_problem *p = single_industry(N, s, b, 0.04);
+  p->has_prev = 1;
+  memcpy(p->prev, w0, sizeof w0);
+  p->can_buy[0] = 0;  /* best score, but cannot be bought: stays at 0.15 at most */
+  p->can_sell[1] = 0; /* worst score, cannot be sold: stays at 0.25 at least (above its cap 0.21) */
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.te_max = 1.0;
+  lim.weight_max = 0.3;
+  lim.constituent_floor = 0;
+  lim.turnover_max = 1.0;
+  opt_result *r = NULL;
+  zz_err err = {0};
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK, "tradability: %s", err.msg);
+  if (r) {
+    CHECK(r->weights[0] <= 0.15 + 1e-12 && fabs(r->weights[0] - 0.15) < 1e-9, "unbuyable w0 = %.12g", r->weights[0]);
+    CHECK(fabs(r->weights[1] - 0.25) < 1e-9, "unsellable w1 = %.12g", r->weights[1]);
+    CHECK(fabs(r->weights[2] - 0.16) < 1e-9, "best buyable at its cap: w2 = %.12g", r->weights[2]);
+    CHECK(r->forced_bounds == 1, "one forced bound (got %d)", r->forced_bounds);
+  }
+  opt_result_free(r);
+  opt_problem_free(p);
+}
+
+int main(void) {
+  test_lp_optimum();
+  test_turnover_zero();
+  test_te_closed_form();
+  test_floor_relaxed();
+  test_turnover_relaxed();
+  test_budget_impossible();
+  test_tradability();
+  if (failures) fprintf(stderr, "%d failure(s)\n", failures);
+  else printf("test_opt_hand: all cases pass\n");
+  return failures ? 1 : 0;
+}
