@@ -28,7 +28,8 @@ typedef struct opt_model {
   int c_y, c_e, c_u, c_v, c_p, c_b, c_s; /* first column of each block */
   int r_budget, r_te, r_floor, r_turn;   /* rows (0: absent) */
   int seed_cuts, cuts_v, cuts_p, lp_iter;
-  int solved_once;
+  int solved_once, seeded;
+  int trace;         /* ZZ_OPT_TRACE set: one line per simplex call on stderr */
   /* work */
   double *work_a, *work_e, *work_u, *work_y, *work_w;
   int *ind;
@@ -44,6 +45,8 @@ typedef struct opt_eval {
 int opt_model_build(const opt_problem *p, const opt_limits *lim, opt_model **out, zz_err *err);
 void opt_model_free(opt_model *m);
 void opt_model_apply_limits(opt_model *m, const opt_limits *lim);
+/* Adds the seed tangents of every p_i (once; only needed when the TE limit binds). */
+void opt_model_seed(opt_model *m);
 void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim);
 int opt_model_simplex(opt_model *m, int dual, zz_err *err);
 void opt_model_weights(const opt_model *m, double *w);

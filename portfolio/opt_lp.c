@@ -4,6 +4,7 @@
 #include "opt_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,7 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, opt_model **out
   m->use_te = lim->te_max > 0;
   m->use_turnover = p->has_prev;
   m->te_ref = m->use_te ? lim->te_max : 1.0;
+  m->trace = getenv("ZZ_OPT_TRACE") != NULL;
   size_t nmax = (size_t)(n > nf ? n : nf) + 8;
   m->L = calloc((size_t)nf * nf + 1, sizeof *m->L);
   m->d = calloc((size_t)n, sizeof *m->d);
@@ -210,22 +212,26 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, opt_model **out
   free(ia);
   free(ja);
   free(ar);
-  if (m->use_te) {
-    /* seed each p_i with tangents inside its active-weight range */
-    for (int i = 0; i < n; i++) {
-      if (m->d[i] <= 0) continue;
-      double alo = 100 * (m->lo[i] - p->bench[i]), ahi = 100 * (m->hi[i] - p->bench[i]);
-      for (size_t k = 0; k < sizeof SEED_POINTS / sizeof SEED_POINTS[0]; k++) {
-        double a0 = SEED_POINTS[k];
-        if (a0 < alo - 1e-12 || a0 > ahi + 1e-12) continue;
-        add_p_cut(m, i, a0);
-        m->seed_cuts++;
-      }
-    }
-  }
   opt_model_apply_limits(m, lim);
   *out = m;
   return ZZ_OK;
+}
+
+void opt_model_seed(opt_model *m) {
+  const opt_problem *p = m->p;
+  if (!m->use_te || m->seeded) return;
+  m->seeded = 1;
+  /* each p_i gets tangents at the seed points inside its active-weight range */
+  for (int i = 0; i < m->n; i++) {
+    if (m->d[i] <= 0) continue;
+    double alo = 100 * (m->lo[i] - p->bench[i]), ahi = 100 * (m->hi[i] - p->bench[i]);
+    for (size_t k = 0; k < sizeof SEED_POINTS / sizeof SEED_POINTS[0]; k++) {
+      double a0 = SEED_POINTS[k];
+      if (a0 < alo - 1e-12 || a0 > ahi + 1e-12) continue;
+      add_p_cut(m, i, a0);
+      m->seed_cuts++;
+    }
+  }
 }
 
 void opt_model_apply_limits(opt_model *m, const opt_limits *lim) {
@@ -288,6 +294,9 @@ int opt_model_simplex(opt_model *m, int dual, zz_err *err) {
   }
   m->lp_iter += glp_get_it_cnt(m->lp) - it0;
   glp_term_out(term);
+  if (m->trace)
+    fprintf(stderr, "opt: simplex %s: %d iterations, %d rows, status %d\n", dual ? "dual" : "primal",
+            glp_get_it_cnt(m->lp) - it0, glp_get_num_rows(m->lp), glp_get_status(m->lp));
   if (ret != 0)
     return zz_fail(err, ZZ_ENUMERIC, "optimizer: GLPK simplex failed (code %d) on an LP of %d rows and %d columns",
                    ret, glp_get_num_rows(m->lp), glp_get_num_cols(m->lp));

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { ANCHOR_PREV = 0, ANCHOR_BENCH = 1, ANCHOR_LP = 2, ANCHOR_NONE = 3 };
+enum { ANCHOR_PREV = 0, ANCHOR_BENCH = 1, ANCHOR_LP = 2, ANCHOR_NONE = 3, ANCHOR_MIX = 4 };
 #define LINEAR_TOL 1e-9 /* fractions; the LP is in percent with GLPK's 1e-7 tolerance */
 
 static double now_seconds(void) {
@@ -29,18 +29,60 @@ static int point_ok(const opt_model *m, const opt_limits *lim, const double *w) 
   return ev.max_violation <= LINEAR_TOL && (!m->use_te || ev.te <= lim->te_max);
 }
 
-/* Finds a point meeting every limit of lim (the anchor of the certification). Returns 0 when found
- * (weights in wa, kind in *kind), 1 when the limits cannot all hold, or an error status. */
+/* Anchor between the previous book and the benchmark: w(l) = prev + l (bench - prev). Every linear
+ * limit is linear in l and the benchmark has zero active risk, so TE(w(l)) = (1 - l) TE(prev): the
+ * feasible l form an interval; the smallest (closest to the current book) is taken. */
+static int mix_anchor(opt_model *m, const opt_limits *lim, double *wa) {
+  const opt_problem *p = m->p;
+  int n = p->n, ns = p->n_style, ni = p->n_ind;
+  if (!p->has_prev || lim->cash > 0) return 0;
+  double lo = 0, hi = 1;
+#define NEED_LE(g0, g1, c) /* g0 + l (g1 - g0) <= c */                                             \
+  do {                                                                                               \
+    double g0_ = (g0), dg_ = (g1) - g0_, c_ = (c);                                                   \
+    if (fabs(dg_) < 1e-300) {                                                                        \
+      if (g0_ > c_ + 1e-12) return 0;                                                                \
+    } else if (dg_ > 0) hi = fmin(hi, (c_ - g0_) / dg_);                                             \
+    else lo = fmax(lo, (c_ - g0_) / dg_);                                                            \
+  } while (0)
+  double tb = 0, cp = 0;
+  for (int i = 0; i < n; i++) {
+    NEED_LE(p->prev[i], p->bench[i], m->hi[i]);
+    NEED_LE(-p->prev[i], -p->bench[i], -m->lo[i]);
+    tb += fabs(p->bench[i] - p->prev[i]);
+    if (p->bench[i] > 0) cp += p->prev[i];
+  }
+  NEED_LE(0.0, 0.5 * tb, lim->turnover_max);
+  if (lim->constituent_floor > 0) NEED_LE(-cp, -1.0, -lim->constituent_floor);
+  double *a = m->work_a, *e = m->work_e;
+  for (int i = 0; i < n; i++) a[i] = p->prev[i] - p->bench[i];
+  opt_exposures(p, a, e);
+  for (int k = 0; k < ns; k++) NEED_LE(fabs(e[k]), 0.0, lim->style_bound);
+  for (int j = 0; j < ni; j++) NEED_LE(fabs(e[ns + j]), 0.0, lim->industry_bound);
+  double te0 = sqrt(opt_factor_var(m->L, m->nf, e, NULL) + opt_specific_var(p, a));
+  NEED_LE(te0, 0.0, lim->te_max);
+#undef NEED_LE
+  if (lo > hi) return 0;
+  lo += fmin(1e-6, 0.5 * (hi - lo)); /* off the boundary, clear of rounding */
+  for (int i = 0; i < n; i++) wa[i] = p->prev[i] + lo * (p->bench[i] - p->prev[i]);
+  return point_ok(m, lim, wa);
+}
+
+/* Solves the LP under lim and finds an anchor for the certification: none is needed when the LP
+ * point meets the TE limit; else the previous book, the benchmark, a mix of the two, or a point of
+ * the LP minimising the TE model. Returns 0 when the limits can all hold (anchor in wa, kind in
+ * *kind), 1 when they cannot, or an error status. */
 static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kind, zz_err *err) {
   const opt_problem *p = m->p;
   opt_model_apply_limits(m, lim);
-  if (!m->use_te) {
-    int st = opt_model_simplex(m, m->solved_once, err);
-    if (st) return st;
-    opt_model_weights(m, wa);
-    *kind = ANCHOR_NONE;
-    return 0;
-  }
+  int st = opt_model_simplex(m, m->solved_once, err);
+  if (st) return st;
+  opt_model_weights(m, wa);
+  *kind = ANCHOR_NONE;
+  if (!m->use_te) return 0;
+  double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
+  if (opt_model_te2(m, wa) <= rho) return 0;
+  opt_model_seed(m);
   if (p->has_prev && point_ok(m, lim, p->prev)) {
     memcpy(wa, p->prev, (size_t)p->n * sizeof *wa);
     *kind = ANCHOR_PREV;
@@ -51,12 +93,19 @@ static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kin
     *kind = ANCHOR_BENCH;
     return 0;
   }
-  /* minimise the TE model over the other limits until a point with TE <= te_max appears */
-  double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
+  if (mix_anchor(m, lim, wa)) {
+    *kind = ANCHOR_MIX;
+    return 0;
+  }
+  /* minimise the TE model over the other limits until a point with TE <= te_max appears, on a copy
+   * of the LP (with its basis), so that the main LP keeps its optimal basis for the warm starts */
+  glp_prob *main_lp = m->lp;
+  m->lp = glp_create_prob();
+  glp_copy_prob(m->lp, main_lp, GLP_OFF);
   opt_model_objective(m, 1, lim);
   int found = 1;
   for (int round = 0; round < lim->max_rounds; round++) {
-    int st = opt_model_simplex(m, 0, err);
+    st = opt_model_simplex(m, 0, err);
     if (st) {
       found = st;
       break;
@@ -70,7 +119,8 @@ static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kin
     }
     if (opt_model_add_cuts(m, rho) == 0) break;
   }
-  opt_model_objective(m, 0, lim);
+  glp_delete_prob(m->lp);
+  m->lp = main_lp;
   return found;
 }
 
