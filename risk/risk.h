@@ -50,7 +50,11 @@ typedef struct risk_config {
   double vol_halflife;    /* 90: factor volatilities */
   double corr_halflife;   /* 480: factor correlations */
   int nw_lags;            /* 2: Newey-West lags (Bartlett weights) */
+  double huber_k;         /* 1.345: Huber robust regression threshold in MAD-scaled residuals (0: plain WLS) */
+  int huber_iters;        /* 3: reweighting passes of the robust regression */
   double spec_halflife;   /* 90: specific variance */
+  int spec_nw_lags;       /* 20: Newey-West (Bartlett) lags of the specific variance: L = 20 gives the
+                             variance of 21-day (monthly) sums per day; 0 = plain daily variance */
   int spec_min_obs;       /* 42: fewer specific-return days -> industry-median specific variance */
   int cov_min_days;       /* 63: regression days before a factor covariance is reported */
   double annualise;       /* 252 */
@@ -70,6 +74,13 @@ void risk_default_config(risk_config *c);
  * (e.g. fewer stocks than factors). */
 int risk_wls(int n, int n_styles, int n_groups, const double *ret, const double *cap, const int16_t *group,
              const double *style /* n x n_styles */, double *f, double *resid, double *r2, zz_err *err);
+
+/* risk_wls made robust: after the fit, `iters` Huber reweighting passes with regression weights
+ * sqrt(cap) * min(1, huber_k * s / |e_i|), s = 1.4826 * MAD of the residuals e (see risk_regress.c).
+ * huber_k = 0 or iters = 0 is risk_wls. *r2 stays the sqrt(cap)-weighted R^2 of the final fit. */
+int risk_wls_robust(int n, int n_styles, int n_groups, const double *ret, const double *cap, const int16_t *group,
+                    const double *style, double huber_k, int iters, double *f, double *resid, double *r2,
+                    zz_err *err);
 
 /* ------------------------------------------------------- factor covariance */
 

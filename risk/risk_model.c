@@ -60,8 +60,10 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
   for (int k = 0; k < n_out; k++)
     if (out_t[k] < 0 || out_t[k] >= p->n_dates || (k && out_t[k] <= out_t[k - 1]))
       return zz_fail(err, ZZ_EUSAGE, "risk: output date indices must be ascending within the panel (item %d)", k);
-  if (!(cfg.spec_halflife > 0) || cfg.spec_min_obs < 1 || cfg.cov_min_days < 1 || !(cfg.annualise > 0))
-    return zz_fail(err, ZZ_EUSAGE, "risk: spec_halflife, spec_min_obs, cov_min_days and annualise must be positive");
+  if (!(cfg.spec_halflife > 0) || cfg.spec_nw_lags < 0 || cfg.huber_iters < 0 || !(cfg.huber_k >= 0) ||
+      cfg.spec_min_obs < 1 || cfg.cov_min_days < 1 || !(cfg.annualise > 0))
+    return zz_fail(err, ZZ_EUSAGE, "risk: spec_halflife, spec_min_obs, cov_min_days and annualise must be positive, "
+                                   "spec_nw_lags, huber_k and huber_iters not negative");
   risk_style_engine *eng = NULL;
   risk_cov_state *cs = NULL;
   int rc = risk_style_create(p, &cfg, &eng, err);
@@ -94,7 +96,7 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
   m->o_univ = malloc(no * N);
   /* day state */
   double *cur_base = malloc(N * S * 2 * sizeof(double)), *cur = cur_base, *prev = cur ? cur + N * S : NULL;
-  double *dwork = malloc(N * 5 * sizeof(double) + (size_t)K * sizeof(double));
+  double *dwork = malloc(N * 7 * sizeof(double) + (size_t)K * sizeof(double));
   uint8_t *univ = malloc(N * 2);
   int16_t *grp = malloc(N * 2 * sizeof(int16_t));
   if (!m->dates || !m->names || !m->fret || !m->r2 || !m->nreg || !m->spec_ret || !m->out_t || !m->cov_ready ||
@@ -112,8 +114,10 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
   for (size_t q = 0; q < (size_t)T * N; q++) m->spec_ret[q] = NAN;
   for (int t = 0; t < T; t++) m->r2[t] = NAN;
   if ((rc = risk_cov_create(K, &cfg, &cs, err))) goto done;
-  double *ret = dwork, *capw = ret + N, *se = capw + N, *sw = se + N, *scnt = sw + N, *f = scnt + N;
-  for (size_t i = 0; i < N; i++) se[i] = sw[i] = scnt[i] = 0;
+  double *ret = dwork, *capw = ret + N, *se = capw + N, *sw = se + N, *scnt = sw + N, *wsum = scnt + N;
+  double *wcnt = wsum + N, *f = wcnt + N;
+  for (size_t i = 0; i < N; i++) se[i] = sw[i] = scnt[i] = wsum[i] = wcnt[i] = 0;
+  int L1 = cfg.spec_nw_lags + 1;
   uint8_t *univ_prev = univ + N;
   int16_t *grp_prev = grp + N;
   double lam_s = pow(0.5, 1.0 / cfg.spec_halflife), sum_r2 = 0;
@@ -135,8 +139,17 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
       }
       zz_err e2 = {0};
       double r2 = NAN;
-      int wrc = nv > K ? risk_wls(n, S, G, ret, capw, grp_prev, prev, f, m->spec_ret + (size_t)t * N, &r2, &e2)
+      int wrc = nv > K ? risk_wls_robust(n, S, G, ret, capw, grp_prev, prev, cfg.huber_k, cfg.huber_iters, f,
+                                         m->spec_ret + (size_t)t * N, &r2, &e2)
                        : ZZ_ENUMERIC;
+      /* specific returns of the last L+1 days (a day without a regression counts as 0) */
+      {
+        const double *e = m->spec_ret + (size_t)t * N, *e0 = t - L1 >= 1 ? m->spec_ret + (size_t)(t - L1) * N : NULL;
+        for (int i = 0; i < n; i++) {
+          if (isfinite(e[i])) wsum[i] += e[i], wcnt[i] += 1;
+          if (e0 && isfinite(e0[i])) wsum[i] -= e0[i], wcnt[i] -= 1;
+        }
+      }
       if (wrc == ZZ_ENOMEM) {
         rc = zz_fail(err, ZZ_ENOMEM, "%s", e2.msg);
         goto done;
@@ -148,10 +161,13 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
         m->st.regressions++;
         sum_r2 += r2;
         risk_cov_push(cs, f);
+        /* Newey-West (Bartlett, L lags) by overlapping sums: E[(sum of the last L+1 specific returns)^2
+         * / (L+1)] = gamma_0 + 2 sum_k (1 - k/(L+1)) gamma_k; divided by the count of returns present */
         const double *e = m->spec_ret + (size_t)t * N;
         for (int i = 0; i < n; i++) {
           int ok = isfinite(e[i]);
-          se[i] = lam_s * se[i] + (ok ? e[i] * e[i] : 0);
+          double v = ok ? wsum[i] * wsum[i] / wcnt[i] : 0;
+          se[i] = lam_s * se[i] + v;
           sw[i] = lam_s * sw[i] + ok;
           scnt[i] += ok;
         }

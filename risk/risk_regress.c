@@ -1,9 +1,16 @@
-/* risk_regress.c — one day's constrained cross-sectional WLS (country + industries + styles).
+/* risk_regress.c — one day's constrained cross-sectional WLS (country + industries + styles),
+ * optionally made robust to outlying returns by Huber iteratively reweighted least squares.
  *
  * The normal matrix X'WX is accumulated from the one-hot structure of the industry columns (O(n S^2)
  * instead of O(n K^2)). The constraint sum_g c_g f_g = 0 (c_g = cap share of industry g) is imposed
  * by reparametrising the largest industry p as f_p = -sum_{g != p} (c_g / c_p) f_g: with f = C theta
- * the problem becomes an unconstrained WLS in theta, solved by Cholesky on C' X'WX C. */
+ * the problem becomes an unconstrained WLS in theta, solved by Cholesky on C' X'WX C.
+ *
+ * Robust version (risk_wls_robust): after the sqrt(cap)-weighted fit, each of `iters` passes takes the
+ * residuals e, their scale s = 1.4826 MAD (median absolute deviation about the median, over the
+ * regressed rows) and re-solves with weights sqrt(cap) * min(1, k s / |e|) (Huber's weights). The
+ * constraint keeps the cap shares c_g: only the regression weights change. Fat-tailed specific
+ * returns (news jumps, limit moves) then move the factor returns much less. */
 #include "risk_private.h"
 
 #include <math.h>
@@ -50,18 +57,18 @@ static inline int row_ok(int i, int S, int G, const double *ret, const double *c
   return 1;
 }
 
-int risk_wls(int n, int S, int G, const double *ret, const double *cap, const int16_t *group, const double *style,
-             double *f, double *resid, double *r2, zz_err *err) {
-  if (n < 0 || S < 0 || G < 1) return zz_fail(err, ZZ_EUSAGE, "risk_wls: bad dimensions (n=%d S=%d G=%d)", n, S, G);
+/* One constrained WLS with regression weights sqrt(cap) * rw (rw NULL: 1); A is scratch of
+ * K*K*3 + K*4 + G*2 doubles (zeroed here). */
+static int wls_solve(int n, int S, int G, const double *ret, const double *cap, const double *rw, const int16_t *group,
+                     const double *style, double *A, double *f, zz_err *err) {
   int K = S + G + 1;
-  double *A = calloc((size_t)K * K * 3 + (size_t)K * 4 + (size_t)G * 2, sizeof(double));
-  if (!A) return zz_fail(err, ZZ_ENOMEM, "risk_wls: out of memory");
+  memset(A, 0, ((size_t)K * K * 3 + (size_t)K * 4 + (size_t)G * 2) * sizeof *A);
   double *C = A + (size_t)K * K, *B = C + (size_t)K * K, *b = B + (size_t)K * K, *th = b + K, *tmp = th + K;
   double *cg = tmp + 2 * K, *ng = cg + G;
   int cc = K - 1;
   for (int i = 0; i < n; i++) {
     if (!row_ok(i, S, G, ret, cap, group, style)) continue;
-    double w = sqrt(cap[i]), r = ret[i];
+    double w = sqrt(cap[i]) * (rw ? rw[i] : 1.0), r = ret[i];
     const double *s = style + (size_t)i * S;
     int g = S + group[i];
     for (int a = 0; a < S; a++) {
@@ -85,11 +92,7 @@ int risk_wls(int n, int S, int G, const double *ret, const double *cap, const in
   int piv = -1;
   for (int g = 0; g < G; g++)
     if (ng[g] > 0 && (piv < 0 || cg[g] > cg[piv])) piv = g;
-  int rc = ZZ_OK;
-  if (piv < 0) {
-    rc = zz_fail(err, ZZ_ENUMERIC, "risk_wls: no stock with a finite return, positive cap and exposures");
-    goto done;
-  }
+  if (piv < 0) return zz_fail(err, ZZ_ENUMERIC, "risk_wls: no stock with a finite return, positive cap and exposures");
   int Kr = 0;
   /* a style with no cross-sectional variation (e.g. every exposure filled during warm-up: all 0)
    * is left out of the day's regression with f = 0 */
@@ -119,19 +122,68 @@ int risk_wls(int n, int S, int G, const double *ret, const double *cap, const in
       A[i * Kr + j] = t;
     }
   }
-  if (chol(Kr, A)) {
-    rc = zz_fail(err, ZZ_ENUMERIC,
-                 "risk_wls: singular regression (%d factors after the constraint; too few stocks or collinear "
-                 "exposures)", Kr);
-    goto done;
-  }
+  if (chol(Kr, A))
+    return zz_fail(err, ZZ_ENUMERIC,
+                   "risk_wls: singular regression (%d factors after the constraint; too few stocks or collinear "
+                   "exposures)", Kr);
   chol_solve(Kr, A, th);
   for (int a = 0; a < K; a++) {
     double s = 0;
     for (int j = 0; j < Kr; j++) s += C[a * K + j] * th[j];
     f[a] = s;
   }
-  {
+  return ZZ_OK;
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median_sorted(double *v, int m) {
+  qsort(v, (size_t)m, sizeof *v, cmp_dbl);
+  return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+}
+
+int risk_wls(int n, int S, int G, const double *ret, const double *cap, const int16_t *group, const double *style,
+             double *f, double *resid, double *r2, zz_err *err) {
+  return risk_wls_robust(n, S, G, ret, cap, group, style, 0.0, 0, f, resid, r2, err);
+}
+
+int risk_wls_robust(int n, int S, int G, const double *ret, const double *cap, const int16_t *group,
+                    const double *style, double huber_k, int iters, double *f, double *resid, double *r2,
+                    zz_err *err) {
+  if (n < 0 || S < 0 || G < 1 || iters < 0 || !(huber_k >= 0))
+    return zz_fail(err, ZZ_EUSAGE, "risk_wls: bad dimensions or robustness (n=%d S=%d G=%d k=%g iters=%d)", n, S, G,
+                   huber_k, iters);
+  int K = S + G + 1, cc = K - 1;
+  if (!(huber_k > 0)) iters = 0;
+  double *A = malloc(((size_t)K * K * 3 + (size_t)K * 4 + (size_t)G * 2 + (iters ? 2 * (size_t)n : 0)) * sizeof(double));
+  if (!A) return zz_fail(err, ZZ_ENOMEM, "risk_wls: out of memory");
+  double *rw = iters ? A + (size_t)K * K * 3 + (size_t)K * 4 + (size_t)G * 2 : NULL, *ab = rw ? rw + n : NULL;
+  int rc = wls_solve(n, S, G, ret, cap, NULL, group, style, A, f, err);
+  for (int it = 0; !rc && it < iters; it++) {
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+      rw[i] = 0;
+      if (!row_ok(i, S, G, ret, cap, group, style)) continue;
+      double fit = f[S + group[i]] + f[cc];
+      for (int a = 0; a < S; a++) fit += style[(size_t)i * S + a] * f[a];
+      rw[i] = ret[i] - fit;
+      ab[m++] = rw[i];
+    }
+    double med = median_sorted(ab, m);
+    for (int i = 0, q = 0; i < n; i++)
+      if (row_ok(i, S, G, ret, cap, group, style)) ab[q++] = fabs(rw[i] - med);
+    double scale = 1.4826 * median_sorted(ab, m);
+    if (!(scale > 0)) break; /* an exact fit: nothing to down-weight */
+    for (int i = 0; i < n; i++) {
+      double u = fabs(rw[i]) / (huber_k * scale);
+      rw[i] = u > 1 ? 1 / u : 1.0;
+    }
+    rc = wls_solve(n, S, G, ret, cap, rw, group, style, A, f, err);
+  }
+  if (!rc) {
     double swe = 0, sw = 0, swr = 0, swrr = 0;
     for (int i = 0; i < n; i++) {
       if (!row_ok(i, S, G, ret, cap, group, style)) {
@@ -147,7 +199,6 @@ int risk_wls(int n, int S, int G, const double *ret, const double *cap, const in
     double tss = swrr - swr * swr / sw;
     if (r2) *r2 = tss > 0 ? 1 - swe / tss : NAN;
   }
-done:
   if (rc) {
     for (int a = 0; a < K; a++) f[a] = NAN;
     if (resid)

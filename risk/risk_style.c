@@ -52,7 +52,10 @@ void risk_default_config(risk_config *c) {
   c->vol_halflife = 90;
   c->corr_halflife = 480;
   c->nw_lags = 2;
+  c->huber_k = 1.345;
+  c->huber_iters = 3;
   c->spec_halflife = 90;
+  c->spec_nw_lags = 20;
   c->spec_min_obs = 42;
   c->cov_min_days = 63;
   c->annualise = 252;

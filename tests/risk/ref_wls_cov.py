@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""risk_wls vs a numpy KKT solve of the same constrained weighted least squares, and
+"""risk_wls vs a numpy KKT solve of the same constrained weighted least squares; risk_wls_robust vs
+a numpy Huber IRLS around the same KKT solve (and, with planted outlier returns, closer to the true
+factor returns than the plain fit); and
 risk_factor_cov vs a direct numpy evaluation of the EW Newey-West covariance (sums over the whole
 history, not the recursion the C code uses)."""
 import argparse, os, subprocess, sys, tempfile
@@ -20,14 +22,24 @@ def read_values(path):
     return np.array([float(s) for s in open(path).read().split("\n")[1:] if s != ""])
 
 
-def wls_case(tmp, n, S, G, drop_group=None):
+def kkt_solve(X, c, w, y):
+    XtW = X.T * w
+    kkt = np.block([[2 * XtW @ X, c[:, None]], [c[None, :], np.zeros((1, 1))]])
+    rhs = np.concatenate([2 * XtW @ y, [0.0]])
+    return np.linalg.solve(kkt, rhs)[:-1]
+
+
+def wls_case(tmp, n, S, G, drop_group=None, huber=None, outliers=0.0):
     ret = rng.normal(0, 0.02, n)
     cap = np.exp(rng.normal(23, 1.2, n))
     grp = rng.integers(0, G, n)
     if drop_group is not None:
         grp[grp == drop_group] = (drop_group + 1) % G
     sty = rng.normal(size=(n, S))
-    ret += sty @ rng.normal(0, 0.005, S) + rng.normal(0, 0.01, G)[grp]
+    f_true = rng.normal(0, 0.005, S)
+    ret += sty @ f_true + rng.normal(0, 0.01, G)[grp]
+    jump = rng.random(n) < outliers
+    ret[jump] += rng.choice([-1, 1], jump.sum()) * rng.uniform(0.2, 0.5, jump.sum())
     bad = rng.random(n) < 0.05
     ret[bad] = np.nan
     inp = os.path.join(tmp, "wls.csv"); out = os.path.join(tmp, "wls_out.csv")
@@ -36,7 +48,8 @@ def wls_case(tmp, n, S, G, drop_group=None):
         for i in range(n):
             f.write(",".join([("" if np.isnan(ret[i]) else repr(ret[i])), repr(cap[i]), str(grp[i])] +
                              [repr(v) for v in sty[i]]) + "\n")
-    subprocess.run([args.driver, "wls", inp, str(S), str(G), out], check=True)
+    extra = [] if huber is None else [repr(huber[0]), str(huber[1])]
+    subprocess.run([args.driver, "wls", inp, str(S), str(G), out] + extra, check=True)
     v = read_values(out)
     K = S + G + 1
     f_c, r2_c, res_c = v[:K], v[K], v[K + 1:]
@@ -47,10 +60,15 @@ def wls_case(tmp, n, S, G, drop_group=None):
     c = np.zeros(X.shape[1])
     for j, g in enumerate(present):
         c[S + j] = cap[use][grp[use] == g].sum() / cap[use].sum()
-    XtW = X.T * w
-    kkt = np.block([[2 * XtW @ X, c[:, None]], [c[None, :], np.zeros((1, 1))]])
-    rhs = np.concatenate([2 * XtW @ ret[use], [0.0]])
-    sol = np.linalg.solve(kkt, rhs)[:-1]
+    y = ret[use]
+    sol = kkt_solve(X, c, w, y)
+    plain = sol
+    if huber is not None:          # Huber IRLS: weights w * min(1, k * 1.4826 MAD / |e|)
+        for _ in range(huber[1]):
+            e = y - X @ sol
+            s = 1.4826 * np.median(np.abs(e - np.median(e)))
+            u = np.abs(e) / (huber[0] * s)
+            sol = kkt_solve(X, c, w * np.where(u > 1, 1 / np.maximum(u, 1e-300), 1.0), y)
     f_ref = np.zeros(K)
     f_ref[:S] = sol[:S]
     for j, g in enumerate(present):
@@ -64,8 +82,14 @@ def wls_case(tmp, n, S, G, drop_group=None):
     assert np.all(np.isnan(res_c[~use])), "excluded rows must have NaN residuals"
     # the constraint itself
     cons = sum(c[S + j] * f_c[S + g] for j, g in enumerate(present))
-    print("wls n=%d S=%d G=%d: max|f-f_ref|=%.3g max|e-e_ref|=%.3g |R2-ref|=%.3g constraint=%.3g" %
-          (n, S, G, err_f, err_e, abs(r2_c - r2_ref), cons))
+    print("wls n=%d S=%d G=%d%s: max|f-f_ref|=%.3g max|e-e_ref|=%.3g |R2-ref|=%.3g constraint=%.3g" %
+          (n, S, G, "" if huber is None else " huber k=%g iters=%d outliers %.0f%%" % (huber[0], huber[1], 100 * outliers),
+           err_f, err_e, abs(r2_c - r2_ref), cons))
+    if outliers > 0:               # the point of the robust fit: outliers move the styles' returns less
+        e_rob = np.sqrt(np.mean((f_c[:S] - f_true) ** 2))
+        e_pln = np.sqrt(np.mean((plain[:S] - f_true) ** 2))
+        print("  style-return rms error: robust %.3g, plain %.3g" % (e_rob, e_pln))
+        assert e_rob < 0.5 * e_pln, "the robust fit should be much closer to the true style returns"
     return max(err_f, err_e, abs(r2_c - r2_ref), abs(cons))
 
 
@@ -117,6 +141,8 @@ worst_wls = worst_cov = 0.0
 with tempfile.TemporaryDirectory() as tmp:
     for (n, S, G, drop) in [(300, 6, 10, None), (1200, 10, 31, 5), (80, 3, 4, None), (2000, 10, 32, 0)]:
         worst_wls = max(worst_wls, wls_case(tmp, n, S, G, drop))
+    for (n, S, G, hk, it, out) in [(1500, 6, 20, 1.345, 3, 0.05), (400, 3, 5, 2.0, 1, 0.0), (2000, 10, 31, 1.345, 5, 0.1)]:
+        worst_wls = max(worst_wls, wls_case(tmp, n, S, G, None, (hk, it), out))
     for (T, K, hv, hc, L) in [(400, 5, 90, 480, 2), (700, 12, 30, 60, 0), (300, 8, 20, 100, 5)]:
         worst_cov = max(worst_cov, cov_case(tmp, T, K, hv, hc, L))
     worst_cov = max(worst_cov, cov_case(tmp, 300, 6, 50, 200, 2, dup=True))

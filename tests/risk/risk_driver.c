@@ -3,8 +3,9 @@
  *
  *   risk_driver neutralise IN.csv N_INDUSTRIES OUT.csv
  *       IN: y,valid,industry,log_cap (empty y / log_cap = NaN); OUT: resid (one row per input row)
- *   risk_driver wls IN.csv N_STYLES N_GROUPS OUT.csv
+ *   risk_driver wls IN.csv N_STYLES N_GROUPS OUT.csv [HUBER_K ITERS]
  *       IN: ret,cap,group,s0..; OUT: value = K factor returns, then R^2, then n residuals
+ *       (risk_wls, or risk_wls_robust when HUBER_K and ITERS are given)
  *   risk_driver cov IN.csv VOL_HL CORR_HL LAGS OUT.csv
  *       IN: T x K factor returns (header f0..); OUT: K x K annualised covariance (252), then repairs
  *   risk_driver styles DIR OUT.csv [key=value ...]
@@ -12,6 +13,9 @@
  *       listed.csv, suspended.csv (T x n matrices, header s0..), optional fund.csv
  *       (stock,date,book_equity,net_profit_ttm,revenue_ttm,total_liabilities,total_assets);
  *       keys: risk_config fields; OUT: t,i,<style names> for listed stocks
+ *   risk_driver model DIR OUT.csv [key=value ...]
+ *       the whole model (risk_model_build, every date an output date) on the same DIR; OUT:
+ *       t,i,group,spec_ret,spec_var,<styles> per listed stock-date, OUT.fret: t,<factor returns>
  */
 #include "data.h"
 #include "risk.h"
@@ -114,7 +118,7 @@ static int read_matrix(const char *path, int *rows, int *cols, double **out, zz_
   return ZZ_OK;
 }
 
-static int run_wls(const char *in, int S, int G, const char *out, zz_err *err) {
+static int run_wls(const char *in, int S, int G, double hk, int iters, const char *out, zz_err *err) {
   int nr, nc;
   double *m;
   int rc = read_matrix(in, &nr, &nc, &m, err);
@@ -133,7 +137,8 @@ static int run_wls(const char *in, int S, int G, const char *out, zz_err *err) {
     g[i] = (int16_t)m[(size_t)i * nc + 2];
     for (int k = 0; k < S; k++) st[(size_t)i * S + k] = m[(size_t)i * nc + 3 + k];
   }
-  rc = risk_wls(nr, S, G, ret, cap, g, st, o, o + K + 1, o + K, err);
+  rc = iters < 0 ? risk_wls(nr, S, G, ret, cap, g, st, o, o + K + 1, o + K, err)
+                 : risk_wls_robust(nr, S, G, ret, cap, g, st, hk, iters, o, o + K + 1, o + K, err);
   if (!rc) rc = write_column(out, "value", o, K + 1 + nr, err);
   free(ret);
   free(g);
@@ -171,20 +176,19 @@ static int set_key(risk_config *c, const char *kv, zz_err *err) {
   }
   K_(beta_window, (int)) K_(beta_halflife, ) K_(rstr_window, (int)) K_(rstr_lag, (int)) K_(rstr_halflife, )
   K_(dastd_window, (int)) K_(dastd_halflife, ) K_(cmra_months, (int)) K_(month_days, (int)) K_(min_obs_frac, )
-  K_(winsor_sigma, ) K_(use_fundamentals, (int))
+  K_(winsor_sigma, ) K_(use_fundamentals, (int)) K_(huber_k, ) K_(huber_iters, (int)) K_(spec_halflife, )
+  K_(spec_nw_lags, (int)) K_(spec_min_obs, (int)) K_(cov_min_days, (int))
 #undef K_
   return zz_fail(err, ZZ_EUSAGE, "unknown key '%s'", kv);
 }
 
-static int run_styles(const char *dir, const char *out, int nkv, char **kv, zz_err *err) {
+/* Reads a panel directory (see the header) into p; mat[9] holds the matrices p points into. */
+static int load_dir(const char *dir, panel *p, double *mat[9], zz_err *err) {
   static const char *const files[] = {"close", "adj", "volume", "float_mv", "total_mv", "industry", "listed",
                                       "suspended", "dates"};
-  double *mat[9] = {0};
   int T = 0, n = 0, rc = ZZ_OK;
-  risk_config cfg;
-  risk_default_config(&cfg);
-  for (int k = 0; k < nkv && !rc; k++) rc = set_key(&cfg, kv[k], err);
   char path[4096];
+  memset(p, 0, sizeof *p);
   for (int k = 0; k < 9 && !rc; k++) {
     int r, c;
     snprintf(path, sizeof path, "%s/%s.csv", dir, files[k]);
@@ -192,25 +196,23 @@ static int run_styles(const char *dir, const char *out, int nkv, char **kv, zz_e
     if (!rc && k == 0) T = r, n = c;
     if (!rc && k < 8 && (r != T || c != n)) rc = zz_fail(err, ZZ_EDATA, "%s: expected %d x %d", path, T, n);
   }
-  panel p;
-  memset(&p, 0, sizeof p);
-  double *expo = NULL;
   int n_ind = 0;
   if (!rc) {
-    p.n_dates = T, p.n_stocks = n;
-    p.dates = malloc(sizeof *p.dates * (size_t)T);
-    p.flags = calloc((size_t)T * n, 1);
-    p.industry = malloc(sizeof *p.industry * (size_t)T * n);
-    for (int t = 0; t < T; t++) p.dates[t] = (int32_t)mat[8][t];
-    p.f[PF_CLOSE] = mat[0], p.f[PF_ADJ] = mat[1], p.f[PF_VOLUME] = mat[2], p.f[PF_FLOAT_MV] = mat[3];
-    p.f[PF_TOTAL_MV] = mat[4];
+    p->n_dates = T, p->n_stocks = n;
+    p->dates = malloc(sizeof *p->dates * (size_t)T);
+    p->flags = calloc((size_t)T * n, 1);
+    p->industry = malloc(sizeof *p->industry * (size_t)T * n);
+    for (int t = 0; t < T; t++) p->dates[t] = (int32_t)mat[8][t];
+    p->f[PF_CLOSE] = mat[0], p->f[PF_ADJ] = mat[1], p->f[PF_VOLUME] = mat[2], p->f[PF_FLOAT_MV] = mat[3];
+    p->f[PF_TOTAL_MV] = mat[4];
     for (size_t q = 0; q < (size_t)T * n; q++) {
-      p.industry[q] = (int16_t)mat[5][q];
-      if (p.industry[q] + 1 > n_ind) n_ind = p.industry[q] + 1;
-      p.flags[q] = (mat[6][q] != 0 ? PANEL_LISTED : 0) | (mat[7][q] != 0 ? PANEL_SUSPENDED : 0);
+      p->industry[q] = (int16_t)mat[5][q];
+      if (p->industry[q] + 1 > n_ind) n_ind = p->industry[q] + 1;
+      p->flags[q] = (mat[6][q] != 0 ? PANEL_LISTED : 0) | (mat[7][q] != 0 ? PANEL_SUSPENDED : 0);
     }
-    p.n_industries = n_ind;
-    p.industry_names = calloc((size_t)n_ind + 1, sizeof *p.industry_names);
+    p->n_industries = n_ind;
+    p->industry_names = calloc((size_t)n_ind + 1, sizeof *p->industry_names);
+    for (int g = 0; g < n_ind; g++) snprintf(p->industry_names[g], sizeof p->industry_names[g], "ind%d", g);
     snprintf(path, sizeof path, "%s/fund.csv", dir);
     FILE *probe = fopen(path, "r");
     if (probe) {
@@ -219,25 +221,50 @@ static int run_styles(const char *dir, const char *out, int nkv, char **kv, zz_e
       double *fm;
       rc = read_matrix(path, &r, &c, &fm, err);
       if (!rc) {
-        p.fund.n = (size_t)r;
-        p.fund.stock = malloc(sizeof(int32_t) * (size_t)(r + 1));
-        p.fund.date = malloc(sizeof(int32_t) * (size_t)(r + 1));
-        p.fund.first = calloc((size_t)n + 1, sizeof(size_t));
+        p->fund.n = (size_t)r;
+        p->fund.stock = malloc(sizeof(int32_t) * (size_t)(r + 1));
+        p->fund.date = malloc(sizeof(int32_t) * (size_t)(r + 1));
+        p->fund.first = calloc((size_t)n + 1, sizeof(size_t));
         static const panel_fund_field cols[5] = {PFUND_BOOK_EQUITY, PFUND_NET_PROFIT_TTM, PFUND_REVENUE_TTM,
                                                  PFUND_TOTAL_LIABILITIES, PFUND_TOTAL_ASSETS};
-        for (int k = 0; k < 5; k++) p.fund.v[cols[k]] = malloc(sizeof(double) * (size_t)(r + 1));
+        for (int k = 0; k < 5; k++) p->fund.v[cols[k]] = malloc(sizeof(double) * (size_t)(r + 1));
         for (int j = 0; j < r; j++) { /* rows sorted by (stock, date) by the writer */
-          p.fund.stock[j] = (int32_t)fm[(size_t)j * c];
-          p.fund.date[j] = (int32_t)fm[(size_t)j * c + 1];
-          for (int k = 0; k < 5; k++) p.fund.v[cols[k]][j] = fm[(size_t)j * c + 2 + k];
-          p.fund.first[p.fund.stock[j] + 1]++;
+          p->fund.stock[j] = (int32_t)fm[(size_t)j * c];
+          p->fund.date[j] = (int32_t)fm[(size_t)j * c + 1];
+          for (int k = 0; k < 5; k++) p->fund.v[cols[k]][j] = fm[(size_t)j * c + 2 + k];
+          p->fund.first[p->fund.stock[j] + 1]++;
         }
-        for (int i = 0; i < n; i++) p.fund.first[i + 1] += p.fund.first[i];
+        for (int i = 0; i < n; i++) p->fund.first[i + 1] += p->fund.first[i];
         free(fm);
       }
     }
   }
-  int S = 0;
+  return rc;
+}
+
+static void free_dir(panel *p, double *mat[9]) {
+  free(p->dates);
+  free(p->flags);
+  free(p->industry);
+  free(p->industry_names);
+  free(p->fund.stock);
+  free(p->fund.date);
+  free(p->fund.first);
+  for (int k = 0; k < PFUND_N_FIELDS; k++) free(p->fund.v[k]);
+  for (int k = 0; k < 9; k++) free(mat[k]);
+}
+
+static int run_styles(const char *dir, const char *out, int nkv, char **kv, zz_err *err) {
+  double *mat[9] = {0};
+  panel p;
+  risk_config cfg;
+  risk_default_config(&cfg);
+  int rc = ZZ_OK;
+  for (int k = 0; k < nkv && !rc; k++) rc = set_key(&cfg, kv[k], err);
+  if (!rc) rc = load_dir(dir, &p, mat, err);
+  else memset(&p, 0, sizeof p);
+  int T = p.n_dates, n = p.n_stocks, S = 0;
+  double *expo = NULL;
   if (!rc) {
     expo = malloc(sizeof *expo * (size_t)T * n * RISK_N_STYLES);
     rc = risk_exposures_all(&p, &cfg, expo, &S, err);
@@ -264,15 +291,69 @@ static int run_styles(const char *dir, const char *out, int nkv, char **kv, zz_e
     }
   }
   free(expo);
-  free(p.dates);
-  free(p.flags);
-  free(p.industry);
-  free(p.industry_names);
-  free(p.fund.stock);
-  free(p.fund.date);
-  free(p.fund.first);
-  for (int k = 0; k < PFUND_N_FIELDS; k++) free(p.fund.v[k]);
-  for (int k = 0; k < 9; k++) free(mat[k]);
+  free_dir(&p, mat);
+  return rc;
+}
+
+/* The whole model on a panel directory with every date an output date: OUT gets
+ * t,i,group,spec_ret,spec_var,<styles> for every listed stock-date (spec_var annualised; empty
+ * fields are NaN), and OUT.fret gets t,<factor returns> for every date. */
+static int run_model(const char *dir, const char *out, int nkv, char **kv, zz_err *err) {
+  double *mat[9] = {0};
+  panel p;
+  risk_config cfg;
+  risk_default_config(&cfg);
+  int rc = ZZ_OK;
+  for (int k = 0; k < nkv && !rc; k++) rc = set_key(&cfg, kv[k], err);
+  if (!rc) rc = load_dir(dir, &p, mat, err);
+  else memset(&p, 0, sizeof p);
+  int T = p.n_dates, n = p.n_stocks;
+  int *ot = NULL;
+  risk_model *m = NULL;
+  if (!rc) {
+    ot = malloc(sizeof *ot * (size_t)T);
+    if (!ot) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    for (int t = 0; !rc && t < T; t++) ot[t] = t;
+  }
+  if (!rc) rc = risk_model_build(&p, &cfg, ot, T, &m, err);
+  if (!rc) {
+    char path[4096], b[40];
+    FILE *f = fopen(out, "w");
+    snprintf(path, sizeof path, "%s.fret", out);
+    FILE *g = fopen(path, "w");
+    if (!f || !g) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", out);
+    const double *sr = risk_model_specific_returns(m), *fr = risk_model_factor_returns(m);
+    int K = risk_model_n_factors(m);
+    for (int t = 0; !rc && t < T; t++) {
+      risk_snapshot s;
+      if ((rc = risk_model_snapshot(m, t, &s, err))) break;
+      if (t == 0) {
+        fprintf(f, "t,i,group,spec_ret,spec_var");
+        for (int k = 0; k < s.n_styles; k++) fprintf(f, ",%s", risk_style_name(k));
+        fprintf(f, "\n");
+        fprintf(g, "t");
+        for (int k = 0; k < K; k++) fprintf(g, ",%s", risk_model_factor_name(m, k));
+        fprintf(g, "\n");
+      }
+      fprintf(g, "%d", t);
+      for (int k = 0; k < K; k++) fprintf(g, ",%s", zz_fmt_double(b, sizeof b, fr[(size_t)t * K + k]));
+      fprintf(g, "\n");
+      for (int i = 0; i < n; i++) {
+        if (!s.in_universe[i]) continue;
+        double e = sr[(size_t)t * n + i], v = s.specific_var[i];
+        fprintf(f, "%d,%d,%d,", t, i, s.group[i]);
+        fprintf(f, "%s,", isfinite(e) ? zz_fmt_double(b, sizeof b, e) : "nan");
+        fprintf(f, "%s", isfinite(v) ? zz_fmt_double(b, sizeof b, v) : "nan");
+        for (int k = 0; k < s.n_styles; k++) fprintf(f, ",%s", zz_fmt_double(b, sizeof b, s.style[(size_t)i * s.n_styles + k]));
+        fprintf(f, "\n");
+      }
+    }
+    if (f && fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", out);
+    if (g && fclose(g) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", path);
+  }
+  risk_model_free(m);
+  free(ot);
+  free_dir(&p, mat);
   return rc;
 }
 
@@ -282,11 +363,15 @@ int main(int argc, char **argv) {
   if (argc == 5 && !strcmp(argv[1], "neutralise")) {
     rc = run_neutralise(argv[2], atoi(argv[3]), argv[4], &err);
   } else if (argc == 6 && !strcmp(argv[1], "wls")) {
-    rc = run_wls(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5], &err);
+    rc = run_wls(argv[2], atoi(argv[3]), atoi(argv[4]), 0.0, -1, argv[5], &err);
+  } else if (argc == 8 && !strcmp(argv[1], "wls")) {
+    rc = run_wls(argv[2], atoi(argv[3]), atoi(argv[4]), atof(argv[6]), atoi(argv[7]), argv[5], &err);
   } else if (argc == 7 && !strcmp(argv[1], "cov")) {
     rc = run_cov(argv[2], atof(argv[3]), atof(argv[4]), atoi(argv[5]), argv[6], &err);
   } else if (argc >= 4 && !strcmp(argv[1], "styles")) {
     rc = run_styles(argv[2], argv[3], argc - 4, argv + 4, &err);
+  } else if (argc >= 4 && !strcmp(argv[1], "model")) {
+    rc = run_model(argv[2], argv[3], argc - 4, argv + 4, &err);
   } else {
     fprintf(stderr, "usage: risk_driver neutralise|wls|cov|styles ... (see the file's header)\n");
     return 2;
