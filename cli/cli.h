@@ -28,5 +28,9 @@ int cmd_score(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_optimize(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+/* Shared by run and demo (cmd_run.c): embedded = the demo's INI text, or NULL to read argv's CONFIG. */
+int cli_pipeline(const char *cmd, int argc, char **argv, const char *embedded);
 
 #endif

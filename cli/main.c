@@ -18,6 +18,8 @@ static const cli_command commands[] = {
     {"score", cmd_score, "daily or weekly out-of-sample scores of trained models into scores.csv"},
     {"evaluate", cmd_evaluate, "factor tests of scores: RankIC, layered test, decay, correlations"},
     {"simulate", cmd_simulate, "simulate target weights day by day with A-share rules and costs (nav, trades, positions)"},
+    {"demo", cmd_demo, "synthetic market + the whole pipeline with an embedded small config (the main demo)"},
+    {"run", cmd_run, "the whole pipeline from an INI config: train, score, optimise, simulate, report (cached stages)"},
     {"report", cmd_report, "yearly and summary tables, charts and HTML from simulator outputs"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

@@ -230,6 +230,8 @@ typedef struct train_opts {
   int resume;            /* continue from checkpoints */
   int stop_after_epochs; /* test hook: stop (as if killed) after this many epochs of a run; 0 off */
   int prep_stride;       /* preprocessing fitting date stride; 0 = automatic */
+  int day_stride;        /* train on every k-th day of the training period (0 or 1: every day);
+                            validation always uses every day */
   int progress;          /* 1: progress bar on stderr */
 } train_opts;
 void train_default_opts(train_opts *o);
@@ -256,6 +258,9 @@ int train_year(const panel *p, const train_opts *o, int year, const char *dir, i
  * writes path: date,code,score (and f1..fK, the first seed's batch-normalised factor unit, for the
  * multivariate head). */
 int score_write(const panel *p, const char *dir, int y0, int y1, int weekly, const char *path, zz_err *err);
+/* As score_write; factor_unit = 0 leaves out the f1..fK columns (date,code,score only). */
+int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, int factor_unit, const char *path,
+                   zz_err *err);
 
 /* Spearman rank correlation of a[n], b[n] (average ranks for ties); NaN when n < 2 or constant. */
 double train_rank_ic(const double *a, const double *b, int n);

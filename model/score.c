@@ -23,6 +23,11 @@ static void zscore(const float *s, int n, double *z) {
 }
 
 int score_write(const panel *p, const char *dir, int y0, int y1, int weekly, const char *path, zz_err *err) {
+  return score_write_ex(p, dir, y0, y1, weekly, 1, path, err);
+}
+
+int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, int factor_unit, const char *path,
+                   zz_err *err) {
   char tmp_path[4200];
   snprintf(tmp_path, sizeof tmp_path, "%s.tmp", path);
   FILE *f = fopen(tmp_path, "w");
@@ -83,7 +88,7 @@ int score_write(const panel *p, const char *dir, int y0, int y1, int weekly, con
     if (!header) {
       K = newK;
       fprintf(f, "date,code,score");
-      for (int k = 0; k < K; k++) fprintf(f, ",f%d", k + 1);
+      for (int k = 0; k < K && factor_unit; k++) fprintf(f, ",f%d", k + 1);
       fprintf(f, "\n");
       header = 1;
     } else if (newK != K) {
@@ -132,7 +137,7 @@ int score_write(const panel *p, const char *dir, int y0, int y1, int weekly, con
       zz_date_format(p->dates[t], db);
       for (int r = 0; r < n; r++) {
         fprintf(f, "%s,%s,%s", db, p->stocks[idx[r]].code, zz_fmt_double(nb, sizeof nb, acc[r]));
-        for (int k = 0; k < K; k++) fprintf(f, ",%s", zz_fmt_double(nb, sizeof nb, h[(size_t)r * K + k]));
+        for (int k = 0; k < K && factor_unit; k++) fprintf(f, ",%s", zz_fmt_double(nb, sizeof nb, h[(size_t)r * K + k]));
         fputc('\n', f);
       }
       rows += n;

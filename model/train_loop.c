@@ -292,7 +292,8 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
     const double t_start = train_now();
     /* the day order of this epoch: Fisher-Yates from (seed, epoch) */
     int nd = 0;
-    for (int t = sp->train0; t <= sp->train1; t++) order[nd++] = t;
+    const int dstep = o->day_stride > 1 ? o->day_stride : 1;
+    for (int t = sp->train0; t <= sp->train1; t += dstep) order[nd++] = t;
     uint64_t st = train_mix(seed ^ train_mix((uint64_t)epoch * 0x100000001B3ull));
     for (int k = nd - 1; k > 0; k--) {
       st = train_mix(st);

@@ -1,0 +1,414 @@
+/* pipe_config.c — the pipeline's configuration: one table of keys (section, name, type, field,
+ * default, documentation) drives INI parsing (libinih), --set overrides, range checks, the INI
+ * dump, the canonical text hashed per stage, and docs/config.md. */
+#include "pipeline.h"
+#include "sim.h"
+
+#include <ini.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum { K_INT, K_DBL, K_BOOL, K_STR, K_DATE } key_type;
+
+typedef struct key_def {
+  const char *section, *name;
+  key_type type;
+  size_t off, size; /* field offset; size of a string field */
+  const char *dflt;
+  double lo, hi;    /* range of numbers (inclusive) */
+  const char *doc;
+} key_def;
+
+#define F(field) offsetof(pipe_config, field), sizeof(((pipe_config *)0)->field)
+static const key_def keys[] = {
+    {"market", "dir", K_STR, F(market_dir), "", 0, 0,
+     "market directory (SPEC 2.1); empty: write a synthetic market (synth_*) into the stage cache"},
+    {"market", "synth_stocks", K_INT, F(synth_stocks), "2400", 1900, 6000, "synthetic market: number of stocks"},
+    {"market", "synth_start", K_DATE, F(synth_start), "2010-01-01", 0, 0, "synthetic market: first date"},
+    {"market", "synth_end", K_DATE, F(synth_end), "2023-12-31", 0, 0, "synthetic market: last date"},
+    {"market", "synth_seed", K_INT, F(synth_seed), "1", 0, 2147483647, "synthetic market: PRNG seed"},
+    {"market", "cache", K_BOOL, F(market_cache), "1", 0, 1, "read/write the market's binary panel cache"},
+    {"model", "heads", K_STR, F(heads), "univariate,multivariate", 0, 0,
+     "comma-separated heads to train and backtest: univariate, multivariate"},
+    {"model", "cell", K_STR, F(cell), "gru", 0, 0, "recurrent cell: gru or lstm"},
+    {"model", "dataset", K_STR, F(dataset), "day", 0, 0, "input dataset: day or an extra features/NAME.csv"},
+    {"model", "layers", K_INT, F(layers), "1", 1, 2, "stacked recurrent layers"},
+    {"model", "hidden", K_INT, F(hidden), "64", 1, 4096, "hidden size"},
+    {"model", "outputs", K_INT, F(outputs), "64", 2, 4096, "factor-unit size K of the multivariate head"},
+    {"model", "lambda", K_DBL, F(lambda), "1", 0, 1e6, "orthogonality penalty of the multivariate head"},
+    {"model", "dropout", K_DBL, F(dropout), "0.1", 0, 0.99, "dropout rate"},
+    {"model", "seq", K_INT, F(seq), "40", 2, 1000, "sequence length in trading days"},
+    {"model", "epochs", K_INT, F(epochs), "100", 1, 100000, "maximum epochs"},
+    {"model", "patience", K_INT, F(patience), "20", 1, 100000, "early-stopping patience in epochs"},
+    {"model", "lr", K_DBL, F(lr), "0.001", 1e-9, 10, "Adam learning rate"},
+    {"model", "clip", K_DBL, F(clip), "3", 1e-6, 1e6, "gradient clipping by value"},
+    {"model", "seeds", K_INT, F(seeds), "3", 1, 64, "models per year (seeds), scores averaged"},
+    {"model", "seed", K_INT, F(model_seed), "1", 0, 2147483647, "base seed of the models"},
+    {"model", "train_years", K_INT, F(train_years), "10", 1, 50, "years of training history before the validation year"},
+    {"model", "day_stride", K_INT, F(day_stride), "1", 1, 100, "train on every k-th trading day (1: all)"},
+    {"model", "threads", K_INT, F(threads), "2", 1, 2, "threads of one training step"},
+    {"backtest", "first_year", K_INT, F(first_year), "2019", 1990, 2100, "first scored (out-of-sample) year"},
+    {"backtest", "last_year", K_INT, F(last_year), "2023", 1990, 2100, "last scored year"},
+    {"backtest", "end_date", K_DATE, F(end_date), "", 0, 0, "last backtest date (empty: end of last_year)"},
+    {"risk", "vol_halflife", K_DBL, F(vol_halflife), "90", 1, 1e5, "factor volatility half-life (trading days)"},
+    {"risk", "corr_halflife", K_DBL, F(corr_halflife), "480", 1, 1e5, "factor correlation half-life"},
+    {"risk", "spec_halflife", K_DBL, F(spec_halflife), "90", 1, 1e5, "specific variance half-life"},
+    {"risk", "nw_lags", K_INT, F(nw_lags), "2", 0, 20, "Newey-West lags"},
+    {"risk", "fundamentals", K_BOOL, F(fundamentals), "1", 0, 1, "fundamental styles when fundamentals.csv exists"},
+    {"optimizer", "indices", K_STR, F(indices), "csi300,csi500,csi1000", 0, 0,
+     "comma-separated benchmark indices: csi300, csi500, csi1000"},
+    {"optimizer", "floors", K_STR, F(floors), "0.8,0", 0, 0,
+     "comma-separated constituent floors, one run each (0 = no floor)"},
+    {"optimizer", "te_max_csi300", K_DBL, F(te_max[PANEL_CSI300]), "0.04", 0, 1, "annualised TE limit, CSI300"},
+    {"optimizer", "te_max_csi500", K_DBL, F(te_max[PANEL_CSI500]), "0.05", 0, 1, "annualised TE limit, CSI500"},
+    {"optimizer", "te_max_csi1000", K_DBL, F(te_max[PANEL_CSI1000]), "0.05", 0, 1, "annualised TE limit, CSI1000"},
+    {"optimizer", "style_bound", K_DBL, F(style_bound), "0.5", 0, 100, "|active style exposure| limit"},
+    {"optimizer", "industry_bound", K_DBL, F(industry_bound), "0.02", 0, 1, "|active industry weight| limit"},
+    {"optimizer", "turnover_max", K_DBL, F(turnover_max), "0.2", 0, 1, "one-way turnover limit per rebalance"},
+    {"optimizer", "active_max", K_DBL, F(active_max), "0.01", 0, 1, "weight above benchmark weight per stock"},
+    {"optimizer", "weight_max", K_DBL, F(weight_max), "0.05", 0, 1, "absolute weight cap per stock"},
+    {"optimizer", "cash", K_DBL, F(cash), "0", 0, 0.5, "cash buffer (sum of weights = 1 - cash)"},
+    {"optimizer", "gap_tol", K_DBL, F(gap_tol), "0.0001", 1e-9, 1, "relative optimality gap to stop"},
+    {"optimizer", "max_rounds", K_INT, F(max_rounds), "300", 1, 100000, "cutting-plane rounds per solve"},
+    {"optimizer", "relax", K_BOOL, F(relax), "1", 0, 1, "relax limits (documented order) when infeasible"},
+    {"optimizer", "workers", K_INT, F(workers), "2", 1, 2, "processes solving runs in parallel"},
+    {"sim", "capital", K_DBL, F(capital), "10000000", 1, 1e15, "initial capital, CNY"},
+    {"sim", "costs", K_STR, F(costs), "proportional", 0, 0, "cost model: proportional, commission or none"},
+    {"sim", "buy_rate", K_DBL, F(buy_rate), "0.001", 0, 1, "proportional cost of buys"},
+    {"sim", "sell_rate", K_DBL, F(sell_rate), "0.002", 0, 1, "proportional cost of sells"},
+    {"sim", "commission_rate", K_DBL, F(commission_rate), "0.00025", 0, 1, "commission mode: rate, both sides"},
+    {"sim", "commission_min", K_DBL, F(commission_min), "5", 0, 1e6, "commission mode: minimum per trade, CNY"},
+    {"sim", "stamp_old", K_DBL, F(stamp_old), "0.001", 0, 1, "commission mode: stamp duty before 2023-08-28"},
+    {"sim", "stamp_new", K_DBL, F(stamp_new), "0.0005", 0, 1, "commission mode: stamp duty from 2023-08-28"},
+    {"sim", "limit_test", K_STR, F(limit_test), "close", 0, 0, "limit-up/down test: close, sealed or vwap"},
+    {"sim", "lot", K_DBL, F(lot), "100", 0, 1e6, "board lot in shares (0: fractional)"},
+    {"sim", "exec_price", K_STR, F(exec_price), "vwap", 0, 0, "execution price: vwap, close or open"},
+    {"sim", "exec_lag", K_INT, F(exec_lag), "1", 0, 10, "trading days from score date to trade date"},
+    {"report", "title", K_STR, F(title), "zhizeng index-enhancement report", 0, 0, "report title"},
+    {"report", "note", K_STR, F(note), "", 0, 0, "free text shown under the title (e.g. what a demo shrinks)"},
+    {"output", "dir", K_STR, F(out_dir), "zhizeng-out", 0, 0, "output directory (stages/ cache and report/)"},
+};
+#undef F
+static const int n_keys = (int)(sizeof keys / sizeof keys[0]);
+
+static const key_def *find_key(const char *section, const char *name) {
+  for (int k = 0; k < n_keys; k++)
+    if (!strcasecmp(keys[k].section, section) && !strcasecmp(keys[k].name, name)) return &keys[k];
+  return NULL;
+}
+
+static int section_known(const char *section) {
+  for (int k = 0; k < n_keys; k++)
+    if (!strcasecmp(keys[k].section, section)) return 1;
+  return 0;
+}
+
+/* Sets one key from text; msg receives the reason on failure. */
+static int set_value(pipe_config *c, const key_def *d, const char *v, char *msg, size_t n) {
+  char *base = (char *)c + d->off;
+  while (*v == ' ' || *v == '\t') v++;
+  switch (d->type) {
+  case K_STR:
+    if (strlen(v) >= d->size) {
+      snprintf(msg, n, "%s.%s: value longer than %zu characters", d->section, d->name, d->size - 1);
+      return -1;
+    }
+    snprintf(base, d->size, "%s", v);
+    return 0;
+  case K_DATE: {
+    int32_t ymd = 0;
+    if (*v && zz_date_parse(v, &ymd)) {
+      snprintf(msg, n, "%s.%s: expected a date YYYY-MM-DD, found '%s'", d->section, d->name, v);
+      return -1;
+    }
+    *(int32_t *)(void *)base = ymd;
+    return 0;
+  }
+  case K_BOOL:
+    if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
+      *(int *)(void *)base = 1;
+      return 0;
+    }
+    if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) {
+      *(int *)(void *)base = 0;
+      return 0;
+    }
+    snprintf(msg, n, "%s.%s: expected 0 or 1 (true/false), found '%s'", d->section, d->name, v);
+    return -1;
+  case K_INT: {
+    char *end;
+    long x = strtol(v, &end, 10);
+    while (*end == ' ' || *end == '\t') end++;
+    if (!*v || *end || x < d->lo || x > d->hi) {
+      snprintf(msg, n, "%s.%s: expected an integer in [%.0f, %.0f], found '%s'", d->section, d->name, d->lo, d->hi, v);
+      return -1;
+    }
+    *(int *)(void *)base = (int)x;
+    return 0;
+  }
+  case K_DBL: {
+    double x;
+    if (zz_parse_double(v, 0, &x) || !isfinite(x) || x < d->lo || x > d->hi) {
+      snprintf(msg, n, "%s.%s: expected a number in [%g, %g], found '%s'", d->section, d->name, d->lo, d->hi, v);
+      return -1;
+    }
+    *(double *)(void *)base = x;
+    return 0;
+  }
+  }
+  return -1;
+}
+
+void pipe_config_default(pipe_config *c) {
+  memset(c, 0, sizeof *c);
+  char msg[256];
+  for (int k = 0; k < n_keys; k++)
+    if (set_value(c, &keys[k], keys[k].dflt, msg, sizeof msg)) abort(); /* a bad default is a bug */
+}
+
+/* Debian's libinih calls the handler without a line number, so the reader counts lines itself:
+ * the handler runs right after the reader returned the line it belongs to. */
+typedef struct parse_ctx {
+  pipe_config *c;
+  const char *name;
+  zz_err *err;
+  int failed;
+  int line;
+  FILE *f;          /* reading a file, or */
+  const char *text; /* reading a string */
+} parse_ctx;
+
+static char *read_line(char *str, int num, void *stream) {
+  parse_ctx *x = stream;
+  if (num < 2) return NULL;
+  if (x->f) {
+    if (!fgets(str, num, x->f)) return NULL;
+  } else {
+    if (!*x->text) return NULL;
+    int k = 0;
+    while (k < num - 1 && x->text[0]) {
+      const char ch = *x->text++;
+      str[k++] = ch;
+      if (ch == '\n') break;
+    }
+    str[k] = 0;
+  }
+  x->line++;
+  return str;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value) {
+  parse_ctx *x = user;
+  if (x->failed) return 0;
+  const int lineno = x->line;
+  const key_def *d = find_key(section, name);
+  if (!d) {
+    x->failed = 1;
+    if (!section_known(section))
+      zz_fail(x->err, ZZ_EUSAGE, "%s:%d: unknown section [%s] (expected market, model, backtest, risk, optimizer, "
+                                 "sim, report, output)", x->name, lineno, section);
+    else
+      zz_fail(x->err, ZZ_EUSAGE, "%s:%d: unknown key '%s' in [%s] (see docs/config.md)", x->name, lineno, name,
+              section);
+    return 0;
+  }
+  char msg[512];
+  if (set_value(x->c, d, value, msg, sizeof msg)) {
+    x->failed = 1;
+    zz_fail(x->err, ZZ_EUSAGE, "%s:%d: %s", x->name, lineno, msg);
+    return 0;
+  }
+  return 1;
+}
+
+static int finish_parse(parse_ctx *x, int r, zz_err *err) {
+  if (x->failed) return ZZ_EUSAGE;
+  if (r > 0) return zz_fail(err, ZZ_EUSAGE, "%s:%d: not an INI line (expected [section] or key = value)", x->name, r);
+  if (r < 0) return zz_fail(err, ZZ_EIO, "%s: cannot read", x->name);
+  return ZZ_OK;
+}
+
+int pipe_config_read(pipe_config *c, const char *path, zz_err *err) {
+  FILE *f = fopen(path, "r");
+  if (!f) return zz_fail(err, ZZ_EIO, "%s: cannot open the configuration file", path);
+  parse_ctx x = {c, path, err, 0, 0, f, NULL};
+  int r = ini_parse_stream(read_line, &x, on_key, &x);
+  fclose(f);
+  return finish_parse(&x, r, err);
+}
+
+int pipe_config_parse(pipe_config *c, const char *text, const char *name, zz_err *err) {
+  parse_ctx x = {c, name, err, 0, 0, NULL, text};
+  int r = ini_parse_stream(read_line, &x, on_key, &x);
+  return finish_parse(&x, r, err);
+}
+
+int pipe_config_set(pipe_config *c, const char *a, zz_err *err) {
+  const char *dot = strchr(a, '.'), *eq = strchr(a, '=');
+  if (!dot || !eq || dot > eq)
+    return zz_fail(err, ZZ_EUSAGE, "--set '%s': expected section.key=value", a);
+  char section[64], name[64];
+  if (dot - a >= (long)sizeof section || eq - dot - 1 >= (long)sizeof name)
+    return zz_fail(err, ZZ_EUSAGE, "--set '%s': section or key too long", a);
+  snprintf(section, sizeof section, "%.*s", (int)(dot - a), a);
+  snprintf(name, sizeof name, "%.*s", (int)(eq - dot - 1), dot + 1);
+  const key_def *d = find_key(section, name);
+  if (!d) return zz_fail(err, ZZ_EUSAGE, "--set '%s': unknown key %s.%s (see docs/config.md)", a, section, name);
+  char msg[512];
+  if (set_value(c, d, eq + 1, msg, sizeof msg)) return zz_fail(err, ZZ_EUSAGE, "--set: %s", msg);
+  return ZZ_OK;
+}
+
+const char *pipe_head_name(int h) { return h == PIPE_HEAD_MULTI ? "multivariate" : "univariate"; }
+
+/* Splits a comma-separated list into trimmed items; returns the count or -1 when more than cap. */
+static int split_list(const char *s, char items[][64], int cap) {
+  int n = 0;
+  const char *p = s;
+  while (*p) {
+    while (*p == ' ' || *p == ',') p++;
+    if (!*p) break;
+    const char *q = p;
+    while (*q && *q != ',') q++;
+    const char *e = q;
+    while (e > p && e[-1] == ' ') e--;
+    if (n == cap) return -1;
+    snprintf(items[n++], 64, "%.*s", (int)(e - p < 63 ? e - p : 63), p);
+    p = q;
+  }
+  return n;
+}
+
+int pipe_config_lists(const pipe_config *c, pipe_lists *l, zz_err *err) {
+  memset(l, 0, sizeof *l);
+  char it[8][64];
+  int n = split_list(c->heads, it, 8);
+  if (n <= 0) return zz_fail(err, ZZ_EUSAGE, "model.heads: expected univariate and/or multivariate, found '%s'", c->heads);
+  for (int k = 0; k < n; k++) {
+    int h = !strcasecmp(it[k], "univariate") ? PIPE_HEAD_UNI : !strcasecmp(it[k], "multivariate") ? PIPE_HEAD_MULTI : -1;
+    if (h < 0) return zz_fail(err, ZZ_EUSAGE, "model.heads: unknown head '%s' (univariate, multivariate)", it[k]);
+    for (int j = 0; j < l->n_heads; j++)
+      if (l->heads[j] == h) return zz_fail(err, ZZ_EUSAGE, "model.heads: '%s' listed twice", it[k]);
+    if (l->n_heads == PIPE_N_HEADS) return zz_fail(err, ZZ_EUSAGE, "model.heads: too many heads");
+    l->heads[l->n_heads++] = h;
+  }
+  n = split_list(c->indices, it, 8);
+  if (n <= 0) return zz_fail(err, ZZ_EUSAGE, "optimizer.indices: expected csi300, csi500 and/or csi1000");
+  for (int k = 0; k < n; k++) {
+    int x = zz_index_parse(it[k]);
+    if (x < 0) return zz_fail(err, ZZ_EUSAGE, "optimizer.indices: unknown index '%s' (csi300, csi500, csi1000)", it[k]);
+    for (int j = 0; j < l->n_indices; j++)
+      if (l->indices[j] == x) return zz_fail(err, ZZ_EUSAGE, "optimizer.indices: '%s' listed twice", it[k]);
+    if (l->n_indices == PANEL_N_INDEX) return zz_fail(err, ZZ_EUSAGE, "optimizer.indices: too many indices");
+    l->indices[l->n_indices++] = x;
+  }
+  n = split_list(c->floors, it, 8);
+  if (n <= 0 || n > PIPE_MAX_FLOORS)
+    return zz_fail(err, ZZ_EUSAGE, "optimizer.floors: expected 1 to %d numbers in [0, 1], found '%s'",
+                   PIPE_MAX_FLOORS, c->floors);
+  for (int k = 0; k < n; k++) {
+    double v;
+    if (zz_parse_double(it[k], 0, &v) || !(v >= 0 && v <= 1))
+      return zz_fail(err, ZZ_EUSAGE, "optimizer.floors: expected a number in [0, 1], found '%s'", it[k]);
+    for (int j = 0; j < l->n_floors; j++)
+      if (l->floors[j] == v) return zz_fail(err, ZZ_EUSAGE, "optimizer.floors: '%s' listed twice", it[k]);
+    l->floors[l->n_floors++] = v;
+  }
+  return ZZ_OK;
+}
+
+int pipe_config_check(const pipe_config *c, zz_err *err) {
+  pipe_lists l;
+  int rc = pipe_config_lists(c, &l, err);
+  if (rc) return rc;
+  if (strcasecmp(c->cell, "gru") && strcasecmp(c->cell, "lstm"))
+    return zz_fail(err, ZZ_EUSAGE, "model.cell: expected gru or lstm, found '%s'", c->cell);
+  if (c->first_year > c->last_year)
+    return zz_fail(err, ZZ_EUSAGE, "backtest.first_year %d is after backtest.last_year %d", c->first_year, c->last_year);
+  if (c->end_date && (c->end_date / 10000 < c->first_year || c->end_date / 10000 > c->last_year))
+    return zz_fail(err, ZZ_EUSAGE, "backtest.end_date %d lies outside %d..%d", (int)c->end_date, c->first_year,
+                   c->last_year);
+  if (!c->market_dir[0] && c->synth_start >= c->synth_end)
+    return zz_fail(err, ZZ_EUSAGE, "market.synth_start must be before market.synth_end");
+  if (!c->market_dir[0] && (c->first_year > c->synth_end / 10000 || c->first_year - 2 < c->synth_start / 10000))
+    return zz_fail(err, ZZ_EUSAGE,
+                   "backtest.first_year %d needs a validation year and training history inside the synthetic "
+                   "market %d..%d",
+                   c->first_year, (int)c->synth_start, (int)c->synth_end);
+  if (sim_cost_mode_parse(c->costs) < 0)
+    return zz_fail(err, ZZ_EUSAGE, "sim.costs: expected proportional, commission or none, found '%s'", c->costs);
+  if (sim_limit_test_parse(c->limit_test) < 0)
+    return zz_fail(err, ZZ_EUSAGE, "sim.limit_test: expected close, sealed or vwap, found '%s'", c->limit_test);
+  if (sim_price_parse(c->exec_price) < 0)
+    return zz_fail(err, ZZ_EUSAGE, "sim.exec_price: expected vwap, close or open, found '%s'", c->exec_price);
+  if (!c->out_dir[0]) return zz_fail(err, ZZ_EUSAGE, "output.dir is empty");
+  return ZZ_OK;
+}
+
+static void write_value(const pipe_config *c, const key_def *d, FILE *f) {
+  const char *base = (const char *)c + d->off;
+  char b[40];
+  switch (d->type) {
+  case K_STR: fputs(base, f); break;
+  case K_INT:
+  case K_BOOL: fprintf(f, "%d", *(const int *)(const void *)base); break;
+  case K_DBL: fputs(zz_fmt_double(b, sizeof b, *(const double *)(const void *)base), f); break;
+  case K_DATE: {
+    int32_t v = *(const int32_t *)(const void *)base;
+    if (v) fputs(zz_date_format(v, b), f);
+    break;
+  }
+  }
+}
+
+void pipe_config_write(const pipe_config *c, FILE *f) {
+  const char *sec = "";
+  for (int k = 0; k < n_keys; k++) {
+    if (strcmp(sec, keys[k].section)) fprintf(f, "%s[%s]\n", k ? "\n" : "", sec = keys[k].section);
+    fprintf(f, "%s = ", keys[k].name);
+    write_value(c, &keys[k], f);
+    fputc('\n', f);
+  }
+}
+
+void pipe_config_section_text(const pipe_config *c, const char *section, FILE *f) {
+  for (int k = 0; k < n_keys; k++) {
+    if (section && strcmp(section, keys[k].section)) continue;
+    fprintf(f, "%s.%s=", keys[k].section, keys[k].name);
+    write_value(c, &keys[k], f);
+    fputc('\n', f);
+  }
+}
+
+static const char *type_name(key_type t) {
+  switch (t) {
+  case K_INT: return "integer";
+  case K_DBL: return "number";
+  case K_BOOL: return "0/1";
+  case K_STR: return "text";
+  case K_DATE: return "date";
+  }
+  return "?";
+}
+
+void pipe_config_doc(FILE *f) {
+  fprintf(f, "# zhizeng run: configuration keys\n\n"
+             "Generated by `zhizeng run --config-doc` from the table of keys in pipeline/pipe_config.c (a test\n"
+             "checks that this file matches it). A config file is INI: `[section]` headers and `key = value` lines;\n"
+             "`;` or `#` start a comment. Every key is optional (the default applies); an unknown section or key is\n"
+             "an error naming file:line. Any key can be overridden on the command line with\n"
+             "`--set section.key=value`. `zhizeng run --print-config` prints the configuration in effect.\n");
+  const char *sec = "";
+  for (int k = 0; k < n_keys; k++) {
+    if (strcmp(sec, keys[k].section)) {
+      fprintf(f, "\n## [%s]\n\n| key | type | default | meaning |\n|---|---|---|---|\n", sec = keys[k].section);
+    }
+    char range[96] = "";
+    if (keys[k].type == K_INT || keys[k].type == K_DBL) snprintf(range, sizeof range, " (%g .. %g)", keys[k].lo, keys[k].hi);
+    fprintf(f, "| `%s` | %s%s | `%s` | %s |\n", keys[k].name, type_name(keys[k].type), range, keys[k].dflt,
+            keys[k].doc);
+  }
+}

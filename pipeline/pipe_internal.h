@@ -1,0 +1,52 @@
+/* pipe_internal.h — shared between the pipeline's files; not part of its public API. */
+#ifndef ZZ_PIPE_INTERNAL_H
+#define ZZ_PIPE_INTERNAL_H
+
+#include "pipeline.h"
+
+#include <stddef.h>
+
+#define PIPE_PATH 4200
+#define PIPE_MAX_RUNS (PANEL_N_INDEX * PIPE_N_HEADS * PIPE_MAX_FLOORS)
+#define PIPE_MAX_TIMERS 32
+
+/* One backtest: an index, a score (head) and a constituent floor. */
+typedef struct pipe_bt {
+  int index, head, floor_k;
+  double floor;
+  char label[64];          /* "csi500/multivariate/floor80" */
+  char opt_dir[PIPE_PATH]; /* targets.csv, diagnostics.csv */
+  char sim_dir[PIPE_PATH]; /* nav.csv, trades.csv, positions.csv */
+} pipe_bt;
+
+typedef struct pipe_ctx {
+  const pipe_config *c;
+  const pipe_run_opts *o;
+  pipe_lists l;
+  pipe_hashes hs;
+  char market_dir[PIPE_PATH];
+  char report_dir[PIPE_PATH];
+  panel *p;
+  int t_first, t_last;                 /* backtest date indices (inclusive) */
+  double *scores[PIPE_N_HEADS];        /* daily scores, n_dates x n_stocks, NaN outside the backtest */
+  int n_bt;
+  pipe_bt bt[PIPE_MAX_RUNS];
+  int n_timers;
+  char timer_name[PIPE_MAX_TIMERS][48];
+  double timer_s[PIPE_MAX_TIMERS];
+  int timer_cached[PIPE_MAX_TIMERS];
+} pipe_ctx;
+
+uint64_t pipe_market_config_hash(const pipe_config *c);
+int pipe_mkdir(const char *dir, zz_err *err);
+void pipe_stage_dir(const char *out, const char *name, uint64_t h, char *buf, size_t n);
+int pipe_stage_done(const char *dir);
+int pipe_stage_mark(const char *dir, const char *what, zz_err *err);
+double pipe_now(void);
+
+/* The weekly optimisation of the backtests whose stage is missing (pipe_optimise.c). */
+int pipe_optimise(pipe_ctx *x, const int *todo, int n_todo, zz_err *err);
+/* The report directory (pipe_report.c). */
+int pipe_report(pipe_ctx *x, zz_err *err);
+
+#endif

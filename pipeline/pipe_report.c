@@ -1,0 +1,513 @@
+/* pipe_report.c — the final report of a run (seed 002 section 4 layout): factor tables of the
+ * univariate, multivariate and equal-weight combined scores on CSI All / 300 / 500 / 1000 (tables
+ * 8, 13, 14), per index the yearly and summary tables of every (score, floor) backtest (tables
+ * 18-29), the univariate-vs-multivariate comparison and the optimizer diagnostics (one row per
+ * rebalance per backtest), as CSV, Markdown and one HTML page written with reports/'s writers. */
+#include "pipe_internal.h"
+
+#include "reports.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- a table of strings */
+
+#define CELL 80
+typedef struct tbl {
+  int nr, nc;
+  char (*c)[CELL];
+  const char **p;
+  const char **h;
+  char (*hc)[CELL];
+} tbl;
+
+static int tbl_init(tbl *t, int nr, int nc) {
+  memset(t, 0, sizeof *t);
+  t->nr = nr, t->nc = nc;
+  t->c = calloc((size_t)(nr * nc + 1), CELL);
+  t->p = calloc((size_t)(nr * nc + 1), sizeof *t->p);
+  t->hc = calloc((size_t)nc, CELL);
+  t->h = calloc((size_t)nc, sizeof *t->h);
+  if (!t->c || !t->p || !t->hc || !t->h) return -1;
+  for (int k = 0; k < nr * nc; k++) t->p[k] = t->c[k];
+  for (int k = 0; k < nc; k++) t->h[k] = t->hc[k];
+  return 0;
+}
+static void tbl_free(tbl *t) { free(t->c), free(t->p), free(t->hc), free(t->h); }
+static void __attribute__((format(printf, 4, 5))) tset(tbl *t, int r, int col, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(t->c[r * t->nc + col], CELL, fmt, ap);
+  va_end(ap);
+}
+static void __attribute__((format(printf, 3, 4))) thead(tbl *t, int col, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(t->hc[col], CELL, fmt, ap);
+  va_end(ap);
+}
+static void tbl_emit(const tbl *t, FILE *md, rep_html *h, const char *caption) {
+  rep_md_table(md, caption, t->nr, t->nc, t->h, t->p);
+  rep_html_table(h, caption, t->nr, t->nc, t->h, t->p);
+}
+static char *pct(char *b, double v) { return rep_fmt_pct(b, 32, v); }
+static char *num(char *b, double v) { return rep_fmt_num(b, 32, v); }
+static char *csvv(char *b, double v) { return rep_fmt_csv(b, 32, v); }
+
+/* ---------------------------------------------------------------- factor tests */
+
+#define N_UNIV 4
+static const int k_univ[N_UNIV] = {REP_UNIV_CSIALL, PANEL_CSI300, PANEL_CSI500, PANEL_CSI1000};
+static const char *univ_name(int u) { return u == REP_UNIV_CSIALL ? "CSI All" : u == PANEL_CSI300 ? "CSI300" : u == PANEL_CSI500 ? "CSI500" : "CSI1000"; }
+
+/* Equal-weight combination of the heads' scores: per date, the mean of the per-date z-scores over
+ * the stocks every head scores. */
+static double *combined_scores(const pipe_ctx *x) {
+  const panel *p = x->p;
+  const int N = p->n_stocks;
+  double *out = malloc(sizeof *out * (size_t)p->n_dates * (size_t)N);
+  if (!out) return NULL;
+  for (size_t k = 0; k < (size_t)p->n_dates * (size_t)N; k++) out[k] = NAN;
+  for (int t = x->t_first; t <= x->t_last; t++) {
+    double m[PIPE_N_HEADS] = {0}, s[PIPE_N_HEADS] = {0};
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+      int ok = 1;
+      for (int k = 0; k < x->l.n_heads; k++) ok = ok && isfinite(x->scores[x->l.heads[k]][panel_at(p, t, i)]);
+      if (!ok) continue;
+      n++;
+      for (int k = 0; k < x->l.n_heads; k++) m[k] += x->scores[x->l.heads[k]][panel_at(p, t, i)];
+    }
+    if (n < 2) continue;
+    for (int k = 0; k < x->l.n_heads; k++) m[k] /= n;
+    for (int i = 0; i < N; i++) {
+      int ok = 1;
+      for (int k = 0; k < x->l.n_heads; k++) ok = ok && isfinite(x->scores[x->l.heads[k]][panel_at(p, t, i)]);
+      if (!ok) continue;
+      for (int k = 0; k < x->l.n_heads; k++) {
+        const double d = x->scores[x->l.heads[k]][panel_at(p, t, i)] - m[k];
+        s[k] += d * d;
+      }
+    }
+    for (int k = 0; k < x->l.n_heads; k++) s[k] = s[k] > 0 ? sqrt(s[k] / n) : 1;
+    for (int i = 0; i < N; i++) {
+      int ok = 1;
+      double v = 0;
+      for (int k = 0; k < x->l.n_heads; k++) ok = ok && isfinite(x->scores[x->l.heads[k]][panel_at(p, t, i)]);
+      if (!ok) continue;
+      for (int k = 0; k < x->l.n_heads; k++) v += (x->scores[x->l.heads[k]][panel_at(p, t, i)] - m[k]) / s[k];
+      out[panel_at(p, t, i)] = v / x->l.n_heads;
+    }
+  }
+  return out;
+}
+
+static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
+  const int n_sc = x->l.n_heads + (x->l.n_heads > 1);
+  const double *sc[PIPE_N_HEADS + 1];
+  const char *names[PIPE_N_HEADS + 1];
+  double *comb = NULL;
+  for (int k = 0; k < x->l.n_heads; k++) sc[k] = x->scores[x->l.heads[k]], names[k] = pipe_head_name(x->l.heads[k]);
+  if (n_sc > x->l.n_heads) {
+    if (!(comb = combined_scores(x))) return zz_fail(err, ZZ_ENOMEM, "out of memory");
+    sc[n_sc - 1] = comb, names[n_sc - 1] = "equal-weight combined";
+  }
+  char path[PIPE_PATH + 32], b[8][32];
+  snprintf(path, sizeof path, "%s/factor_tables.csv", x->report_dir);
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    free(comb);
+    return zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+  }
+  fprintf(f, "score,universe,groups,n_ic,rankic_mean,ic_ir,rankic_positive,top_ann_hedged,bottom_ann_hedged,"
+             "top_sharpe,top_max_drawdown,top_weekly_turnover\n");
+  fprintf(md, "## Factor tests (seed 002 tables 8, 13, 14)\n\n"
+              "RankIC: Spearman correlation of the score on day t with the return from the close of t+1 to the close "
+              "of t+11, every 10 trading days over the backtest; IC_IR = mean / std (not annualised). Layered test: 20 "
+              "groups on CSI All, 5 on an index; weekly rebalance at the next day's close, no costs; top / bottom "
+              "group annualised return hedged against the universe's equal-weight return.\n\n");
+  rep_html_heading(h, "Factor tests (seed 002 tables 8, 13, 14)");
+  int rc = ZZ_OK;
+  for (int u = 0; u < N_UNIV && !rc; u++) {
+    tbl t;
+    if (tbl_init(&t, n_sc, 9)) {
+      rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+      tbl_free(&t);
+      break;
+    }
+    const char *hd[9] = {"score", "RankIC mean", "IC_IR", "RankIC > 0", "top hedged ann.", "bottom hedged ann.",
+                         "top Sharpe", "top max DD", "top weekly turnover"};
+    for (int k = 0; k < 9; k++) thead(&t, k, "%s", hd[k]);
+    for (int s = 0; s < n_sc && !rc; s++) {
+      rep_factor_opts fo;
+      rep_factor_default_opts(&fo);
+      fo.universe = k_univ[u];
+      rep_factor_result *r = NULL;
+      rc = rep_factor_test(x->p, sc[s], &fo, &r, err);
+      if (rc) {
+        zz_wrap(err, "factor tests of %s on %s", names[s], univ_name(k_univ[u]));
+        break;
+      }
+      fprintf(f, "%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s\n", names[s], univ_name(k_univ[u]), r->n_groups, r->n_ic_defined,
+              csvv(b[0], r->ic_mean), csvv(b[1], r->ic_ir), csvv(b[2], r->ic_pos), csvv(b[3], r->top_ann_hedged),
+              csvv(b[4], r->bottom_ann_hedged), csvv(b[5], r->top_sharpe), csvv(b[6], r->top_mdd),
+              csvv(b[7], r->top_turnover));
+      tset(&t, s, 0, "%s", names[s]);
+      tset(&t, s, 1, "%s", pct(b[0], r->ic_mean));
+      tset(&t, s, 2, "%s", num(b[1], r->ic_ir));
+      tset(&t, s, 3, "%s", pct(b[2], r->ic_pos));
+      tset(&t, s, 4, "%s", pct(b[3], r->top_ann_hedged));
+      tset(&t, s, 5, "%s", pct(b[4], r->bottom_ann_hedged));
+      tset(&t, s, 6, "%s", num(b[5], r->top_sharpe));
+      tset(&t, s, 7, "%s", pct(b[6], r->top_mdd));
+      tset(&t, s, 8, "%s", pct(b[7], r->top_turnover));
+      rep_factor_result_free(r);
+    }
+    if (!rc) {
+      char cap[128];
+      snprintf(cap, sizeof cap, "Factor test on %s", univ_name(k_univ[u]));
+      tbl_emit(&t, md, h, cap);
+    }
+    tbl_free(&t);
+  }
+  if (fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", path);
+  free(comb);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- backtests */
+
+#define MAX_YEARS 64
+#define N_SUM 13
+static const char *const k_sum_names[N_SUM] = {
+    "absolute annualised", "absolute Sharpe", "absolute max drawdown", "absolute weekly win rate",
+    "hedged annualised", "hedged Sharpe", "hedged max drawdown", "hedged weekly win rate", "benchmark annualised",
+    "tracking error (realised)", "information ratio", "mean weekly turnover", "total costs (CNY)"};
+static const char *const k_sum_csv[N_SUM] = {
+    "abs_annual", "abs_sharpe", "abs_max_drawdown", "abs_weekly_win", "hedged_annual", "hedged_sharpe",
+    "hedged_max_drawdown", "hedged_weekly_win", "benchmark_annual", "tracking_error", "information_ratio",
+    "mean_weekly_turnover", "total_costs"};
+static const int k_sum_pct[N_SUM] = {1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 0};
+static void sum_values(const rep_summary *s, double *v) {
+  const double a[N_SUM] = {s->abs_ann, s->abs_sharpe, s->abs_mdd, s->abs_win, s->hed_ann, s->hed_sharpe, s->hed_mdd,
+                           s->hed_win, s->bench_ann, s->te, s->ir, s->mean_weekly_turnover, s->total_costs};
+  memcpy(v, a, sizeof a);
+}
+static char *fmt_metric(char *b, int m, double v) { return k_sum_pct[m] ? pct(b, v) : num(b, v); }
+
+static const char *floor_name(double fl, char *b, size_t n) {
+  if (fl > 0) snprintf(b, n, "constituents >= %g%%", 100 * fl);
+  else snprintf(b, n, "no floor");
+  return b;
+}
+
+/* Appends opt_dir/diagnostics.csv (without its header) to f and summarises it. */
+typedef struct diag_sum {
+  int rebalances, relaxed, gap_status;
+  double max_te, mean_turnover, min_constituent;
+} diag_sum;
+
+static int copy_diag(const pipe_bt *b, FILE *f, diag_sum *d, zz_err *err) {
+  char path[PIPE_PATH + 32];
+  snprintf(path, sizeof path, "%s/diagnostics.csv", b->opt_dir);
+  memset(d, 0, sizeof *d);
+  d->min_constituent = INFINITY;
+  zz_csv *r = NULL;
+  int rc = zz_csv_open(&r, path, err);
+  if (rc) return rc;
+  static const char *const n_te[] = {"te", NULL}, *const n_tov[] = {"turnover", NULL},
+                           *const n_cw[] = {"constituent_weight", NULL}, *const n_rl[] = {"relaxations", NULL},
+                           *const n_st[] = {"status", NULL};
+  const int cte = zz_csv_require(r, n_te, err), cto = zz_csv_require(r, n_tov, err),
+            ccw = zz_csv_require(r, n_cw, err), crl = zz_csv_require(r, n_rl, err), cst = zz_csv_require(r, n_st, err);
+  if (cte < 0 || cto < 0 || ccw < 0 || crl < 0 || cst < 0) {
+    zz_csv_close(r);
+    return ZZ_EDATA;
+  }
+  const int nc = zz_csv_ncols(r);
+  int n_to = 0;
+  while ((rc = zz_csv_next(r, err)) == 1) {
+    for (int k = 0; k < nc; k++) {
+      if (k) fputc(',', f);
+      zz_csv_write_field(f, zz_csv_field(r, k));
+    }
+    fputc('\n', f);
+    double te, to, cw;
+    if ((rc = zz_csv_double(r, cte, 0, &te, err)) || (rc = zz_csv_double(r, cto, 0, &to, err)) ||
+        (rc = zz_csv_double(r, ccw, 0, &cw, err)))
+      break;
+    d->rebalances++;
+    d->relaxed += zz_csv_field(r, crl)[0] != 0;
+    d->gap_status += strcmp(zz_csv_field(r, cst), "optimal") != 0;
+    d->max_te = te > d->max_te ? te : d->max_te;
+    d->min_constituent = cw < d->min_constituent ? cw : d->min_constituent;
+    if (d->rebalances > 1) d->mean_turnover += to, n_to++;
+  }
+  if (rc > 0) rc = ZZ_OK;
+  if (n_to) d->mean_turnover /= n_to;
+  zz_csv_close(r);
+  return rc < 0 ? -rc : rc;
+}
+
+static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
+  const int nb = x->n_bt;
+  rep_run **runs = calloc((size_t)nb, sizeof *runs);
+  rep_summary *sum = calloc((size_t)nb, sizeof *sum);
+  rep_year_row *years = calloc((size_t)nb * MAX_YEARS, sizeof *years);
+  int *ny = calloc((size_t)nb, sizeof *ny);
+  diag_sum *ds = calloc((size_t)nb, sizeof *ds);
+  int rc = ZZ_OK;
+  FILE *fy = NULL, *fs = NULL, *fd = NULL, *fc = NULL;
+  char path[PIPE_PATH + 32], b[8][32];
+  if (!runs || !sum || !years || !ny || !ds) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  for (int k = 0; k < nb && !rc; k++) {
+    if ((rc = rep_run_read(x->bt[k].sim_dir, x->bt[k].label, &runs[k], err))) break;
+    ny[k] = rep_yearly(runs[k], years + (size_t)k * MAX_YEARS, MAX_YEARS);
+    rep_summarise(runs[k], &sum[k]);
+  }
+  /* CSV files */
+  if (!rc) {
+    snprintf(path, sizeof path, "%s/yearly.csv", x->report_dir);
+    if (!(fy = fopen(path, "w"))) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+    snprintf(path, sizeof path, "%s/summary.csv", x->report_dir);
+    if (!rc && !(fs = fopen(path, "w"))) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+    snprintf(path, sizeof path, "%s/diagnostics.csv", x->report_dir);
+    if (!rc && !(fd = fopen(path, "w"))) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+  }
+  if (!rc) {
+    fprintf(fy, "run,index,score,floor,year,partial,first,last,absolute,hedged,benchmark\n");
+    fprintf(fs, "run,index,score,floor,days,weeks");
+    for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", k_sum_csv[m]);
+    fprintf(fs, ",rebalances,relaxed_rebalances,max_te_ex_ante,mean_turnover_ex_ante\n");
+    extern const char *const pipe_diag_header;
+    fputs(pipe_diag_header, fd);
+    for (int k = 0; k < nb && !rc; k++) {
+      const pipe_bt *bt = &x->bt[k];
+      for (int y = 0; y < ny[k]; y++) {
+        const rep_year_row *r = &years[(size_t)k * MAX_YEARS + y];
+        char d0[11], d1[11];
+        fprintf(fy, "%s,%s,%s,%s,%d,%d,%s,%s,%s,%s,%s\n", bt->label, zz_index_name(bt->index), pipe_head_name(bt->head),
+                zz_fmt_double(b[3], 32, bt->floor), r->year, r->partial, zz_date_format(r->first, d0),
+                zz_date_format(r->last, d1), csvv(b[0], r->abs_ret), csvv(b[1], r->hedged_ret), csvv(b[2], r->bench_ret));
+      }
+      if ((rc = copy_diag(bt, fd, &ds[k], err))) break;
+      double v[N_SUM];
+      sum_values(&sum[k], v);
+      fprintf(fs, "%s,%s,%s,%s,%d,%d", bt->label, zz_index_name(bt->index), pipe_head_name(bt->head),
+              zz_fmt_double(b[3], 32, bt->floor), sum[k].days, sum[k].weeks);
+      for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", csvv(b[0], v[m]));
+      fprintf(fs, ",%d,%d,%s,%s\n", ds[k].rebalances, ds[k].relaxed, csvv(b[0], ds[k].max_te),
+              csvv(b[1], ds[k].mean_turnover));
+    }
+  }
+  /* per index: yearly and summary tables (seed 002 tables 18-29) */
+  for (int ii = 0; ii < x->l.n_indices && !rc; ii++) {
+    const int index = x->l.indices[ii];
+    int sel[PIPE_MAX_RUNS], ns = 0, y0 = 9999, y1 = 0;
+    for (int k = 0; k < nb; k++)
+      if (x->bt[k].index == index) {
+        sel[ns++] = k;
+        for (int y = 0; y < ny[k]; y++) {
+          const int yr = years[(size_t)k * MAX_YEARS + y].year;
+          y0 = yr < y0 ? yr : y0, y1 = yr > y1 ? yr : y1;
+        }
+      }
+    if (!ns || y1 < y0) continue;
+    char title[128];
+    snprintf(title, sizeof title, "%s enhancement (benchmark %s)", zz_index_name(index), zz_index_code(index));
+    fprintf(md, "## %s\n\n", title);
+    rep_html_heading(h, title);
+    tbl t;
+    const int nyc = y1 - y0 + 1;
+    if (tbl_init(&t, 2 * ns, 3 + nyc)) {
+      tbl_free(&t);
+      rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+      break;
+    }
+    thead(&t, 0, "score"), thead(&t, 1, "floor"), thead(&t, 2, "return");
+    for (int y = y0; y <= y1; y++) thead(&t, 3 + y - y0, "%d", y);
+    for (int s = 0; s < ns; s++)
+      for (int kind = 0; kind < 2; kind++) {
+        const int k = sel[s], row = 2 * s + kind;
+        char fb[64];
+        tset(&t, row, 0, "%s", pipe_head_name(x->bt[k].head));
+        tset(&t, row, 1, "%s", floor_name(x->bt[k].floor, fb, sizeof fb));
+        tset(&t, row, 2, "%s", kind ? "hedged" : "absolute");
+        for (int y = y0; y <= y1; y++) tset(&t, row, 3 + y - y0, "-");
+        for (int y = 0; y < ny[k]; y++) {
+          const rep_year_row *r = &years[(size_t)k * MAX_YEARS + y];
+          tset(&t, row, 3 + r->year - y0, "%s%s", pct(b[0], kind ? r->hedged_ret : r->abs_ret), r->partial ? " *" : "");
+        }
+      }
+    snprintf(title, sizeof title, "%s: yearly returns (* = partial year)", zz_index_name(index));
+    tbl_emit(&t, md, h, title);
+    tbl_free(&t);
+    if (tbl_init(&t, N_SUM + 2, 1 + ns)) {
+      tbl_free(&t);
+      rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+      break;
+    }
+    thead(&t, 0, "metric");
+    for (int s = 0; s < ns; s++) {
+      char fb[64];
+      thead(&t, 1 + s, "%s, %s", pipe_head_name(x->bt[sel[s]].head), floor_name(x->bt[sel[s]].floor, fb, sizeof fb));
+    }
+    for (int m = 0; m < N_SUM; m++) {
+      tset(&t, m, 0, "%s", k_sum_names[m]);
+      for (int s = 0; s < ns; s++) {
+        double v[N_SUM];
+        sum_values(&sum[sel[s]], v);
+        tset(&t, m, 1 + s, "%s", fmt_metric(b[0], m, v[m]));
+      }
+    }
+    tset(&t, N_SUM, 0, "rebalances (relaxed)");
+    tset(&t, N_SUM + 1, 0, "max ex-ante TE");
+    for (int s = 0; s < ns; s++) {
+      tset(&t, N_SUM, 1 + s, "%d (%d)", ds[sel[s]].rebalances, ds[sel[s]].relaxed);
+      tset(&t, N_SUM + 1, 1 + s, "%s", pct(b[0], ds[sel[s]].max_te));
+    }
+    snprintf(title, sizeof title, "%s: summary", zz_index_name(index));
+    tbl_emit(&t, md, h, title);
+    tbl_free(&t);
+    for (int s = 0; s < ns; s++) {
+      const rep_run *r = runs[sel[s]];
+      double *nav = malloc(sizeof *nav * (size_t)r->n * 3);
+      if (!nav) {
+        rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+        break;
+      }
+      for (int q = 0; q < r->n; q++) {
+        nav[q] = r->nav[q] / r->nav[0];
+        nav[r->n + q] = r->bench[q] / r->bench[0];
+        nav[2 * r->n + q] = r->hedged[q] / r->hedged[0];
+      }
+      const double *ys[3] = {nav, nav + r->n, nav + 2 * r->n};
+      const char *nm[3] = {"absolute", "benchmark", "hedged"};
+      char id[32];
+      snprintf(id, sizeof id, "nav%d", sel[s]);
+      snprintf(title, sizeof title, "%s: net asset value", r->label);
+      rep_html_line_chart(h, id, title, r->date, r->n, 3, ys, nm, 0);
+      free(nav);
+    }
+  }
+  /* univariate vs multivariate */
+  if (!rc && x->l.n_heads == 2) {
+    static const int cm[6] = {4, 5, 6, 7, 0, 9};
+    tbl t;
+    if (tbl_init(&t, x->l.n_indices * x->l.n_floors, 2 + 2 * 6)) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    if (!rc) {
+      fprintf(md, "## Univariate vs multivariate\n\n");
+      rep_html_heading(h, "Univariate vs multivariate");
+      snprintf(path, sizeof path, "%s/comparison.csv", x->report_dir);
+      if (!(fc = fopen(path, "w"))) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+    }
+    if (!rc) {
+      thead(&t, 0, "index"), thead(&t, 1, "floor");
+      fprintf(fc, "index,floor");
+      for (int m = 0; m < 6; m++)
+        for (int hd = 0; hd < 2; hd++) {
+          thead(&t, 2 + 2 * m + hd, "%s (%s)", k_sum_names[cm[m]], hd ? "multi" : "uni");
+          fprintf(fc, ",%s_%s", k_sum_csv[cm[m]], hd ? "multivariate" : "univariate");
+        }
+      fputc('\n', fc);
+      int row = 0;
+      for (int ii = 0; ii < x->l.n_indices; ii++)
+        for (int fl = 0; fl < x->l.n_floors; fl++, row++) {
+          char fb[64];
+          tset(&t, row, 0, "%s", zz_index_name(x->l.indices[ii]));
+          tset(&t, row, 1, "%s", floor_name(x->l.floors[fl], fb, sizeof fb));
+          fprintf(fc, "%s,%s", zz_index_name(x->l.indices[ii]), zz_fmt_double(b[3], 32, x->l.floors[fl]));
+          double v[2][N_SUM];
+          for (int hd = 0; hd < 2; hd++)
+            for (int k = 0; k < nb; k++)
+              if (x->bt[k].index == x->l.indices[ii] && x->bt[k].floor_k == fl && x->bt[k].head == hd)
+                sum_values(&sum[k], v[hd]);
+          for (int m = 0; m < 6; m++)
+            for (int hd = 0; hd < 2; hd++) {
+              tset(&t, row, 2 + 2 * m + hd, "%s", fmt_metric(b[0], cm[m], v[hd][cm[m]]));
+              fprintf(fc, ",%s", csvv(b[1], v[hd][cm[m]]));
+            }
+          fputc('\n', fc);
+        }
+      tbl_emit(&t, md, h, "Hedged (excess) and absolute performance, univariate vs multivariate score");
+    }
+    tbl_free(&t);
+  }
+  /* optimizer diagnostics summary */
+  if (!rc) {
+    tbl t;
+    if (tbl_init(&t, nb, 6)) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    else {
+      const char *hd[6] = {"backtest", "rebalances", "with a relaxation", "not certified (gap)", "max ex-ante TE",
+                           "min constituent weight"};
+      for (int k = 0; k < 6; k++) thead(&t, k, "%s", hd[k]);
+      for (int k = 0; k < nb; k++) {
+        tset(&t, k, 0, "%s", x->bt[k].label);
+        tset(&t, k, 1, "%d", ds[k].rebalances);
+        tset(&t, k, 2, "%d", ds[k].relaxed);
+        tset(&t, k, 3, "%d", ds[k].gap_status);
+        tset(&t, k, 4, "%s", pct(b[0], ds[k].max_te));
+        tset(&t, k, 5, "%s", pct(b[1], ds[k].min_constituent));
+      }
+      fprintf(md, "## Optimizer diagnostics\n\nOne row per rebalance per backtest in diagnostics.csv: achieved "
+                  "tracking error, style exposures, industry deviations, constituent weight, turnover and weights "
+                  "against the limits in force, and every relaxation.\n\n");
+      rep_html_heading(h, "Optimizer diagnostics");
+      tbl_emit(&t, md, h, "Constraints per backtest (details: diagnostics.csv)");
+    }
+    tbl_free(&t);
+  }
+  if (fy && fclose(fy) && !rc) rc = zz_fail(err, ZZ_EIO, "write failed: yearly.csv");
+  if (fs && fclose(fs) && !rc) rc = zz_fail(err, ZZ_EIO, "write failed: summary.csv");
+  if (fd && fclose(fd) && !rc) rc = zz_fail(err, ZZ_EIO, "write failed: diagnostics.csv");
+  if (fc && fclose(fc) && !rc) rc = zz_fail(err, ZZ_EIO, "write failed: comparison.csv");
+  for (int k = 0; runs && k < nb; k++) rep_run_free(runs[k]);
+  free(runs), free(sum), free(years), free(ny), free(ds);
+  return rc;
+}
+
+int pipe_report(pipe_ctx *x, zz_err *err) {
+  const pipe_config *c = x->c;
+  snprintf(x->report_dir, sizeof x->report_dir, "%s/report", c->out_dir);
+  int rc = pipe_mkdir(x->report_dir, err);
+  if (rc) return rc;
+  fprintf(stderr, "[report] factor tests, tables and charts -> %s\n", x->report_dir);
+  char path[PIPE_PATH + 32], d0[11], d1[11];
+  snprintf(path, sizeof path, "%s/report.md", x->report_dir);
+  FILE *md = fopen(path, "w");
+  if (!md) return zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+  rep_html *h = NULL;
+  snprintf(path, sizeof path, "%s/report.html", x->report_dir);
+  if ((rc = rep_html_open(&h, path, c->title, err))) {
+    fclose(md);
+    return rc;
+  }
+  char setup[2048];
+  snprintf(setup, sizeof setup,
+           "Backtest %s .. %s, weekly rebalance (scores on the last trading day of each week, trades at the next "
+           "day's %s). Market: %s (%d trading days x %d stocks). Model: %s, %d layer(s), hidden %d, sequence %d, "
+           "up to %d epochs (patience %d), %d seed(s), trained each year on %d year(s) before a validation year%s. "
+           "Costs: %s (buy %g, sell %g). The configuration in effect is in ../config.ini.",
+           zz_date_format(x->p->dates[x->t_first], d0), zz_date_format(x->p->dates[x->t_last], d1), c->exec_price,
+           c->market_dir[0] ? c->market_dir : "synthetic", x->p->n_dates, x->p->n_stocks, c->cell, c->layers, c->hidden,
+           c->seq, c->epochs, c->patience, c->seeds, c->train_years,
+           c->day_stride > 1 ? " (every k-th training day, see model.day_stride)" : "", c->costs, c->buy_rate,
+           c->sell_rate);
+  fprintf(md, "# %s\n\n", c->title);
+  if (c->note[0]) fprintf(md, "%s\n\n", c->note);
+  fprintf(md, "%s\n\n", setup);
+  rep_html_heading(h, c->title);
+  if (c->note[0]) rep_html_para(h, c->note);
+  rep_html_para(h, setup);
+  rc = factor_section(x, md, h, err);
+  if (!rc) rc = backtest_section(x, md, h, err);
+  fprintf(md, "Annualised return = NAV_end^(252/days) - 1; Sharpe from daily returns (std ddof 1) x sqrt(252); max "
+              "drawdown of the compounded NAV; weekly win rate over ISO weeks; hedged NAV = prod(1 + r_p - r_b). "
+              "\"undefined\" marks a statistic that cannot be computed.\n");
+  if (fclose(md) && !rc) rc = zz_fail(err, ZZ_EIO, "report.md: write failed");
+  int rc2 = rep_html_close(h, rc ? NULL : err);
+  if (!rc) rc = rc2;
+  return rc;
+}

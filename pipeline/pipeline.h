@@ -1,0 +1,121 @@
+/* pipeline.h — `zhizeng run` / `zhizeng demo`: the INI configuration (a table of keys with types,
+ * defaults and documentation), stage hashing and caching, the orchestration of
+ * ingest -> training -> scores -> risk model -> weekly optimisation -> simulation -> evaluation, and
+ * the final report. See docs/pipeline.md and docs/config.md.
+ *
+ * Stage outputs live in OUT/stages/<stage>-<hash16>/; a stage's DONE file is written last, so a
+ * directory without it is an interrupted stage that is redone (training resumes from its
+ * checkpoints). The hash covers the stage's configuration keys and its input stages' hashes. */
+#ifndef ZZ_PIPELINE_H
+#define ZZ_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "data.h"
+
+#define PIPE_STR 256
+
+/* ---------------------------------------------------------------- configuration */
+
+typedef struct pipe_config {
+  /* [market] */
+  char market_dir[PIPE_STR];      /* empty: a synthetic market written into the stage cache */
+  int synth_stocks;
+  int32_t synth_start, synth_end;
+  int synth_seed;
+  int market_cache;
+  /* [model] */
+  char heads[PIPE_STR];           /* "univariate,multivariate" */
+  char cell[PIPE_STR];
+  char dataset[PIPE_STR];
+  int layers, hidden, outputs, seq, epochs, patience, seeds, model_seed, train_years, day_stride, threads;
+  double lambda, dropout, lr, clip;
+  /* [backtest] */
+  int first_year, last_year;
+  int32_t end_date;               /* 0: end of last_year */
+  /* [risk] */
+  double vol_halflife, corr_halflife, spec_halflife;
+  int nw_lags, fundamentals;
+  /* [optimizer] */
+  char indices[PIPE_STR];         /* "csi300,csi500,csi1000" */
+  char floors[PIPE_STR];          /* "0.8,0" */
+  double te_max[PANEL_N_INDEX];
+  double style_bound, industry_bound, turnover_max, active_max, weight_max, cash, gap_tol;
+  int max_rounds, relax, workers;
+  /* [sim] */
+  double capital, buy_rate, sell_rate, commission_rate, commission_min, stamp_old, stamp_new, lot;
+  char costs[PIPE_STR], limit_test[PIPE_STR], exec_price[PIPE_STR];
+  int exec_lag;
+  /* [report] */
+  char title[PIPE_STR];
+  char note[1024];                /* free text shown under the report's title */
+  /* [output] */
+  char out_dir[PIPE_STR];
+} pipe_config;
+
+/* The defaults of every key (docs/config.md). */
+void pipe_config_default(pipe_config *c);
+/* Reads an INI file over *c. Unknown sections or keys, bad values: ZZ_EUSAGE "file:line: ...". */
+int pipe_config_read(pipe_config *c, const char *path, zz_err *err);
+/* Parses INI text (name is used in messages) over *c. */
+int pipe_config_parse(pipe_config *c, const char *text, const char *name, zz_err *err);
+/* Applies one "section.key=value" override (as --set gives it). */
+int pipe_config_set(pipe_config *c, const char *assignment, zz_err *err);
+/* Cross-key checks (years, lists, ranges) after reading. */
+int pipe_config_check(const pipe_config *c, zz_err *err);
+/* Writes the whole configuration as INI (every key, current values) to f. */
+void pipe_config_write(const pipe_config *c, FILE *f);
+/* Writes the Markdown table of every key with its type, default and meaning (docs/config.md). */
+void pipe_config_doc(FILE *f);
+/* Canonical "section.key=value\n" text of the keys of `section` (NULL: all), for hashing. */
+void pipe_config_section_text(const pipe_config *c, const char *section, FILE *f);
+
+/* Parsed lists. */
+typedef enum { PIPE_HEAD_UNI = 0, PIPE_HEAD_MULTI = 1, PIPE_N_HEADS = 2 } pipe_head;
+const char *pipe_head_name(int h);
+#define PIPE_MAX_FLOORS 4
+typedef struct pipe_lists {
+  int n_heads, heads[PIPE_N_HEADS];
+  int n_indices, indices[PANEL_N_INDEX];
+  int n_floors;
+  double floors[PIPE_MAX_FLOORS];
+} pipe_lists;
+int pipe_config_lists(const pipe_config *c, pipe_lists *l, zz_err *err);
+
+/* ---------------------------------------------------------------- hashing */
+
+/* FNV-1a 64 of bytes, chained from h (start with PIPE_HASH_SEED). */
+#define PIPE_HASH_SEED 0xcbf29ce484222325ull
+uint64_t pipe_hash_bytes(uint64_t h, const void *data, size_t n);
+uint64_t pipe_hash_str(uint64_t h, const char *s);
+/* 16 lowercase hex digits of h into buf[17]. */
+char *pipe_hash_hex(uint64_t h, char buf[17]);
+/* Stamp of a market directory: names, sizes and modification times of its CSV files (and
+ * features/). ZZ_EIO when the directory cannot be read. */
+int pipe_market_stamp(const char *dir, uint64_t *h, zz_err *err);
+
+/* The stage hashes of a configuration (market_hash = the market stage's hash). Exposed for tests:
+ * a change to one key must change exactly the stages that read it. */
+typedef struct pipe_hashes {
+  uint64_t market;
+  uint64_t train[PIPE_N_HEADS], scores[PIPE_N_HEADS];
+  uint64_t risk;
+  uint64_t opt[PANEL_N_INDEX][PIPE_N_HEADS][PIPE_MAX_FLOORS];
+  uint64_t sim[PANEL_N_INDEX][PIPE_N_HEADS][PIPE_MAX_FLOORS];
+} pipe_hashes;
+int pipe_stage_hashes(const pipe_config *c, uint64_t market_hash, pipe_hashes *h, zz_err *err);
+
+/* ---------------------------------------------------------------- running */
+
+typedef struct pipe_run_opts {
+  int force;      /* recompute every stage */
+  int progress;   /* progress bars on stderr when it is a terminal */
+  int verbose;
+} pipe_run_opts;
+
+/* Runs the whole pipeline for c into c->out_dir. On success the report is in OUT/report/ and the
+ * wall time per stage in OUT/report/timings.csv (also printed). */
+int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err);
+
+#endif
