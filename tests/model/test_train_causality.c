@@ -42,6 +42,11 @@ int main(int argc, char **argv) {
   char dir0[4096], s0[4200];
   snprintf(dir0, sizeof dir0, "%s/causal_0", tmp);
   snprintf(s0, sizeof s0, "%s/causal_0.csv", tmp);
+  for (int k = 0; k < 3; k++) {
+    char dk[4200];
+    snprintf(dk, sizeof dk, "%s/causal_%d", tmp, k);
+    tt_clean_dir(dk);
+  }
   panel *p = tt_panel(2016, 2019, 30, 5);
   int rc = train_year(p, &o, 2019, dir0, &stopped, &err);
   if (!rc) rc = score_write(p, dir0, 2019, 2019, 0, s0, &err);

@@ -6,11 +6,13 @@
 
 #include "data.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static uint64_t tt_state;
 static double tt_uniform(void) {
@@ -106,6 +108,20 @@ static int tt_same_file(const char *a, const char *b) {
   const int same = x && y && na == nb && memcmp(x, y, na) == 0;
   free(x), free(y);
   return same;
+}
+
+/* Removes the files of a directory left by an earlier run, then the directory (one level). */
+static void tt_clean_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  char path[8400];
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < sizeof path) unlink(path);
+    }
+  closedir(d);
+  rmdir(dir);
 }
 
 #define TT_CHECK(cond, ...)                                                    \

@@ -32,6 +32,11 @@ int main(int argc, char **argv) {
   snprintf(a, sizeof a, "%s/resume_a", tmp);
   snprintf(b, sizeof b, "%s/resume_b", tmp);
   snprintf(c, sizeof c, "%s/resume_c", tmp);
+  const char *dirs[] = {"resume_a", "resume_b", "resume_c", "nan_run", "diverge", "multi", "linear"};
+  for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++) {
+    snprintf(pb, sizeof pb, "%s/%s", tmp, dirs[k]);
+    tt_clean_dir(pb);
+  }
   panel *p = tt_panel(2016, 2019, 30, 11);
   train_opts o = small_opts();
 
