@@ -287,6 +287,7 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
   ad.lr = o->lr;
   const int tty = o->progress && isatty(2);
   int ran = 0;
+  double last_draw = train_now();
   while (!h.done) {
     const int epoch = h.epoch_done + 1;
     const double t_start = train_now();
@@ -329,6 +330,12 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
       nn_clip_grad_value(m, o->clip);
       nn_adam_step(m, &ad);
       loss_sum += loss, loss_days++;
+      if (tty && train_now() - last_draw > 1.0) { /* within-epoch progress, at most once a second */
+        last_draw = train_now();
+        fprintf(stderr, "\r%s epoch %d/%d day %d/%d loss %.5f   ", tag, epoch, o->epochs, k + 1, nd,
+                loss_sum / loss_days);
+        fflush(stderr);
+      }
     }
     const double val = train_validate_nn(m, w, d, sp->val0, sp->val1, err, &rc);
     if (rc) {
