@@ -88,7 +88,7 @@ static const key_def keys[] = {
     {"sim", "exec_price", K_STR, F(exec_price), "vwap", 0, 0, "execution price: vwap, close or open"},
     {"sim", "exec_lag", K_INT, F(exec_lag), "1", 0, 10, "trading days from score date to trade date"},
     {"report", "title", K_STR, F(title), "zhizeng index-enhancement report", 0, 0, "report title"},
-    {"report", "note", K_STR, F(note), "", 0, 0, "free text shown under the title (e.g. what a demo shrinks)"},
+    {"report", "note", K_STR, F(note), "", 0, 0, "free text shown under the title (e.g. what a demo shrinks); may continue on indented lines"},
     {"output", "dir", K_STR, F(out_dir), "zhizeng-out", 0, 0, "output directory (stages/ cache and report/)"},
 };
 #undef F
@@ -179,6 +179,7 @@ typedef struct parse_ctx {
   int line;
   FILE *f;          /* reading a file, or */
   const char *text; /* reading a string */
+  int note_seen;    /* report.note continues on indented lines */
 } parse_ctx;
 
 static char *read_line(char *str, int num, void *stream) {
@@ -197,6 +198,13 @@ static char *read_line(char *str, int num, void *stream) {
     str[k] = 0;
   }
   x->line++;
+  const size_t len = strlen(str);
+  if (len == (size_t)num - 1 && str[len - 1] != '\n') {
+    x->failed = 1;
+    zz_fail(x->err, ZZ_EUSAGE, "%s:%d: line longer than %d characters (continue report.note on indented lines)",
+            x->name, x->line, num - 2);
+    return NULL;
+  }
   return str;
 }
 
@@ -216,6 +224,18 @@ static int on_key(void *user, const char *section, const char *name, const char 
     return 0;
   }
   char msg[512];
+  if (!strcmp(d->name, "note") && x->note_seen) { /* a continuation line of the note */
+    const size_t used = strlen(x->c->note);
+    if (used + 1 + strlen(value) >= sizeof x->c->note) {
+      x->failed = 1;
+      zz_fail(x->err, ZZ_EUSAGE, "%s:%d: report.note longer than %zu characters", x->name, lineno,
+              sizeof x->c->note - 1);
+      return 0;
+    }
+    snprintf(x->c->note + used, sizeof x->c->note - used, " %s", value);
+    return 1;
+  }
+  if (!strcmp(d->name, "note")) x->note_seen = 1;
   if (set_value(x->c, d, value, msg, sizeof msg)) {
     x->failed = 1;
     zz_fail(x->err, ZZ_EUSAGE, "%s:%d: %s", x->name, lineno, msg);
@@ -234,14 +254,14 @@ static int finish_parse(parse_ctx *x, int r, zz_err *err) {
 int pipe_config_read(pipe_config *c, const char *path, zz_err *err) {
   FILE *f = fopen(path, "r");
   if (!f) return zz_fail(err, ZZ_EIO, "%s: cannot open the configuration file", path);
-  parse_ctx x = {c, path, err, 0, 0, f, NULL};
+  parse_ctx x = {c, path, err, 0, 0, f, NULL, 0};
   int r = ini_parse_stream(read_line, &x, on_key, &x);
   fclose(f);
   return finish_parse(&x, r, err);
 }
 
 int pipe_config_parse(pipe_config *c, const char *text, const char *name, zz_err *err) {
-  parse_ctx x = {c, name, err, 0, 0, NULL, text};
+  parse_ctx x = {c, name, err, 0, 0, NULL, text, 0};
   int r = ini_parse_stream(read_line, &x, on_key, &x);
   return finish_parse(&x, r, err);
 }
@@ -369,7 +389,21 @@ void pipe_config_write(const pipe_config *c, FILE *f) {
   for (int k = 0; k < n_keys; k++) {
     if (strcmp(sec, keys[k].section)) fprintf(f, "%s[%s]\n", k ? "\n" : "", sec = keys[k].section);
     fprintf(f, "%s = ", keys[k].name);
-    write_value(c, &keys[k], f);
+    if (keys[k].type == K_STR && !strcmp(keys[k].name, "note")) { /* long text on indented lines */
+      const char *s = c->note;
+      int col = 0;
+      while (*s) {
+        const char *sp = strchr(s, ' ');
+        const int w = sp ? (int)(sp - s) : (int)strlen(s);
+        if (col > 0 && col + w > 100) fputs("\n  ", f), col = 0;
+        else if (col > 0) fputc(' ', f), col++;
+        fwrite(s, 1, (size_t)w, f);
+        col += w;
+        s += w;
+        if (*s == ' ') s++;
+      }
+    } else
+      write_value(c, &keys[k], f);
     fputc('\n', f);
   }
 }

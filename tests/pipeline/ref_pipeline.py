@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""End-to-end checks of `zhizeng run` on a tiny configuration (tests/pipeline/CMakeLists.txt):
+
+  setup        synthetic market (1,900 stocks, 2017-01 .. 2019-04) and run A
+  reproducible run A again into a fresh directory: every CSV (stages and report) byte for byte equal
+  causality    rewrite the market's bars after D = 2019-02-28 (volumes, and prices of half the stocks),
+               run B: every score, target weight, diagnostics row and NAV dated <= D equals run A's bit
+               for bit, and something after D differs (so the check can fail)
+  diagnostics  every rebalance of run A holds the configured limits (or names a relaxation), with one
+               row per week end of the backtest per backtest (week ends counted here from bars.csv)
+  cached       a rerun recomputes nothing but the report; changing sim.buy_rate redoes only the simulations
+
+Only the Python standard library is needed. Exits 77 (skip) when the zhizeng binary is missing.
+"""
+import argparse, csv, datetime, glob, os, shutil, subprocess, sys
+
+D = "2019-02-28"
+CONFIG = """[market]
+dir = {market}
+[model]
+heads = univariate,multivariate
+hidden = 4
+outputs = 4
+seq = 5
+epochs = 1
+seeds = 1
+train_years = 1
+day_stride = 10
+threads = 1
+[backtest]
+first_year = 2019
+last_year = 2019
+end_date = 2019-03-29
+[optimizer]
+indices = csi300
+floors = 0.8,0
+workers = 2
+[output]
+dir = {out}
+"""
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    if r.returncode != 0:
+        print(r.stdout[-4000:])
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {r.returncode}")
+    return r.stdout
+
+
+def zrun(zz, work, name, market, extra=()):
+    out = os.path.join(work, name)
+    cfg = os.path.join(work, name + ".ini")
+    with open(cfg, "w") as f:
+        f.write(CONFIG.format(market=market, out=out))
+    log = run([zz, "run", cfg, "--no-progress", *extra])
+    return out, log
+
+
+def stage_files(out):
+    """{relative path with the hash removed: bytes} of every CSV under stages/ and report/."""
+    res = {}
+    for p in glob.glob(os.path.join(out, "stages", "*", "*.csv")) + glob.glob(os.path.join(out, "report", "*.csv")):
+        rel = os.path.relpath(p, out)
+        parts = rel.split(os.sep)
+        if parts[0] == "stages":
+            parts[1] = parts[1].rsplit("-", 1)[0]
+        if parts[-1] == "timings.csv":
+            continue
+        with open(p, "rb") as f:
+            res["/".join(parts)] = f.read()
+    return res
+
+
+def setup(zz, work):
+    if os.path.isdir(work):
+        shutil.rmtree(work)
+    os.makedirs(work)
+    run([zz, "synth", "--out", os.path.join(work, "market"), "--stocks", "1900", "--start", "2017-01-01",
+         "--end", "2019-04-30", "--seed", "3"])
+    out, log = zrun(zz, work, "runA", os.path.join(work, "market"))
+    print(log[-1500:])
+    for f in ["report.md", "report.html", "factor_tables.csv", "yearly.csv", "summary.csv", "comparison.csv",
+              "diagnostics.csv"]:
+        if not os.path.isfile(os.path.join(out, "report", f)):
+            sys.exit(f"FAIL: report/{f} missing")
+    print("setup: ok")
+
+
+def reproducible(zz, work):
+    a = stage_files(os.path.join(work, "runA"))
+    out, _ = zrun(zz, work, "runA2", os.path.join(work, "market"))
+    b = stage_files(out)
+    if sorted(a) != sorted(b):
+        sys.exit(f"FAIL: different file sets: {sorted(set(a) ^ set(b))}")
+    bad = [k for k in a if a[k] != b[k]]
+    if bad:
+        sys.exit(f"FAIL: files differ between two runs of the same config: {bad}")
+    if len(a) < 10:
+        sys.exit(f"FAIL: only {len(a)} CSV files compared")
+    print(f"reproducible: {len(a)} CSV files identical byte for byte")
+    shutil.rmtree(out)
+
+
+def perturb(src, dst):
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".zhizeng.cache", "truth"))
+    path = os.path.join(dst, "bars.csv")
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    h = rows[0]
+    col = {n: k for k, n in enumerate(h)}
+    price = [c for c in ["open", "high", "low", "close", "pre_close", "vwap", "up_limit", "down_limit"] if c in col]
+    changed = 0
+    for r in rows[1:]:
+        if r[col["date"]] <= D:
+            continue
+        changed += 1
+        for c in ["volume", "amount"]:
+            r[col[c]] = "%.2f" % (float(r[col[c]]) * 1.37)
+        if int(r[col["code"]][5]) % 2 == 1:  # half the stocks: prices up 5 % from D+1 on
+            for c in price:
+                if r[col[c]] != "":
+                    r[col[c]] = "%.4f" % (float(r[col[c]]) * 1.05)
+            for c in ["float_mv", "total_mv"]:
+                if c in col and r[col[c]] != "":
+                    r[col[c]] = "%.2f" % (float(r[col[c]]) * 1.05)
+    with open(path, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    return changed
+
+
+def dated_rows(data, datecol="date"):
+    lines = data.decode().splitlines()
+    h = lines[0].split(",")
+    k = h.index(datecol)
+    before = [l for l in lines[1:] if l.split(",")[k] <= D]
+    after = [l for l in lines[1:] if l.split(",")[k] > D]
+    return before, after
+
+
+def causality(zz, work):
+    mb = os.path.join(work, "market_b")
+    if os.path.isdir(mb):
+        shutil.rmtree(mb)
+    n = perturb(os.path.join(work, "market"), mb)
+    print(f"perturbed {n} bar rows after {D}")
+    out, _ = zrun(zz, work, "runB", mb)
+    a, b = stage_files(os.path.join(work, "runA")), stage_files(out)
+    compared = differ_after = 0
+    for k in sorted(a):
+        name = k.split("/")[-1]
+        if not k.startswith("stages/") or name not in ("scores.csv", "targets.csv", "diagnostics.csv", "nav.csv"):
+            continue
+        if k not in b:
+            sys.exit(f"FAIL: {k} missing in the perturbed run")
+        ba, aa = dated_rows(a[k])
+        bb, ab = dated_rows(b[k])
+        if not ba:
+            sys.exit(f"FAIL: {k} has no rows dated <= {D}")
+        if ba != bb:
+            first = next(i for i in range(min(len(ba), len(bb))) if ba[i] != bb[i]) if min(len(ba), len(bb)) else 0
+            sys.exit(f"FAIL: {k}: rows dated <= {D} differ after changing the market after {D} "
+                     f"(first difference: {ba[first:first+1]} vs {bb[first:first+1]})")
+        compared += len(ba)
+        differ_after += aa != ab
+    if compared == 0:
+        sys.exit("FAIL: nothing compared")
+    if differ_after == 0:
+        sys.exit(f"FAIL: no file changed after {D}: the perturbation did not reach the pipeline")
+    print(f"causality: {compared} rows dated <= {D} identical; {differ_after} files differ after {D}")
+    shutil.rmtree(out)
+    shutil.rmtree(mb)
+
+
+def week_ends(market, first, last):
+    dates = set()
+    with open(os.path.join(market, "index_bars.csv")) as f:
+        for r in csv.DictReader(f):
+            dates.add(r["date"])
+    dates = sorted(dates)
+    ends = []
+    for i, d in enumerate(dates):
+        y, m, dd = map(int, d.split("-"))
+        w = datetime.date(y, m, dd).isocalendar()[:2]
+        if i + 1 < len(dates):
+            y2, m2, d2 = map(int, dates[i + 1].split("-"))
+            if datetime.date(y2, m2, d2).isocalendar()[:2] == w:
+                continue
+        ends.append((i, d))
+    last_i = max(i for i, d in enumerate(dates) if d <= last)
+    return [d for i, d in ends if d >= first and i + 1 <= last_i]
+
+
+def diagnostics(zz, work):
+    out = os.path.join(work, "runA")
+    rows = list(csv.DictReader(open(os.path.join(out, "report", "diagnostics.csv"))))
+    lim = {"te_max": 0.04, "style_bound": 0.5, "industry_bound": 0.02, "turnover_max": 0.2, "active_max": 0.01,
+           "weight_max": 0.05}
+    tol = 1e-6
+    expect = week_ends(os.path.join(work, "market"), "2019-01-01", "2019-03-29")
+    runs = {}
+    for r in rows:
+        runs.setdefault(r["run"], []).append(r["date"])
+        f = {k: float(r[k]) for k in r if k not in ("run", "date", "status", "relaxations")}
+        relaxed = {x.split(":")[0] for x in r["relaxations"].split(";") if x}
+        floor = 0.8 if "floor80" in r["run"] else 0.0
+        for k, v in list(lim.items()) + [("constituent_floor", floor)]:
+            if abs(f[k] - v) > 1e-12 and k not in relaxed:
+                sys.exit(f"FAIL: {r['run']} {r['date']}: limit {k} in force {f[k]} differs from the configured {v} "
+                         "without a reported relaxation")
+        checks = [("te", f["te"] <= f["te_max"] * (1 + tol) + 1e-9),
+                  ("style", f["max_abs_style"] <= f["style_bound"] + tol),
+                  ("industry", f["max_abs_industry"] <= f["industry_bound"] + tol),
+                  ("constituent", f["constituent_weight"] >= f["constituent_floor"] - tol),
+                  ("turnover", f["turnover_exempt"] == 1 or f["turnover"] <= f["turnover_max"] + tol),
+                  ("active", f["forced_bounds"] > 0 or f["max_active"] <= f["active_max"] + tol),
+                  ("weight", f["forced_bounds"] > 0 or f["max_weight"] <= f["weight_max"] + tol),
+                  ("invested", abs(f["invested"] - 1) <= 1e-6)]
+        for name, ok in checks:
+            if not ok:
+                sys.exit(f"FAIL: {r['run']} {r['date']}: {name} limit violated: {r}")
+        if r["status"] not in ("optimal", "gap"):
+            sys.exit(f"FAIL: {r['run']} {r['date']}: status {r['status']}")
+    if sorted(runs) != sorted(["csi300/univariate/floor80", "csi300/univariate/nofloor",
+                               "csi300/multivariate/floor80", "csi300/multivariate/nofloor"]):
+        sys.exit(f"FAIL: backtests in diagnostics.csv: {sorted(runs)}")
+    for k, d in runs.items():
+        if d != expect:
+            sys.exit(f"FAIL: {k}: rebalance dates {d} != week ends {expect}")
+    print(f"diagnostics: {len(rows)} rebalances within limits, {len(expect)} week ends per backtest")
+
+
+def cached(zz, work):
+    out, log = zrun(zz, work, "runA", os.path.join(work, "market"))
+    lines = [l for l in log.splitlines() if l.startswith("  ")]
+    redone = [l for l in lines if "(cached)" not in l and not l.strip().startswith(("simulate", "report", "total"))]
+    if redone or "[simulate]" in log:
+        sys.exit(f"FAIL: a rerun recomputed stages: {redone}")
+    out, log = zrun(zz, work, "runA", os.path.join(work, "market"), ["--set", "sim.buy_rate=0.0015"])
+    if log.count("[simulate]") != 4 or "[optimise] csi300" in log or "[train" in log and "cached" not in log:
+        sys.exit("FAIL: changing sim.buy_rate should redo the 4 simulations only:\n" + log[-3000:])
+    print("cached: a rerun reuses every stage; a cost change redoes only the simulations")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["setup", "reproducible", "causality", "diagnostics", "cached"])
+    ap.add_argument("--zhizeng", required=True)
+    ap.add_argument("--work", required=True)
+    a = ap.parse_args()
+    if not os.access(a.zhizeng, os.X_OK):
+        print(f"SKIP: {a.zhizeng} is not built")
+        sys.exit(77)
+    if a.mode != "setup" and not os.path.isfile(os.path.join(a.work, "runA", "report", "diagnostics.csv")):
+        sys.exit("FAIL: run the pipeline_setup test first (ctest fixture)")
+    {"setup": setup, "reproducible": reproducible, "causality": causality, "diagnostics": diagnostics,
+     "cached": cached}[a.mode](a.zhizeng, a.work)
+
+
+if __name__ == "__main__":
+    main()
