@@ -3,6 +3,7 @@
 
   setup        synthetic market (1,900 stocks, 2017-01 .. 2019-04) and run A
   reproducible run A again into a fresh directory: every CSV (stages and report) byte for byte equal
+               (except the wall times: training logs *.log.csv and report/timings.csv)
   causality    rewrite the market's bars after D = 2019-02-28 (volumes, and prices of half the stocks),
                run B: every score, target weight, diagnostics row and NAV dated <= D equals run A's bit
                for bit, and something after D differs (so the check can fail)
@@ -61,6 +62,8 @@ def stage_files(out):
     """{relative path with the hash removed: bytes} of every CSV under stages/ and report/."""
     res = {}
     for p in glob.glob(os.path.join(out, "stages", "*", "*.csv")) + glob.glob(os.path.join(out, "report", "*.csv")):
+        if p.endswith(".log.csv"):  # training logs carry wall-clock seconds per epoch
+            continue
         rel = os.path.relpath(p, out)
         parts = rel.split(os.sep)
         if parts[0] == "stages":
