@@ -230,8 +230,8 @@ typedef struct train_opts {
   int resume;            /* continue from checkpoints */
   int stop_after_epochs; /* test hook: stop (as if killed) after this many epochs of a run; 0 off */
   int prep_stride;       /* preprocessing fitting date stride; 0 = automatic */
-  int day_stride;        /* train on every k-th day of the training period (0 or 1: every day);
-                            validation always uses every day */
+  int day_stride;        /* train and validate on every k-th day of the training and validation
+                            periods (0 or 1: every day); a smaller, faster run (the demo) */
   int progress;          /* 1: progress bar on stderr */
 } train_opts;
 void train_default_opts(train_opts *o);

@@ -22,6 +22,7 @@ typedef struct train_data {
   float *x;          /* n_stocks x seq x F scratch */
   float *s;          /* n_stocks scores */
   double *a, *b;     /* n_stocks scratch */
+  int val_stride;    /* validate on every k-th day (train_opts.day_stride; <= 1: every day) */
 } train_data;
 
 uint64_t train_mix(uint64_t x);

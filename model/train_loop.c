@@ -175,7 +175,8 @@ double train_validate_nn(nn_model *m, nn_work *w, const train_data *d, int t0, i
   double sum = 0;
   int days = 0;
   *rc = ZZ_OK;
-  for (int t = t0; t <= t1; t++) {
+  const int step = d->val_stride > 1 ? d->val_stride : 1;
+  for (int t = t0; t <= t1; t += step) {
     const int n = train_day_rows(d->fc, d->ret, p, t, d->idx);
     if (n < 2) continue;
     feat_batch(d->fc, d->pp, t, d->idx, n, d->x);

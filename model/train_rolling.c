@@ -88,7 +88,7 @@ int train_year(const panel *p, const train_opts *o, int year, const char *dir, i
     goto out;
   const int N = p->n_stocks > 0 ? p->n_stocks : 1;
   const size_t row = (size_t)o->seq * (size_t)feat_n_features(fc);
-  d = (train_data){.p = p, .fc = fc, .pp = pp, .prep_str = prep_str, .lab = lab, .ret = ret};
+  d = (train_data){.p = p, .fc = fc, .pp = pp, .prep_str = prep_str, .lab = lab, .ret = ret, .val_stride = o->day_stride};
   d.idx = malloc((size_t)N * sizeof *d.idx);
   d.x = malloc((size_t)N * row * sizeof *d.x);
   d.s = malloc((size_t)N * sizeof *d.s);

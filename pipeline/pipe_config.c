@@ -48,7 +48,7 @@ static const key_def keys[] = {
     {"model", "seeds", K_INT, F(seeds), "3", 1, 64, "models per year (seeds), scores averaged"},
     {"model", "seed", K_INT, F(model_seed), "1", 0, 2147483647, "base seed of the models"},
     {"model", "train_years", K_INT, F(train_years), "10", 1, 50, "years of training history before the validation year"},
-    {"model", "day_stride", K_INT, F(day_stride), "1", 1, 100, "train on every k-th trading day (1: all)"},
+    {"model", "day_stride", K_INT, F(day_stride), "1", 1, 100, "train and validate on every k-th trading day (1: all)"},
     {"model", "threads", K_INT, F(threads), "2", 1, 2, "threads of one training step"},
     {"backtest", "first_year", K_INT, F(first_year), "2019", 1990, 2100, "first scored (out-of-sample) year"},
     {"backtest", "last_year", K_INT, F(last_year), "2023", 1990, 2100, "last scored year"},
