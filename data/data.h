@@ -241,13 +241,18 @@ typedef struct synth_opts {
   uint64_t seed;       /* default 1 */
   int n_industries;    /* default 31 */
   int truth_scores;    /* also write truth/expected_return.csv (the oracle's scores), default 0 */
+  int oracle_paths;    /* Monte Carlo paths per sampled date for the oracle, 1 .. 1000; 0 = default 16 */
 } synth_opts;
 
 typedef struct synth_report {
   int n_dates, n_stocks;
-  double oracle_rankic_mean;  /* mean RankIC of the true expected return vs realised T+1 -> T+11 */
+  double oracle_rankic_mean;  /* THE oracle (the ceiling): mean RankIC of E[alpha over T+1 -> T+11 | state
+                                 at T] (Monte Carlo over the future) vs the realised T+1 -> T+11 return */
   double oracle_rankic_ir;    /* mean / std over the 10-day sampled dates */
   int n_ic_dates;
+  double oracle_cond_rankic_mean; /* conditional oracle: expected alpha given the memory at T, ignoring */
+  double oracle_cond_rankic_ir;   /* future signal innovations (not a ceiling; simple models beat it) */
+  double drift_rankic_mean;       /* RankIC of the alpha actually applied in the window (diagnostic) */
 } synth_report;
 
 void synth_default_opts(synth_opts *o);

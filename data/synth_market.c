@@ -221,8 +221,10 @@ int synth_market_create(synth_market **out, const synth_opts *o, zz_err *err) {
 
 void synth_market_free(synth_market *m) {
   if (!m) return;
-  free(m->dates);
-  free(m->date_str);
+  if (!m->is_copy) {
+    free(m->dates);
+    free(m->date_str);
+  }
   free(m->s);
   free(m->yring);
   free(m->feat);
@@ -231,6 +233,40 @@ void synth_market_free(synth_market *m) {
   free(m->x_mom);
   free(m->signal);
   free(m);
+}
+
+int synth_market_copy(synth_market **dst, const synth_market *src) {
+  const size_t n = (size_t)src->n;
+  synth_market *d = *dst;
+  if (!d) {
+    d = calloc(1, sizeof *d);
+    if (!d) return ZZ_ENOMEM;
+    d->is_copy = 1;
+    d->s = malloc(n * sizeof *d->s);
+    d->yring = malloc(n * SYNTH_RING * sizeof *d->yring);
+    d->feat = malloc(n * SYNTH_FEAT * 4 * sizeof *d->feat);
+    d->rstr = malloc(n * sizeof *d->rstr);
+    d->x_size = malloc(n * sizeof *d->x_size);
+    d->x_mom = malloc(n * sizeof *d->x_mom);
+    d->signal = malloc(n * sizeof *d->signal);
+    if (!d->s || !d->yring || !d->feat || !d->rstr || !d->x_size || !d->x_mom || !d->signal) {
+      synth_market_free(d);
+      return ZZ_ENOMEM;
+    }
+    *dst = d;
+  }
+  synth_stock *s = d->s;
+  double *yring = d->yring, *feat = d->feat, *rstr = d->rstr, *xs = d->x_size, *xm = d->x_mom, *sig = d->signal;
+  *d = *src; /* scalars, parameters, generator state; the calendar is borrowed */
+  d->is_copy = 1;
+  d->s = memcpy(s, src->s, n * sizeof *s);
+  d->yring = memcpy(yring, src->yring, n * SYNTH_RING * sizeof *yring);
+  d->feat = memcpy(feat, src->feat, n * SYNTH_FEAT * 4 * sizeof *feat);
+  d->rstr = memcpy(rstr, src->rstr, n * sizeof *rstr);
+  d->x_size = memcpy(xs, src->x_size, n * sizeof *xs);
+  d->x_mom = memcpy(xm, src->x_mom, n * sizeof *xm);
+  d->signal = memcpy(sig, src->signal, n * sizeof *sig);
+  return ZZ_OK;
 }
 
 /* ------------------------------------------------------------ daily step */
@@ -334,6 +370,7 @@ void synth_market_step(synth_market *m, int t) {
     double *F = m->feat + ((size_t)i * SYNTH_FEAT + (size_t)(t % SYNTH_FEAT)) * 4;
     s->has_bar = s->row = 0;
     s->ret = 0;
+    s->alpha = s->eps = 0;
     if (s->st_pending) s->st = 1, s->st_pending = 0;
     if (s->st && t >= s->st_end_t) s->st = 0;
     const int listed = synth_listed(s, t);
@@ -383,6 +420,8 @@ void synth_market_step(synth_market *m, int t) {
           eps += (synth_rng_uniform(rng) < 0.5 ? -1 : 1) * (0.04 + 0.08 * synth_rng_uniform(rng));
         s->garch_h = 0.05 + 0.88 * s->garch_h + 0.07 * z * z;
         const double alpha = m->ap.kappa * (s->m - m->m_mean);
+        s->alpha = alpha;
+        s->eps = eps;
         const double r = m->f_country + m->f_ind[k] + m->x_size[i] * m->f_size + m->x_mom[i] * m->f_mom + alpha + eps;
         const int64_t close = clampi((int64_t)llround((double)pre * (1 + r)), s->down_c, s->up_c);
         const double sig = 0.5 * (s->spec_vol + 0.015);

@@ -89,6 +89,8 @@ typedef struct synth_stock {
   int has_bar, row;  /* trading today; a row is written (trading, or suspended=1 row) */
   int64_t open_c, high_c, low_c, pre_c, up_c, down_c, vwap_e4, volume;
   double ret;        /* today's adjusted return close / pre_close - 1 (0 when not trading) */
+  double alpha;      /* planted alpha in today's return (0 when not trading) */
+  double eps;        /* specific shock in today's return, mean 0 given yesterday (0 when not trading) */
 } synth_stock;
 
 typedef struct synth_alpha_params {
@@ -119,12 +121,17 @@ typedef struct synth_market {
   double m_mean;    /* cross-sectional mean of m over listed stocks at the last close */
   double alpha_horizon; /* sum_{j=1..10} phi^j */
   double event_scale;   /* ST and suspension intensity: 1 from 2400 stocks, less in smaller markets */
+  int is_copy;          /* a scratch copy (synth_market_copy): dates are borrowed, not owned */
 } synth_market;
 
 extern const char *const synth_industry_names[SYNTH_MAX_IND];
 
 int synth_market_create(synth_market **out, const synth_opts *o, zz_err *err);
 void synth_market_free(synth_market *m);
+/* Copies the whole state of src into *dst (allocated on first use, same market only), so that
+ * the future can be simulated from today's close with another generator (the oracle's Monte Carlo).
+ * The copy borrows src's calendar. Free it with synth_market_free. */
+int synth_market_copy(synth_market **dst, const synth_market *src);
 /* Generates day t (0 .. n_days-1) for every stock: prices, volumes, events, exposures for t+1. */
 void synth_market_step(synth_market *m, int t);
 static inline int synth_listed(const synth_stock *s, int t) { return s->list_t <= t && t < s->delist_t; }

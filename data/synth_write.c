@@ -18,6 +18,7 @@ void synth_default_opts(synth_opts *o) {
   o->seed = 1;
   o->n_industries = 31;
   o->truth_scores = 0;
+  o->oracle_paths = 16;
 }
 
 enum { OUT_BARS, OUT_WEIGHTS, OUT_INDEX_BARS, OUT_FUND, OUT_FACTORS, OUT_ORACLE, OUT_EXPECTED, OUT_STOCKS,
@@ -64,9 +65,12 @@ static double pearson(const double *x, const double *y, int n) {
 #define N_SLOTS 3
 typedef struct oracle_slot {
   int t;          /* sampled date, -1 when free */
-  double *score;  /* true expected return T+1 -> T+11 at t */
+  double *score;  /* the oracle: E[alpha in the returns of days t+2 .. t+11 | state at t], Monte Carlo */
+  double *cond;   /* conditional oracle: expected alpha T+1 -> T+11 given the memory at t only */
+  double *drift;  /* the alpha actually applied on days t+2 .. t+11 of this market (diagnostic) */
   double *p1;     /* adjusted close at t+1 */
-  uint8_t *ok;
+  uint8_t *ok;      /* in the IC: trading at t, listed at t+1 and t+11 */
+  uint8_t *sampled; /* trading at t: a row of truth/expected_return.csv */
 } oracle_slot;
 
 typedef struct synth_run {
@@ -74,15 +78,90 @@ typedef struct synth_run {
   synth_index *x;
   synth_out out[OUT_N];
   oracle_slot slot[N_SLOTS];
-  double *a, *b, *ra, *rb;
+  double *a, *b, *c, *d, *ra, *rb;
   val_idx *tmp;
-  double ic_sum, ic_sum2;
+  double ic_sum, ic_sum2, cic_sum, cic_sum2, dic_sum;
   int ic_n;
+  synth_market *sim; /* scratch copy of the market for the oracle's Monte Carlo */
+  int paths;
+  double *pa, *pe;   /* n x paths: simulated window alpha and window specific shocks */
 } synth_run;
 
 static double adj_close(const synth_stock *s) { return (double)s->close_c / 100.0 * s->adj; }
 
-static void oracle_step(synth_run *R, int t) {
+static void put_expected(synth_run *R, const oracle_slot *o) {
+  synth_market *m = R->m;
+  synth_out *f = &R->out[OUT_EXPECTED];
+  for (int i = 0; i < m->n; i++) {
+    if (!o->sampled[i]) continue;
+    char *p = synth_out_reserve(f, 96);
+    memcpy(p, m->date_str[o->t], 10);
+    p += 10;
+    *p++ = ',';
+    const size_t cl = strlen(m->s[i].code);
+    memcpy(p, m->s[i].code, cl);
+    p += cl;
+    *p++ = ',';
+    p = synth_fmt_fixed(p, o->score[i], 12);
+    *p++ = ',';
+    p = synth_fmt_fixed(p, o->cond[i], 12);
+    *p++ = ',';
+    p = synth_fmt_fixed(p, o->drift[i], 12);
+    *p++ = '\n';
+    synth_out_advance(f, p);
+  }
+}
+
+/* Spearman correlation (average ranks) of x and y over c stocks; NAN when undefined. */
+static double rank_ic(synth_run *R, const double *x, const double *y, int c) {
+  if (c < 3) return NAN;
+  average_ranks(x, c, R->ra, R->tmp);
+  average_ranks(y, c, R->rb, R->tmp);
+  return pearson(R->ra, R->rb, c);
+}
+
+/* The oracle's score at the close of t: the expected alpha in the returns of days t+2 .. t+11 given the
+ * whole state of the market at t, estimated by simulating R->paths futures of days t+1 .. t+11 from a
+ * copy of the state, each with its own generator (the market's own stream is not touched). */
+static int oracle_expect(synth_run *R, int t, double *score) {
+  synth_market *m = R->m;
+  const int n = m->n, K = R->paths;
+  for (size_t j = 0; j < (size_t)n * K; j++) R->pa[j] = R->pe[j] = 0;
+  for (int k = 0; k < K; k++) {
+    if (synth_market_copy(&R->sim, m)) return ZZ_ENOMEM;
+    synth_rng_seed(&R->sim->rng, m->o.seed ^ (0x6a09e667f3bcc909ull * (uint64_t)(t + 1)) ^
+                                     (0xbb67ae8584caa73bull * (uint64_t)(k + 1)));
+    for (int u = t + 1; u <= t + 11; u++) {
+      synth_market_step(R->sim, u);
+      if (u >= t + 2)
+        for (int i = 0; i < n; i++) {
+          R->pa[(size_t)i * K + k] += R->sim->s[i].alpha;
+          R->pe[(size_t)i * K + k] += R->sim->s[i].eps;
+        }
+    }
+  }
+  /* Control variate: the window's specific shocks e have mean 0 given the state at t, and the alpha
+   * reacts to them (reversal), so mean_k (a - beta e) has the same expectation as mean_k a with less
+   * Monte Carlo noise; beta is the pooled within-stock regression slope of a on e. */
+  double sae = 0, see = 0;
+  for (int i = 0; i < n; i++) {
+    const double *a = R->pa + (size_t)i * K, *e = R->pe + (size_t)i * K;
+    double ma = 0, me = 0;
+    for (int k = 0; k < K; k++) ma += a[k], me += e[k];
+    ma /= K;
+    me /= K;
+    for (int k = 0; k < K; k++) sae += (a[k] - ma) * (e[k] - me), see += (e[k] - me) * (e[k] - me);
+  }
+  const double beta = see > 0 ? sae / see : 0;
+  for (int i = 0; i < n; i++) {
+    double v = 0;
+    for (int k = 0; k < K; k++) v += R->pa[(size_t)i * K + k] - beta * R->pe[(size_t)i * K + k];
+    score[i] = v / K;
+  }
+  return ZZ_OK;
+}
+
+static int oracle_step(synth_run *R, int t, zz_err *err) {
   synth_market *m = R->m;
   const int n = m->n;
   for (int k = 0; k < N_SLOTS; k++) {
@@ -93,23 +172,27 @@ static void oracle_step(synth_run *R, int t) {
         if (o->ok[i] && !synth_listed(&m->s[i], t)) o->ok[i] = 0;
         if (o->ok[i]) o->p1[i] = adj_close(&m->s[i]);
       }
+    if (t >= o->t + 2 && t <= o->t + 11) /* the alpha in the returns of the label window */
+      for (int i = 0; i < n; i++)
+        if (o->sampled[i]) o->drift[i] += m->s[i].alpha;
     if (t == o->t + 11) {
       int c = 0;
       for (int i = 0; i < n; i++) {
         if (!o->ok[i] || !synth_listed(&m->s[i], t)) continue;
         R->a[c] = o->score[i];
+        R->c[c] = o->cond[i];
+        R->d[c] = o->drift[i];
         R->b[c] = adj_close(&m->s[i]) / o->p1[i] - 1;
         c++;
       }
-      double ic = NAN;
-      if (c >= 3) {
-        average_ranks(R->a, c, R->ra, R->tmp);
-        average_ranks(R->b, c, R->rb, R->tmp);
-        ic = pearson(R->ra, R->rb, c);
-      }
-      if (isfinite(ic)) {
+      const double ic = rank_ic(R, R->a, R->b, c), cic = rank_ic(R, R->c, R->b, c),
+                   dic = rank_ic(R, R->d, R->b, c);
+      if (isfinite(ic) && isfinite(cic) && isfinite(dic)) {
+        R->dic_sum += dic;
         R->ic_sum += ic;
         R->ic_sum2 += ic * ic;
+        R->cic_sum += cic;
+        R->cic_sum2 += cic * cic;
         R->ic_n++;
         synth_out *f = &R->out[OUT_ORACLE];
         char *p = synth_out_reserve(f, 64);
@@ -117,9 +200,14 @@ static void oracle_step(synth_run *R, int t) {
         p += 10;
         *p++ = ',';
         p = synth_fmt_fixed(p, ic, 10);
+        *p++ = ',';
+        p = synth_fmt_fixed(p, cic, 10);
+        *p++ = ',';
+        p = synth_fmt_fixed(p, dic, 10);
         *p++ = '\n';
         synth_out_advance(f, p);
       }
+      if (m->o.truth_scores) put_expected(R, o);
       o->t = -1;
     }
   }
@@ -131,26 +219,16 @@ static void oracle_step(synth_run *R, int t) {
       o->t = t;
       for (int i = 0; i < n; i++) {
         const synth_stock *s = &m->s[i];
-        o->ok[i] = (uint8_t)(synth_listed(s, t) && s->has_bar);
-        o->score[i] = m->ap.kappa * m->alpha_horizon * (s->m - m->m_mean);
-        if (o->ok[i] && m->o.truth_scores) {
-          synth_out *f = &R->out[OUT_EXPECTED];
-          char *p = synth_out_reserve(f, 64);
-          memcpy(p, m->date_str[t], 10);
-          p += 10;
-          *p++ = ',';
-          size_t cl = strlen(s->code);
-          memcpy(p, s->code, cl);
-          p += cl;
-          *p++ = ',';
-          p = synth_fmt_fixed(p, o->score[i], 12);
-          *p++ = '\n';
-          synth_out_advance(f, p);
-        }
+        o->ok[i] = o->sampled[i] = (uint8_t)(synth_listed(s, t) && s->has_bar);
+        o->cond[i] = m->ap.kappa * m->alpha_horizon * (s->m - m->m_mean);
+        o->drift[i] = 0;
       }
+      if (oracle_expect(R, t, o->score))
+        return zz_fail(err, ZZ_ENOMEM, "out of memory for the oracle's copy of the market");
       break;
     }
   }
+  return ZZ_OK;
 }
 
 /* ------------------------------------------------------------ daily rows */
@@ -342,8 +420,8 @@ static const char *const headers[OUT_N] = {
     "date,index,close\n",
     "date,code,float_shares,total_shares,book_equity,net_profit_ttm,revenue_ttm,total_liabilities,total_assets\n",
     NULL, /* factor returns: built from the industry names */
-    "date,rankic\n",
-    "date,code,expected_return\n",
+    "date,rankic,rankic_conditional,rankic_realised_drift\n",
+    "date,code,expected_return,expected_return_conditional,realised_drift\n",
     "code,name,board,list_date,delist_date\n",
     "code,industry,start_date,end_date\n"};
 
@@ -372,7 +450,7 @@ static int run_all(synth_run *R, const char *dir, zz_err *err) {
   for (int t = 0; t < m->n_days; t++) {
     synth_market_step(m, t);
     if ((rc = synth_index_step(R->x, m, t, err))) return rc;
-    oracle_step(R, t);
+    if ((rc = oracle_step(R, t, err))) return rc;
     if (t < m->t0) continue;
     write_bars(R, t);
     write_index(R, t);
@@ -388,6 +466,8 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
   if (!out_dir || !*out_dir) return zz_fail(err, ZZ_EUSAGE, "no output directory given");
   synth_run R;
   memset(&R, 0, sizeof R);
+  R.paths = o->oracle_paths > 0 ? o->oracle_paths : 16;
+  if (R.paths > 1000) return zz_fail(err, ZZ_EUSAGE, "oracle paths %d: expected 1 .. 1000", o->oracle_paths);
   int rc = synth_market_create(&R.m, o, err);
   if (rc) return rc;
   rc = synth_index_create(&R.x, R.m, err);
@@ -395,17 +475,25 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
   if (!rc) {
     for (int k = 0; k < N_SLOTS; k++) {
       R.slot[k].t = -1;
+      R.slot[k].drift = malloc((size_t)n * sizeof(double));
+      R.slot[k].cond = malloc((size_t)n * sizeof(double));
       R.slot[k].score = malloc((size_t)n * sizeof(double));
       R.slot[k].p1 = malloc((size_t)n * sizeof(double));
       R.slot[k].ok = calloc((size_t)n, 1);
-      if (!R.slot[k].score || !R.slot[k].p1 || !R.slot[k].ok) rc = ZZ_ENOMEM;
+      R.slot[k].sampled = calloc((size_t)n, 1);
+      if (!R.slot[k].drift || !R.slot[k].cond || !R.slot[k].score || !R.slot[k].p1 || !R.slot[k].ok || !R.slot[k].sampled)
+        rc = ZZ_ENOMEM;
     }
     R.a = malloc((size_t)n * sizeof *R.a);
     R.b = malloc((size_t)n * sizeof *R.b);
+    R.c = malloc((size_t)n * sizeof *R.c);
+    R.d = malloc((size_t)n * sizeof *R.d);
+    R.pa = malloc((size_t)n * (size_t)R.paths * sizeof *R.pa);
+    R.pe = malloc((size_t)n * (size_t)R.paths * sizeof *R.pe);
     R.ra = malloc((size_t)n * sizeof *R.ra);
     R.rb = malloc((size_t)n * sizeof *R.rb);
     R.tmp = malloc((size_t)n * sizeof *R.tmp);
-    if (!R.a || !R.b || !R.ra || !R.rb || !R.tmp) rc = ZZ_ENOMEM;
+    if (!R.a || !R.b || !R.c || !R.d || !R.pa || !R.pe || !R.ra || !R.rb || !R.tmp) rc = ZZ_ENOMEM;
     if (rc) zz_fail(err, ZZ_ENOMEM, "out of memory for the oracle RankIC");
   }
   if (!rc) rc = run_all(&R, out_dir, err);
@@ -436,15 +524,28 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
       const double var = R.ic_n > 1 ? (R.ic_sum2 - R.ic_n * mean * mean) / (R.ic_n - 1) : 0;
       rep->oracle_rankic_mean = mean;
       rep->oracle_rankic_ir = var > 0 ? mean / sqrt(var) : 0;
+      const double cmean = R.cic_sum / R.ic_n;
+      const double cvar = R.ic_n > 1 ? (R.cic_sum2 - R.ic_n * cmean * cmean) / (R.ic_n - 1) : 0;
+      rep->oracle_cond_rankic_mean = cmean;
+      rep->oracle_cond_rankic_ir = cvar > 0 ? cmean / sqrt(cvar) : 0;
+      rep->drift_rankic_mean = R.dic_sum / R.ic_n;
     }
   }
   for (int k = 0; k < N_SLOTS; k++) {
+    free(R.slot[k].drift);
+    free(R.slot[k].cond);
     free(R.slot[k].score);
+    free(R.slot[k].sampled);
     free(R.slot[k].p1);
     free(R.slot[k].ok);
   }
   free(R.a);
   free(R.b);
+  free(R.c);
+  free(R.d);
+  free(R.pa);
+  free(R.pe);
+  synth_market_free(R.sim);
   free(R.ra);
   free(R.rb);
   free(R.tmp);
