@@ -34,6 +34,8 @@ typedef struct pipe_ctx {
   int n_timers;
   char timer_name[PIPE_MAX_TIMERS][48];
   double timer_s[PIPE_MAX_TIMERS];
+  double timer_cpu[PIPE_MAX_TIMERS];   /* CPU seconds (this process and its waited-for workers) */
+  double cpu_mark;
   int timer_cached[PIPE_MAX_TIMERS];
 } pipe_ctx;
 
@@ -43,6 +45,8 @@ void pipe_stage_dir(const char *out, const char *name, uint64_t h, char *buf, si
 int pipe_stage_done(const char *dir);
 int pipe_stage_mark(const char *dir, const char *what, zz_err *err);
 double pipe_now(void);
+/* Records a stage's wall time; its CPU time is the CPU used since the previous record. */
+void pipe_timer_add(pipe_ctx *x, const char *name, double seconds, int cached);
 
 /* The weekly optimisation of the backtests whose stage is missing (pipe_optimise.c). */
 int pipe_optimise(pipe_ctx *x, const int *todo, int n_todo, zz_err *err);

@@ -253,7 +253,7 @@ int pipe_optimise(pipe_ctx *x, const int *todo, int n_todo, zz_err *err) {
                    (int)s.date, rcfg.cov_min_days);
   }
   double t1 = pipe_now();
-  /* the timer entries are added by the caller's order: risk, then optimise */
+  pipe_timer_add(x, "risk model", t1 - t0, 0);
   if (!rc) {
     fprintf(stderr, "[risk] done in %.1f s; optimising %d backtest(s) on %d worker(s)\n", t1 - t0, n_todo,
             c->workers < n_todo ? c->workers : n_todo);
@@ -295,11 +295,8 @@ int pipe_optimise(pipe_ctx *x, const int *todo, int n_todo, zz_err *err) {
     }
   }
   risk_model_free(rm);
-  if (x->n_timers < PIPE_MAX_TIMERS - 1) {
-    snprintf(x->timer_name[x->n_timers], sizeof x->timer_name[0], "risk model");
-    x->timer_s[x->n_timers] = t1 - t0, x->timer_cached[x->n_timers++] = 0;
-    snprintf(x->timer_name[x->n_timers], sizeof x->timer_name[0], "optimise (%d backtests)", n_todo);
-    x->timer_s[x->n_timers] = pipe_now() - t1, x->timer_cached[x->n_timers++] = 0;
-  }
+  char tn[48];
+  snprintf(tn, sizeof tn, "optimise (%d backtests)", n_todo);
+  pipe_timer_add(x, tn, pipe_now() - t1, 0);
   return rc;
 }
