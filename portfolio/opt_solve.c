@@ -4,6 +4,7 @@
 #include "opt_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -200,6 +201,9 @@ static int cut_loop(opt_model *m, const opt_limits *lim, const double *wa, opt_r
       memcpy(res->weights, cand, (size_t)n * sizeof *cand);
     }
     double gap = (ub - best) / fmax(fabs(ub), 1e-12);
+    if (m->trace)
+      fprintf(stderr, "opt: round %d: TE^2/TE_max^2 %.6f (LP model v %.6f), theta %.6f, upper %.10g, lower %.10g, gap %.2e\n",
+              round + 1, te2 / rho, glp_get_col_prim(m->lp, m->c_v) / rho, th, ub, best, gap);
     if (te2 <= rho * (1 + 1e-4) * (1 + 1e-4) || gap <= lim->gap_tol) break;
     if (round + 1 >= lim->max_rounds || opt_model_add_cuts(m, rho) == 0) {
       res->status = OPT_GAP;
