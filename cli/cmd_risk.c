@@ -1,4 +1,4 @@
-/* cmd_risk.c — `zhizeng risk --market DIR --out DIR [--dates weekly|daily]`: the CNE5-style risk
+/* cmd_risk.c — `zhizeng risk --market DIR --out DIR [--dates weekly|monthly|daily]`: the CNE5-style risk
  * model of a market directory (risk/risk.h): exposures, daily factor returns, factor covariance and
  * specific variance as CSV, optionally one date in the optimizer's problem layout (SPEC 11.1). */
 #include "cli.h"
@@ -17,13 +17,15 @@ static void risk_help(FILE *f) {
   risk_config c;
   risk_default_config(&c);
   fprintf(f,
-          "usage: zhizeng risk --market DIR --out DIR [--dates weekly|daily] [--from DATE] [--to DATE]\n"
-          "                    [--at DATE] [--vol-halflife D] [--corr-halflife D] [--spec-halflife D]\n"
-          "                    [--nw-lags L] [--no-fundamentals] [--specific-returns] [--no-cache]\n\n"
+          "usage: zhizeng risk --market DIR --out DIR [--dates weekly|monthly|daily] [--from DATE]\n"
+          "                    [--to DATE] [--at DATE] [--vol-halflife D] [--corr-halflife D] [--spec-halflife D]\n"
+          "                    [--nw-lags L] [--spec-nw-lags L] [--huber-k K] [--no-fundamentals]\n"
+          "                    [--specific-returns] [--no-cache]\n\n"
           "Barra CNE5-style risk model (docs/risk_model.md): style exposures (size, beta, momentum, residual\n"
           "volatility, non-linear size, liquidity; book-to-price, earnings yield, growth, leverage when\n"
-          "fundamentals.csv exists), one-hot industries, daily constrained WLS factor returns, EW Newey-West\n"
-          "factor covariance and EW specific variance, using only data up to each output date.\n\n"
+          "fundamentals.csv exists), one-hot industries, daily constrained WLS factor returns (Huber-robust),\n"
+          "EW Newey-West factor covariance and EW Newey-West specific variance, using only data up to each\n"
+          "output date. Risk is forecast for a 21-day (monthly) horizon and annualised.\n\n"
           "  --market DIR        market directory (as for 'zhizeng ingest')\n"
           "  --out DIR           output directory (created), receives:\n"
           "        exposures.csv        date,code,industry,<styles>      (output dates)\n"
@@ -31,7 +33,8 @@ static void risk_help(FILE *f) {
           "        factor_cov.csv       date,factor,<factors>            (annualised, output dates)\n"
           "        specific_var.csv     date,code,var                    (annualised, output dates)\n"
           "        specific_returns.csv date,code,ret                    (with --specific-returns)\n"
-          "  --dates weekly|daily output dates: last trading day of each week (default) or every day\n"
+          "  --dates weekly|monthly|daily  output dates: last trading day of each week (default) or\n"
+          "                      month, or every day\n"
           "  --from, --to DATE   restrict the output dates (the model still uses all earlier history)\n"
           "  --at DATE           also write OUT/at_YYYYMMDD/ in the optimizer layout (SPEC 11.1):\n"
           "                      exposures.csv, industry.csv, factor_cov.csv, specific_var.csv, for the\n"
@@ -39,11 +42,14 @@ static void risk_help(FILE *f) {
           "  --vol-halflife D    factor volatility half-life in days (default %g)\n"
           "  --corr-halflife D   factor correlation half-life (default %g)\n"
           "  --spec-halflife D   specific variance half-life (default %g)\n"
-          "  --nw-lags L         Newey-West lags (default %d)\n"
+          "  --nw-lags L         Newey-West lags of the factor covariance (default %d)\n"
+          "  --spec-nw-lags L    Newey-West lags of the specific variance (default %d)\n"
+          "  --huber-k K         Huber threshold of the robust regression in MAD units (default %g; 0 = plain\n"
+          "                      sqrt(cap)-weighted least squares)\n"
           "  --no-fundamentals   price-based styles only\n"
           "  --no-cache          do not read or write the panel cache\n\n"
           "Factor order: styles, industries (\"unclassified\" last when used), country.\n",
-          c.vol_halflife, c.corr_halflife, c.spec_halflife, c.nw_lags);
+          c.vol_halflife, c.corr_halflife, c.spec_halflife, c.nw_lags, c.spec_nw_lags, c.huber_k);
 }
 
 static FILE *open_out(const char *dir, const char *name, zz_err *err) {
@@ -203,7 +209,8 @@ int cmd_risk(int argc, char **argv) {
       {"vol-halflife", required_argument, NULL, 'V'}, {"corr-halflife", required_argument, NULL, 'C'},
       {"spec-halflife", required_argument, NULL, 'S'}, {"nw-lags", required_argument, NULL, 'L'},
       {"no-fundamentals", no_argument, NULL, 'F'},    {"specific-returns", no_argument, NULL, 'R'},
-      {"no-cache", no_argument, NULL, 'n'},           {NULL, 0, NULL, 0}};
+      {"no-cache", no_argument, NULL, 'n'},           {"spec-nw-lags", required_argument, NULL, 'l'},
+      {"huber-k", required_argument, NULL, 'H'},      {NULL, 0, NULL, 0}};
   const char *market = NULL, *out = NULL, *dates = "weekly";
   int32_t from = 0, to = 99991231, at = 0;
   int spec_rets = 0;
@@ -239,10 +246,21 @@ int cmd_risk(int argc, char **argv) {
         else cfg.spec_halflife = v;
         break;
       }
-      case 'L': {
+      case 'L':
+      case 'l': {
         long v = strtol(optarg, &end, 10);
-        if (*end || v < 0 || v > 20) return cli_usage_error("risk", "--nw-lags must be an integer 0..20, found '%s'", optarg);
-        cfg.nw_lags = (int)v;
+        if (*end || v < 0 || v > 63)
+          return cli_usage_error("risk", "--%s must be an integer 0..63, found '%s'", c == 'L' ? "nw-lags" : "spec-nw-lags",
+                                 optarg);
+        if (c == 'L') cfg.nw_lags = (int)v;
+        else cfg.spec_nw_lags = (int)v;
+        break;
+      }
+      case 'H': {
+        double v = strtod(optarg, &end);
+        if (*end || !(v >= 0) || !isfinite(v))
+          return cli_usage_error("risk", "--huber-k must be a number >= 0 (0: plain WLS), found '%s'", optarg);
+        cfg.huber_k = v;
         break;
       }
       case 'F': cfg.use_fundamentals = 0; break;
@@ -254,8 +272,8 @@ int cmd_risk(int argc, char **argv) {
   }
   if (optind < argc) return cli_usage_error("risk", "unexpected argument '%s'", argv[optind]);
   if (!market || !out) return cli_usage_error("risk", "--market DIR and --out DIR are required");
-  if (strcmp(dates, "weekly") && strcmp(dates, "daily"))
-    return cli_usage_error("risk", "--dates must be 'weekly' or 'daily', found '%s'", dates);
+  if (strcmp(dates, "weekly") && strcmp(dates, "daily") && strcmp(dates, "monthly"))
+    return cli_usage_error("risk", "--dates must be 'weekly', 'monthly' or 'daily', found '%s'", dates);
   panel *p = NULL;
   zz_err err = {0};
   int rc = panel_load(market, &lo, &p, &err);
@@ -269,9 +287,11 @@ int cmd_risk(int argc, char **argv) {
     rc = zz_fail(&err, ZZ_ENOMEM, "out of memory");
     goto done;
   }
-  int n_all = strcmp(dates, "daily") ? risk_week_ends(p, ot) : p->n_dates;
-  if (!strcmp(dates, "daily"))
-    for (int t = 0; t < p->n_dates; t++) ot[t] = t;
+  int n_all = 0;
+  if (!strcmp(dates, "weekly")) n_all = risk_week_ends(p, ot);
+  else
+    for (int t = 0; t < p->n_dates; t++) /* daily, or the last trading day of each month */
+      if (dates[0] == 'd' || t + 1 == p->n_dates || p->dates[t] / 100 != p->dates[t + 1] / 100) ot[n_all++] = t;
   int t_at = at ? panel_date_at_or_before(p, at) : -1;
   if (at && t_at < 0) {
     rc = zz_fail(&err, ZZ_EUSAGE, "--at %d is before the first trading day", at);

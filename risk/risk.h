@@ -49,7 +49,7 @@ typedef struct risk_config {
   double winsor_sigma;    /* 3 */
   double vol_halflife;    /* 90: factor volatilities */
   double corr_halflife;   /* 480: factor correlations */
-  int nw_lags;            /* 2: Newey-West lags (Bartlett weights) */
+  int nw_lags;            /* 10: Newey-West lags (Bartlett weights) of the factor covariance */
   double huber_k;         /* 1.345: Huber robust regression threshold in MAD-scaled residuals (0: plain WLS) */
   int huber_iters;        /* 3: reweighting passes of the robust regression */
   double spec_halflife;   /* 90: specific variance */

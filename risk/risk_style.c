@@ -51,7 +51,7 @@ void risk_default_config(risk_config *c) {
   c->winsor_sigma = 3.0;
   c->vol_halflife = 90;
   c->corr_halflife = 480;
-  c->nw_lags = 2;
+  c->nw_lags = 10;
   c->huber_k = 1.345;
   c->huber_iters = 3;
   c->spec_halflife = 90;

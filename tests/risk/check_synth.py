@@ -10,7 +10,7 @@
     the distribution is printed.
 usage: check_synth.py --zhizeng BIN [--market DIR] [--work DIR] [--risk-out DIR]
        [--stocks N --start DATE --end DATE --seed S]   (the market generated when --market is not given)"""
-import argparse, bisect, csv, os, subprocess, sys, tempfile
+import argparse, array, bisect, csv, os, subprocess, sys, tempfile
 
 try:
     import numpy as np
@@ -22,11 +22,13 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--zhizeng", required=True)
 ap.add_argument("--market")
 ap.add_argument("--work")
-ap.add_argument("--risk-out", help="read this finished 'zhizeng risk --dates weekly' output instead of running it")
+ap.add_argument("--risk-out", help="read this finished 'zhizeng risk --dates monthly|weekly' output instead of "
+                                   "running it")
 ap.add_argument("--stocks", default="1900")
 ap.add_argument("--start", default="2016-01-01")
 ap.add_argument("--end", default="2019-12-31")
 ap.add_argument("--seed", default="3")
+ap.add_argument("--oracle-paths", default="1", help="synth's Monte Carlo oracle (not used here): 1 = fastest")
 args = ap.parse_args()
 tmpobj = None
 work = args.work
@@ -36,10 +38,10 @@ if not work:
 market = args.market or os.path.join(work, "mkt")
 if not args.market:
     subprocess.run([args.zhizeng, "synth", "--out", market, "--stocks", args.stocks, "--start", args.start,
-                    "--end", args.end, "--seed", args.seed], check=True, stdout=subprocess.DEVNULL)
+                    "--end", args.end, "--seed", args.seed, "--oracle-paths", args.oracle_paths], check=True, stdout=subprocess.DEVNULL)
 out = args.risk_out or os.path.join(work, "risk")
 if not args.risk_out:
-    subprocess.run([args.zhizeng, "risk", "--market", market, "--out", out, "--dates", "weekly"], check=True)
+    subprocess.run([args.zhizeng, "risk", "--market", market, "--out", out, "--dates", "monthly"], check=True)
 
 
 def read_table(path):
@@ -83,16 +85,29 @@ if bad:
     ok1 = False
 
 # ------------------------------------------------------------------ 2. bias statistics
-bh, brows = read_table(os.path.join(market, "bars.csv"))
-ci, ki, xi, ai = bh.index("date"), bh.index("code"), bh.index("close"), bh.index("adj_factor")
-dates = sorted(set(r[ci] for r in brows))
-codes = sorted(set(r[ki] for r in brows))
+# adjusted closes, streamed (a default-size market has millions of rows)
+di, si, dates, codes = {}, {}, [], []
+b_t, b_i, b_p = array.array("i"), array.array("i"), array.array("d")
+with open(os.path.join(market, "bars.csv")) as f:
+    r = csv.reader(f)
+    bh = next(r)
+    ci, ki, xi, ai = bh.index("date"), bh.index("code"), bh.index("close"), bh.index("adj_factor")
+    for row in r:
+        d, c = row[ci], row[ki]
+        t = di.get(d)
+        if t is None:
+            t = di[d] = len(dates); dates.append(d)
+        i = si.get(c)
+        if i is None:
+            i = si[c] = len(codes); codes.append(c)
+        b_t.append(t); b_i.append(i); b_p.append(float(row[xi]) * (float(row[ai]) if row[ai] else 1.0))
+order = sorted(range(len(dates)), key=lambda k: dates[k])   # bars.csv is date-sorted; be safe
+rank = np.empty(len(dates), int); rank[order] = np.arange(len(dates))
+dates = [dates[k] for k in order]
 di = {d: k for k, d in enumerate(dates)}
-si = {c: k for k, c in enumerate(codes)}
 px = np.full((len(dates), len(codes)), np.nan)
-for r in brows:
-    px[di[r[ci]], si[r[ki]]] = float(r[xi]) * (float(r[ai]) if r[ai] else 1.0)
-del brows
+px[rank[np.frombuffer(b_t, dtype=np.int32)], np.frombuffer(b_i, dtype=np.int32)] = np.frombuffer(b_p)
+del b_t, b_i, b_p
 # forward fill (suspensions, delisting: the last price holds)
 for t in range(1, len(dates)):
     m = np.isnan(px[t])
@@ -178,6 +193,19 @@ for m in range(len(month_ends) - 1):
             v = (a @ B) @ F @ (B.T @ a) + np.sum(a * a * D)
             z_act[p].append((a @ ret) / np.sqrt(v / 12))
 
+# reference for the long-only figure: the TRUE country factor returns forecast by their own EW variance
+# (half-life 90): the part of the long-only bias that this sample of the market has whatever the model
+tc = np.array([float(row[th.index("country")]) for row in trows])
+lam, g, wsum, vtc = 0.5 ** (1 / 90), 0.0, 0.0, np.zeros(len(tc))
+for t in range(len(tc)):
+    g, wsum = lam * g + tc[t] ** 2, lam * wsum + 1
+    vtc[t] = g / wsum
+pos = {d: k for k, d in enumerate(all_dates)}
+zc = [tc[pos[a] + 1:pos[b] + 1].sum() / np.sqrt(vtc[pos[a]] * (pos[b] - pos[a]))
+      for a, b in zip(month_ends[:-1], month_ends[1:]) if a in pos and b in pos]
+if len(zc) > 2:
+    print("reference: the true country factor returns against their own EW(90) forecast give a bias statistic "
+          "of %.3f over %d months" % (np.std(zc, ddof=1), len(zc)))
 ok2 = True
 for name, zs in (("long-only", z_long), ("active vs CSI500", z_act)):
     zs = [z for z in zs if len(z) >= 6]
