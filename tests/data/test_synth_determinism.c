@@ -119,6 +119,7 @@ int main(int argc, char **argv) {
   o.end = 20100331;
   o.seed = 7;
   o.truth_scores = 1;
+  o.oracle_paths = 4; /* keeps the test short; the Monte Carlo is the same code for any K */
   char a[4096], b[4096], c[4096];
   snprintf(a, sizeof a, "%s/A", dir);
   snprintf(b, sizeof b, "%s/B", dir);
@@ -131,8 +132,11 @@ int main(int argc, char **argv) {
   CHECK(synth_write(c, &o, &rc8, &err) == ZZ_OK, "run C: %s", err.msg);
   CHECK(ra.n_stocks == 1900 && ra.n_dates > 50, "report: %d stocks, %d dates", ra.n_stocks, ra.n_dates);
   CHECK(ra.oracle_rankic_mean == rb.oracle_rankic_mean && ra.n_ic_dates == rb.n_ic_dates, "reports differ");
+  CHECK(ra.oracle_cond_rankic_mean == rb.oracle_cond_rankic_mean, "conditional oracles differ");
   CHECK(ra.n_ic_dates >= 4 && ra.oracle_rankic_mean > 0.05, "oracle RankIC %.4f over %d dates",
         ra.oracle_rankic_mean, ra.n_ic_dates);
+  CHECK(ra.oracle_rankic_mean > ra.oracle_cond_rankic_mean, "oracle %.4f not above the conditional oracle %.4f",
+        ra.oracle_rankic_mean, ra.oracle_cond_rankic_mean);
   int differs = 0;
   for (size_t k = 0; k < N_FILES; k++) {
     char pa[8192], pb[8192], pc[8192];
@@ -153,6 +157,25 @@ int main(int argc, char **argv) {
     if (f) fclose(f);
   }
   CHECK(differs >= 6, "seed 8 differs from seed 7 in only %d files", differs);
+  /* the oracle's Monte Carlo has its own generators: the number of paths leaves the market unchanged */
+  {
+    char d[4096], pa[8192], pd[8192];
+    snprintf(d, sizeof d, "%s/D", dir);
+    o.seed = 7;
+    o.oracle_paths = 2;
+    synth_report rd;
+    CHECK(synth_write(d, &o, &rd, &err) == ZZ_OK, "run D: %s", err.msg);
+    const char *same[] = {"bars.csv", "index_weights.csv", "fundamentals.csv", "truth/factor_returns.csv"};
+    for (int k = 0; k < 4; k++) {
+      long size;
+      snprintf(pa, sizeof pa, "%s/%s", a, same[k]);
+      snprintf(pd, sizeof pd, "%s/%s", d, same[k]);
+      CHECK(same_file(pa, pd, &size) == 1, "%s changes with the number of oracle paths", same[k]);
+    }
+    CHECK(rd.oracle_cond_rankic_mean == ra.oracle_cond_rankic_mean && rd.oracle_rankic_mean != ra.oracle_rankic_mean,
+          "oracle paths 2: conditional %.6f vs %.6f, oracle %.6f vs %.6f", rd.oracle_cond_rankic_mean,
+          ra.oracle_cond_rankic_mean, rd.oracle_rankic_mean, ra.oracle_rankic_mean);
+  }
   check_memberships(dir);
 
   /* refused options */
