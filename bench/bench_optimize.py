@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--no-cvxopt", action="store_true")
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--tol", type=float, default=1e-7, help="cvxopt abstol/reltol/feastol (its default 1e-7)")
     ap.add_argument("--prev", action="store_true",
                     help="a previous book with the 20 %% turnover limit (default: first rebalance from cash, "
                          "where the TE limit binds)")
@@ -61,7 +62,7 @@ def main():
             if a.no_cvxopt:
                 tc, oc = float("nan"), float("nan")
             else:
-                _, oc, tc = G.solve_cvxopt(P)
+                _, oc, tc = G.solve_cvxopt(P, tol=a.tol)
             print("%9.2f %14.8f %14.8f %9.1fx  (objective rel. diff %.1e)" % (
                 tc, oz, oc, tc / tz, abs(oz - oc) / max(abs(oc), 1e-12)))
             sys.stdout.flush()

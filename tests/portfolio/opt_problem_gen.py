@@ -355,8 +355,8 @@ def solve_cvxopt(P, lim=None, tol=1e-9):
     sol = solvers.conelp(matrix(c), G, matrix(h), dims, A, matrix(b), kktsolver=kkt)
     dt = time.perf_counter() - t0
     rg = sol["relative gap"]
-    near = (sol["status"] == "unknown" and rg is not None and rg < 1e-6 and sol["primal infeasibility"] < 1e-7
-            and sol["dual infeasibility"] < 1e-7)  # stalled just short of tol: accurate enough for 1e-3
+    near = (sol["status"] == "unknown" and rg is not None and rg < max(1e-6, 10 * tol)
+            and sol["primal infeasibility"] < max(1e-7, 10 * tol) and sol["dual infeasibility"] < max(1e-7, 10 * tol))  # stalled just short of tol: accurate enough for 1e-3
     if sol["status"] != "optimal" and not near:
         raise RuntimeError("cvxopt: %s after %d iterations (gap %.3g, relative gap %s, primal infeasibility %.3g, "
                            "dual infeasibility %.3g)" % (sol["status"], sol["iterations"], sol["gap"],
