@@ -1,6 +1,7 @@
-/* risk_model.c — the risk model over a panel: exposures day by day, a constrained WLS each day
- * (returns of day t on exposures at the close of t-1, weights sqrt float cap of t-1), factor
- * covariance and specific variance at the requested output dates from data up to that date only. */
+/* risk_model.c — the risk model over a panel: exposures day by day, a constrained Huber-robust WLS
+ * each day (returns of day t on exposures at the close of t-1, weights sqrt float cap of t-1), factor
+ * covariance (EW, Newey-West) and specific variance (EW, Newey-West over spec_nw_lags by overlapping
+ * sums) at the requested output dates from data up to that date only. */
 #include "risk_private.h"
 
 #include <math.h>
