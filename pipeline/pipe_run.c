@@ -8,6 +8,7 @@
 #include "reports.h"
 #include "sim.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +157,9 @@ static int stage_scores(pipe_ctx *x, int head, const char *train_dir, zz_err *er
   double t0 = pipe_now();
   char dir[PIPE_PATH], path[PIPE_PATH + 32], tname[48];
   snprintf(tname, sizeof tname, "scores %s", pipe_head_name(head));
-  pipe_stage_dir(c->out_dir, "scores", x->hs.scores[head], dir, sizeof dir);
+  char sname[48];
+  snprintf(sname, sizeof sname, "scores-%s", pipe_head_name(head));
+  pipe_stage_dir(c->out_dir, sname, x->hs.scores[head], dir, sizeof dir);
   snprintf(path, sizeof path, "%s/scores.csv", dir);
   int rc = ZZ_OK, cached = 1;
   if (x->o->force || !pipe_stage_done(dir)) {
@@ -246,6 +249,9 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
   x->c = c;
   x->o = o;
   x->cpu_mark = cpu_seconds();
+  /* one level of parallelism: training splits a day's rows over model.threads threads, each calling
+   * single-threaded OpenBLAS; the optimiser runs worker processes */
+  openblas_set_num_threads(1);
   int rc = pipe_config_check(c, err);
   if (!rc) rc = pipe_config_lists(c, &x->l, err);
   char path[PIPE_PATH];

@@ -70,8 +70,11 @@ def stage_files(out):
             parts[1] = parts[1].rsplit("-", 1)[0]
         if parts[-1] == "timings.csv":
             continue
+        key = "/".join(parts)
+        if key in res:
+            sys.exit(f"FAIL: two stage directories named {key} (besides their hash)")
         with open(p, "rb") as f:
-            res["/".join(parts)] = f.read()
+            res[key] = f.read()
     return res
 
 
