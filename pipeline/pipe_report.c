@@ -498,8 +498,7 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
   fprintf(md, "# %s\n\n", c->title);
   if (c->note[0]) fprintf(md, "%s\n\n", c->note);
   fprintf(md, "%s\n\n", setup);
-  rep_html_heading(h, c->title);
-  if (c->note[0]) rep_html_para(h, c->note);
+  if (c->note[0]) rep_html_para(h, c->note); /* rep_html_open wrote the title */
   rep_html_para(h, setup);
   rc = factor_section(x, md, h, err);
   if (!rc) rc = backtest_section(x, md, h, err);
