@@ -10,8 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Bump when a stage's output format or meaning changes: every cached stage is then redone. */
-#define PIPE_STAGE_VERSION "zhizeng-pipeline-stages-1"
+/* Bump when a stage's output format or meaning changes: every cached stage is then redone. The program
+ * version is part of it, so a new release never reuses stages computed by an older one. */
+#define PIPE_STAGE_VERSION "zhizeng-pipeline-stages-1 " ZZ_VERSION
 
 uint64_t pipe_hash_bytes(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
