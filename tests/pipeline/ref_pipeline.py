@@ -9,7 +9,8 @@
                for bit, and something after D differs (so the check can fail)
   diagnostics  every rebalance of run A holds the configured limits (or names a relaxation), with one
                row per week end of the backtest per backtest (week ends counted here from bars.csv)
-  cached       a rerun recomputes nothing but the report; changing sim.buy_rate redoes only the simulations
+  cached       a rerun recomputes nothing but the report; changing sim.buy_rate redoes only the simulations;
+               an optimisation stage left without DONE (a crash) is redone alone, with the same targets
 
 Only the Python standard library is needed. Exits 77 (skip) when the zhizeng binary is missing.
 """
@@ -261,7 +262,22 @@ def cached(zz, work):
     out, log = zrun(zz, work, "runC", os.path.join(work, "market"), ["--set", "sim.buy_rate=0.0015"])
     if log.count("[simulate]") != 4 or "[optimise] csi300" in log or "[train" in log and "cached" not in log:
         sys.exit("FAIL: changing sim.buy_rate should redo the 4 simulations only:\n" + log[-3000:])
-    print("cached: a rerun reuses every stage; a cost change redoes only the simulations")
+    # an interrupted optimisation (no DONE) is redone, alone, with the same result
+    opt = glob.glob(os.path.join(dst, "stages", "opt-csi300-multivariate-nofloor-*"))
+    if len(opt) != 1:
+        sys.exit(f"FAIL: expected one opt-csi300-multivariate-nofloor stage, found {opt}")
+    before = open(os.path.join(opt[0], "targets.csv"), "rb").read()
+    os.remove(os.path.join(opt[0], "DONE"))
+    with open(os.path.join(opt[0], "targets.csv"), "w") as f:
+        f.write("date,code,weight\n")  # a half-written file from a crash
+    out, log = zrun(zz, work, "runC", os.path.join(work, "market"))
+    redone = [l for l in log.splitlines() if "rebalances in" in l]
+    if len(redone) != 1 or "csi300/multivariate/nofloor" not in redone[0] or "[train" in log and "cached" not in log:
+        sys.exit("FAIL: after an interrupted optimisation exactly that backtest should be redone:\n" + log[-3000:])
+    if open(os.path.join(opt[0], "targets.csv"), "rb").read() != before:
+        sys.exit("FAIL: the redone optimisation differs from the first one")
+    print("cached: a rerun reuses every stage; a cost change redoes only the simulations; an interrupted "
+          "optimisation is redone alone, identically")
     shutil.rmtree(dst)
 
 
