@@ -43,20 +43,28 @@ int main(int argc, char **argv) {
       return 1;
     }
     nn_adam_config ac = nn_adam_default();
-    double best = 1e30, loss = 0;
+    double best = 1e30, loss = 0, adam = 0, ph0[NN_PHASES];
     for (int r = 0; r < reps + 1; r++) {
       double t0 = now();
       if (nn_forward(m, w, x, N, T, 1, (uint64_t)r, NULL, NULL, &err) || nn_backward(m, w, y, &loss, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
       }
+      double ta = now();
       nn_clip_grad_value(m, 3.0f);
       nn_adam_step(m, &ac);
       double dt = now() - t0;
+      if (r > 0) adam += now() - ta;
+      if (r == 0) nn_work_phase_seconds(w, ph0);
       if (r > 0 && dt < best) best = dt; /* the first step warms the workspace up */
     }
     printf("zhizeng %-4s layers=%d H=%d batch %dx%dx%d threads=%d: best step %.3f s, %.0f sequences/s (loss %.4f)\n",
            nn_cell_name(c.cell), L, H, N, T, F, th, best, N / best, loss);
+    double ph[NN_PHASES];
+    nn_work_phase_seconds(w, ph);
+    printf("  mean seconds per step by phase (%d steps):", reps);
+    for (int k = 0; k < NN_PHASES; k++) printf(" %s %.3f,", nn_phase_name(k), (ph[k] - ph0[k]) / reps);
+    printf(" clip+adam %.4f\n", adam / reps);
     nn_work_free(w);
     nn_free(m);
   }

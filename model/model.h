@@ -85,6 +85,12 @@ int nn_copy_params(nn_model *dst, const nn_model *src, zz_err *err);
 typedef struct nn_work nn_work;
 int nn_work_create(nn_work **out, int threads, zz_err *err);
 void nn_work_free(nn_work *w);
+/* Wall seconds spent in each phase of nn_forward / nn_backward since the workspace was created, summed over
+ * layers (for benchmarks): NN_PHASE_* indexes; nn_phase_name(k) names them. */
+enum { NN_PHASE_INPUT, NN_PHASE_PROJECTION, NN_PHASE_RECURRENCE, NN_PHASE_DROPOUT, NN_PHASE_HEAD,
+       NN_PHASE_HEAD_BACKWARD, NN_PHASE_RECURRENCE_BACKWARD, NN_PHASE_WEIGHT_GRADS, NN_PHASES };
+void nn_work_phase_seconds(const nn_work *w, double out[NN_PHASES]);
+const char *nn_phase_name(int phase);
 
 /* Forward pass over x [N, T, F]. train = 1: dropout on (masks drawn deterministically from dropout_seed);
  * train = 0: dropout off. Activations are always cached for nn_backward. Writes the head outputs before batch-norm

@@ -20,6 +20,35 @@ static inline uint64_t nn_hash2(uint64_t seed, uint64_t k) {
 /* Uniform in [0, 1) with 53 random bits. */
 static inline double nn_u01(uint64_t r) { return (double)(r >> 11) * (1.0 / 9007199254740992.0); }
 
+/* Fast float exp, sigmoid and tanh for the gate math, written so that the compiler vectorises loops over
+ * them (no libm calls, no branches): exp(x) = 2^n * p(r), n = round(x / ln 2), r = x - n ln 2 (Cody-Waite,
+ * two constants), p the degree-6 Taylor polynomial (relative error < 2e-7 on |r| <= ln 2 / 2). x is
+ * clamped to [-87, 88] so 2^n stays a normal float. sigmoid(a) = 1 / (1 + exp(-a)); tanh(a) =
+ * 2 sigmoid(2a) - 1 (absolute error ~1e-7, which is what float storage gives anyway). Forward and backward
+ * use these same functions, so the gradients are those of the function computed. */
+static inline float nn_expf(float x) {
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  float n = x * 1.44269504088896341f + 12582912.0f; /* round to nearest via the 1.5 * 2^23 shift */
+  n -= 12582912.0f;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  union {
+    int32_t i;
+    float f;
+  } e;
+  e.i = ((int32_t)n + 127) << 23;
+  return p * e.f;
+}
+static inline float nn_sigmoidf(float a) { return 1.0f / (1.0f + nn_expf(-a)); }
+static inline float nn_tanhf(float a) { return 2.0f / (1.0f + nn_expf(-2.0f * a)) - 1.0f; }
+
 /* Recurrent layers. Internal layout is TIME-MAJOR: x [T, N, F], hs [T, N, H], so the N rows of one time
  * step are one contiguous matrix for sgemm. G = 3 (GRU: r, z, n) or 4 (LSTM: i, f, g, o); weights are
  * PyTorch's (w_ih [G*H, F], w_hh [G*H, H], b_ih [G*H], b_hh [G*H]); h0 = c0 = 0.

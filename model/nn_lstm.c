@@ -8,12 +8,10 @@
 #include <math.h>
 #include <string.h>
 
-static inline float sigmoidf_(float a) { return 1.0f / (1.0f + expf(-a)); }
-
 void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r0, int r1,
                         const float *w_hh /*[4H,H]*/, const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/,
                         float *cs /*[T,N,H]*/, float *hs /*[T,N,H]*/) {
-  int n = r1 - r0, H4 = 4 * H;
+  int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
   if (n <= 0) return;
   for (int t = 0; t < T; t++) {
     float *G = gates + ((size_t)t * N + r0) * H4;
@@ -26,23 +24,21 @@ void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, H4, H, 1.0f, hp, H, w_hh, H, 0.0f, G, H4);
     else
       memset(G, 0, (size_t)n * H4 * sizeof(float));
+    /* branch-free loops over contiguous gate blocks so that they vectorise */
     for (int i = 0; i < n; i++) {
-      float *g = G + (size_t)i * H4;
-      const float *xi = X + (size_t)i * H4;
-      for (int k = 0; k < H4; k++) g[k] += xi[k] + b_hh[k];
-      float *ci = c + (size_t)i * H, *hi = h + (size_t)i * H;
-      for (int j = 0; j < H; j++) {
-        float ig = sigmoidf_(g[j]), fg = sigmoidf_(g[H + j]), gg = tanhf(g[2 * H + j]),
-              og = sigmoidf_(g[3 * H + j]);
-        float cprev = cp ? cp[(size_t)i * H + j] : 0.0f;
-        float cn = fg * cprev + ig * gg;
-        g[j] = ig;
-        g[H + j] = fg;
-        g[2 * H + j] = gg;
-        g[3 * H + j] = og;
-        ci[j] = cn;
-        hi[j] = og * tanhf(cn);
+      float *restrict g = G + (size_t)i * H4;
+      const float *restrict xi = X + (size_t)i * H4;
+      float *restrict ci = c + (size_t)i * H, *restrict hi = h + (size_t)i * H;
+      for (int k = 0; k < H2; k++) g[k] = nn_sigmoidf(g[k] + xi[k] + b_hh[k]);            /* i, f */
+      for (int k = H2; k < H3; k++) g[k] = nn_tanhf(g[k] + xi[k] + b_hh[k]);              /* g */
+      for (int k = H3; k < H4; k++) g[k] = nn_sigmoidf(g[k] + xi[k] + b_hh[k]);           /* o */
+      if (cp) {
+        const float *restrict cpi = cp + (size_t)i * H;
+        for (int j = 0; j < H; j++) ci[j] = g[H + j] * cpi[j] + g[j] * g[H2 + j];
+      } else {
+        for (int j = 0; j < H; j++) ci[j] = g[j] * g[H2 + j];
       }
+      for (int j = 0; j < H; j++) hi[j] = g[H3 + j] * nn_tanhf(ci[j]);
     }
   }
 }
@@ -52,7 +48,7 @@ void lstm_layer_backward(int T, int N, int F, int H, int r0, int r1, const float
                          float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/,
                          float *dx /*[T,N,F] or NULL*/) {
   (void)hs;
-  int n = r1 - r0, H4 = 4 * H;
+  int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
   if (n <= 0) return;
   float *dcr = dc + (size_t)r0 * H;
   memset(dcr, 0, (size_t)n * H * sizeof(float));
@@ -63,18 +59,26 @@ void lstm_layer_backward(int T, int N, int F, int H, int r0, int r1, const float
     float *dh = dhs + ((size_t)t * N + r0) * H;
     float *dG = dg + ((size_t)t * N + r0) * H4;
     for (int i = 0; i < n; i++) {
-      const float *g = G + (size_t)i * H4;
-      float *d = dG + (size_t)i * H4, *dci = dcr + (size_t)i * H;
+      const float *restrict g = G + (size_t)i * H4;
+      const float *restrict ci = c + (size_t)i * H;
+      const float *restrict dhi = dh + (size_t)i * H;
+      float *restrict d = dG + (size_t)i * H4, *restrict dci = dcr + (size_t)i * H;
+      if (cp) {
+        const float *restrict cpi = cp + (size_t)i * H;
+        for (int j = 0; j < H; j++) d[H + j] = cpi[j];
+      } else {
+        for (int j = 0; j < H; j++) d[H + j] = 0.0f;
+      }
       for (int j = 0; j < H; j++) {
-        float ig = g[j], fg = g[H + j], gg = g[2 * H + j], og = g[3 * H + j];
-        float tc = tanhf(c[(size_t)i * H + j]);
-        float cprev = cp ? cp[(size_t)i * H + j] : 0.0f;
-        float dhv = dh[(size_t)i * H + j];
+        float ig = g[j], fg = g[H + j], gg = g[H2 + j], og = g[H3 + j];
+        float tc = nn_tanhf(ci[j]);
+        float cprev = d[H + j];
+        float dhv = dhi[j];
         float dct = dci[j] + dhv * og * (1.0f - tc * tc);
         d[j] = dct * gg * ig * (1.0f - ig);
         d[H + j] = dct * cprev * fg * (1.0f - fg);
-        d[2 * H + j] = dct * ig * (1.0f - gg * gg);
-        d[3 * H + j] = dhv * tc * og * (1.0f - og);
+        d[H2 + j] = dct * ig * (1.0f - gg * gg);
+        d[H3 + j] = dhv * tc * og * (1.0f - og);
         dci[j] = dct * fg;
       }
     }

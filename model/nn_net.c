@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { B_X, B_GI, B_DGH, B_GATES0, B_GATES1, B_CS0, B_CS1, B_HS0, B_HS1, B_XIN1, B_MASK1, B_HL, B_MASKL,
        B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_N };
@@ -21,7 +22,32 @@ struct nn_work {
   int have, N, T, dropped1, droppedl;
   nn_config cfg;
   const float *xin[2]; /* input of each layer, time-major */
+  double phase[NN_PHASES]; /* seconds per phase, accumulated */
 };
+
+static double clock_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* adds the time since *t0 to phase k and restarts the clock */
+static void lap(nn_work *w, int k, double *t0) {
+  double t = clock_s();
+  w->phase[k] += t - *t0;
+  *t0 = t;
+}
+
+void nn_work_phase_seconds(const nn_work *w, double out[NN_PHASES]) {
+  for (int k = 0; k < NN_PHASES; k++) out[k] = w->phase[k];
+}
+
+const char *nn_phase_name(int phase) {
+  static const char *const names[NN_PHASES] = {"input transpose", "input projection", "recurrence forward",
+                                               "dropout",         "head forward",     "head backward",
+                                               "recurrence backward", "weight gradients"};
+  return phase >= 0 && phase < NN_PHASES ? names[phase] : "?";
+}
 
 int nn_work_create(nn_work **out, int threads, zz_err *err) {
   *out = NULL;
@@ -112,14 +138,26 @@ void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T
                 hs, H, 0.0f, dw_hh + (size_t)j0 * H, H);
   else
     memset(dw_hh + (size_t)j0 * H, 0, (size_t)nj * H * sizeof(float));
-  for (int j = j0; j < j1; j++) {
-    double a = 0, b = 0;
-    for (size_t r = 0; r < R; r++) {
-      a += dgi[r * GH + j];
-      b += dgh[r * GH + j];
+  /* column sums row by row (contiguous reads), in double: per step a float partial over the N rows of
+   * that step, added into a double total, so the order is fixed by (T, N) alone */
+  double acc[2 * 512];
+  float part[2 * 512];
+  for (int j0b = j0; j0b < j1; j0b += 512) {
+    int nb = j1 - j0b < 512 ? j1 - j0b : 512;
+    for (int j = 0; j < 2 * nb; j++) acc[j] = 0;
+    for (int t = 0; t < T; t++) {
+      for (int j = 0; j < 2 * nb; j++) part[j] = 0;
+      for (int i = 0; i < N; i++) {
+        const float *a = dgi + ((size_t)t * N + i) * GH + j0b, *b = dgh + ((size_t)t * N + i) * GH + j0b;
+        for (int j = 0; j < nb; j++) part[j] += a[j];
+        for (int j = 0; j < nb; j++) part[nb + j] += b[j];
+      }
+      for (int j = 0; j < 2 * nb; j++) acc[j] += part[j];
     }
-    db_ih[j] = (float)a;
-    db_hh[j] = (float)b;
+    for (int j = 0; j < nb; j++) {
+      db_ih[j0b + j] = (float)acc[j];
+      db_hh[j0b + j] = (float)acc[nb + j];
+    }
   }
 }
 
@@ -226,6 +264,7 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
     if (cf->cell == NN_LSTM && (rc = grow(w, B_CS0 + l, NT * H, err))) return rc;
   }
   int drop = train && cf->dropout > 0;
+  double t0 = clock_s();
   /* transpose x [N, T, F] -> [T, N, F], refusing non-finite values */
   float *xt = w->buf[B_X];
   for (int i = 0; i < N; i++)
@@ -241,11 +280,14 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
       }
     }
   w->xin[0] = xt;
+  lap(w, NN_PHASE_INPUT, &t0);
   for (int l = 0; l < L; l++) {
     layer_ctx c;
     layer_setup(&c, m, w, l, N, T);
     par_run(w->threads, job_projection, &c);
+    lap(w, NN_PHASE_PROJECTION, &t0);
     par_run(w->threads, job_forward, &c);
+    lap(w, NN_PHASE_RECURRENCE, &t0);
     if (l + 1 < L) {
       const float *hs = w->buf[B_HS0 + l];
       if (drop) {
@@ -257,6 +299,7 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
       } else {
         w->xin[l + 1] = hs;
       }
+      lap(w, NN_PHASE_DROPOUT, &t0);
     }
   }
   w->dropped1 = drop && L > 1;
@@ -271,6 +314,7 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
     memcpy(hl, hlast, (size_t)N * H * sizeof(float));
   }
   w->droppedl = drop;
+  lap(w, NN_PHASE_DROPOUT, &t0);
   const nn_param_view *hw = &m->views[4 * L], *hb = &m->views[4 * L + 1];
   head_forward(hl, N, H, K, m->params + hw->offset, m->params + hb->offset, w->buf[B_U], score_out);
   for (size_t q = 0; q < (size_t)N * K; q++)
@@ -278,6 +322,7 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
       return zz_fail(err, ZZ_ENUMERIC, "network output is not finite (row %zu): the parameters have diverged",
                      q / (size_t)K);
   if (h_out) memcpy(h_out, w->buf[B_U], (size_t)N * K * sizeof(float));
+  lap(w, NN_PHASE_HEAD, &t0);
   w->have = 1;
   w->N = N;
   w->T = T;
@@ -302,6 +347,7 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
       (rc = grow(w, B_DC, (size_t)N * H, err)) || (L > 1 && (rc = grow(w, B_DHS1, NT * H, err))) ||
       (cf->cell == NN_GRU && (rc = grow(w, B_DGH, NT * 3 * H, err))))
     return rc;
+  double t0 = clock_s();
   const nn_param_view *hw = &m->views[4 * L], *hb = &m->views[4 * L + 1];
   double loss = head_backward(w->buf[B_HL], N, H, K, m->params + hw->offset, w->buf[B_U], y, cf->lambda,
                               m->grads + hw->offset, m->grads + hb->offset, w->buf[B_DHL]);
@@ -312,17 +358,21 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
   float *dlast = dtop + (size_t)(T - 1) * N * H;
   for (size_t q = 0; q < (size_t)N * H; q++)
     dlast[q] = w->droppedl ? w->buf[B_DHL][q] * w->buf[B_MASKL][q] : w->buf[B_DHL][q];
+  lap(w, NN_PHASE_HEAD_BACKWARD, &t0);
   for (int l = L - 1; l >= 0; l--) {
     layer_ctx c;
     layer_setup(&c, m, w, l, N, T);
     c.dhs = w->buf[B_DHS0 + l];
     c.dx = l > 0 ? w->buf[B_DHS0 + l - 1] : NULL;
     par_run(w->threads, job_backward, &c);
+    lap(w, NN_PHASE_RECURRENCE_BACKWARD, &t0);
     par_run(w->threads, job_weights, &c);
+    lap(w, NN_PHASE_WEIGHT_GRADS, &t0);
     if (l > 0 && w->dropped1) {
       float *d = w->buf[B_DHS0 + l - 1];
       const float *mk = w->buf[B_MASK1];
       for (size_t q = 0; q < NT * H; q++) d[q] *= mk[q];
+      lap(w, NN_PHASE_DROPOUT, &t0);
     }
   }
   if (loss_out) *loss_out = loss;
