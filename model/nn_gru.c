@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N, int H, int r0, int r1,
+NN_SIMD_CLONES void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N, int H, int r0, int r1,
                        const float *w_hh /*[3H,H]*/, const float *b_hh /*[3H]*/, float *gates /*[T,N,4H]*/,
                        float *hs /*[T,N,H]*/) {
   int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
@@ -44,7 +44,7 @@ void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N, int H, int r0
   }
 }
 
-void gru_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[3H,F]*/,
+NN_SIMD_CLONES void gru_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[3H,F]*/,
                         const float *w_hh /*[3H,H]*/, const float *gates /*[T,N,4H]*/, const float *hs,
                         float *dhs /*[T,N,H]*/, float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/,
                         float *dx /*[T,N,F] or NULL*/) {

@@ -49,12 +49,25 @@ static inline float nn_expf(float x) {
 static inline float nn_sigmoidf(float a) { return 1.0f / (1.0f + nn_expf(-a)); }
 static inline float nn_tanhf(float a) { return 2.0f / (1.0f + nn_expf(-2.0f * a)) - 1.0f; }
 
+/* The layer kernels are compiled twice on x86-64 (baseline SSE2 and AVX2, chosen at load time by the
+ * CPU): the gate loops are bound by the divisions of the sigmoids, which AVX2 does 8 at a time. The
+ * elementwise code has no reductions and no contraction (-std=c11 keeps fp-contract off), so both versions
+ * give bit-identical results. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define NN_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef NN_SIMD_CLONES
+#define NN_SIMD_CLONES
+#endif
+
 /* Recurrent layers. Internal layout is TIME-MAJOR: x [T, N, F], hs [T, N, H], so the N rows of one time
  * step are one contiguous matrix for sgemm. G = 3 (GRU: r, z, n) or 4 (LSTM: i, f, g, o); weights are
  * PyTorch's (w_ih [G*H, F], w_hh [G*H, H], b_ih [G*H], b_hh [G*H]); h0 = c0 = 0.
  * A layer runs in phases so that two threads can share it: the input projection over all T*N rows (any
- * row split), the recurrence over rows [r0, r1) of the N, and the weight gradients over gate rows
- * [j0, j1) of the G*H. */
+ * row split), the recurrence over rows [r0, r1) of the N, and the weight gradients over rows [q0, q1) of
+ * the T*N (partial sums per thread, added in a fixed order). */
 
 /* gi[R, GH] = x[R, F] w_ih^T + b_ih for rows [q0, q1) of R = T*N (one sgemm). */
 void rnn_input_projection(const float *x /*[R,F]*/, int F, int GH, int q0, int q1, const float *w_ih /*[GH,F]*/,
@@ -82,12 +95,13 @@ void lstm_layer_backward(int T, int N, int F, int H, int r0, int r1, const float
                          const float *w_hh /*[4H,H]*/, const float *gates, const float *cs, const float *hs,
                          float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/,
                          float *dx /*[T,N,F] or NULL*/);
-/* Weight gradients for gate rows [j0, j1): dw_ih = dgi^T x, dw_hh = dgh[1:]^T hs[:-1] (h0 = 0),
- * db_ih = colsum dgi, db_hh = colsum dgh. Overwrites. */
+/* Weight-gradient partial sums over rows [q0, q1) of the T*N: dw_ih = dgi^T x, dw_hh = dgh^T hs shifted by
+ * one step (row q >= N pairs with hs row q - N; h0 = 0), db [2, GH] = column sums of dgi and dgh in double.
+ * Overwrites its outputs; the caller adds the partials of the row ranges in a fixed order. */
 void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
-                                int H, int GH, int j0, int j1, const float *dgi /*[T,N,GH]*/,
+                                int H, int GH, int q0, int q1, const float *dgi /*[T,N,GH]*/,
                                 const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/,
-                                float *db_ih /*[GH]*/, float *db_hh /*[GH]*/);
+                                double *db /*[2,GH]*/);
 
 /* Heads (nn_head.c), in double for the batch statistics. hl [N, H] last hidden state (after dropout),
  * w [K, H], b [K]. Forward writes u [N, K] (pre-BN outputs) and score [N]. */

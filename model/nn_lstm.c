@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r0, int r1,
+NN_SIMD_CLONES void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r0, int r1,
                         const float *w_hh /*[4H,H]*/, const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/,
                         float *cs /*[T,N,H]*/, float *hs /*[T,N,H]*/) {
   int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
@@ -43,7 +43,7 @@ void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r
   }
 }
 
-void lstm_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[4H,F]*/,
+NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[4H,F]*/,
                          const float *w_hh /*[4H,H]*/, const float *gates, const float *cs, const float *hs,
                          float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/,
                          float *dx /*[T,N,F] or NULL*/) {

@@ -12,7 +12,7 @@
 #include <time.h>
 
 enum { B_X, B_GI, B_DGH, B_GATES0, B_GATES1, B_CS0, B_CS1, B_HS0, B_HS1, B_XIN1, B_MASK1, B_HL, B_MASKL,
-       B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_N };
+       B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_WPART, B_N };
 
 struct nn_work {
   int threads;
@@ -23,6 +23,8 @@ struct nn_work {
   nn_config cfg;
   const float *xin[2]; /* input of each layer, time-major */
   double phase[NN_PHASES]; /* seconds per phase, accumulated */
+  double *bsum;            /* [threads][2][GH] bias-gradient partial sums */
+  size_t bsum_cap;
 };
 
 static double clock_s(void) {
@@ -62,6 +64,7 @@ int nn_work_create(nn_work **out, int threads, zz_err *err) {
 void nn_work_free(nn_work *w) {
   if (!w) return;
   for (int k = 0; k < B_N; k++) free(w->buf[k]);
+  free(w->bsum);
   free(w);
 }
 
@@ -125,38 +128,42 @@ void rnn_input_projection(const float *x /*[R,F]*/, int F, int GH, int q0, int q
 }
 
 void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
-                                int H, int GH, int j0, int j1, const float *dgi /*[T,N,GH]*/,
+                                int H, int GH, int q0, int q1, const float *dgi /*[T,N,GH]*/,
                                 const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/,
-                                float *db_ih /*[GH]*/, float *db_hh /*[GH]*/) {
-  int nj = j1 - j0;
-  if (nj <= 0) return;
-  size_t R = (size_t)T * N;
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nj, F, (int)R, 1.0f, dgi + j0, GH, x, F, 0.0f,
-              dw_ih + (size_t)j0 * F, F);
-  if (T > 1)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nj, H, (int)(R - N), 1.0f, dgh + (size_t)N * GH + j0, GH,
-                hs, H, 0.0f, dw_hh + (size_t)j0 * H, H);
+                                double *db /*[2,GH]*/) {
+  (void)T;
+  for (int j = 0; j < 2 * GH; j++) db[j] = 0;
+  if (q1 <= q0) {
+    memset(dw_ih, 0, (size_t)GH * F * sizeof(float));
+    memset(dw_hh, 0, (size_t)GH * H * sizeof(float));
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, F, q1 - q0, 1.0f, dgi + (size_t)q0 * GH, GH,
+              x + (size_t)q0 * F, F, 0.0f, dw_ih, F);
+  /* recurrent rows q >= N pair dgh[q] with hs[q - N] (h0 = 0 contributes nothing) */
+  int a = q0 > N ? q0 : N;
+  if (q1 > a)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, q1 - a, 1.0f, dgh + (size_t)a * GH, GH,
+                hs + (size_t)(a - N) * H, H, 0.0f, dw_hh, H);
   else
-    memset(dw_hh + (size_t)j0 * H, 0, (size_t)nj * H * sizeof(float));
-  /* column sums row by row (contiguous reads), in double: per step a float partial over the N rows of
-   * that step, added into a double total, so the order is fixed by (T, N) alone */
-  double acc[2 * 512];
-  float part[2 * 512];
-  for (int j0b = j0; j0b < j1; j0b += 512) {
-    int nb = j1 - j0b < 512 ? j1 - j0b : 512;
-    for (int j = 0; j < 2 * nb; j++) acc[j] = 0;
-    for (int t = 0; t < T; t++) {
+    memset(dw_hh, 0, (size_t)GH * H * sizeof(float));
+  /* column sums row by row (contiguous reads): float partials over blocks of 256 rows added into double */
+  enum { BLOCK = 256, JB = 256 };
+  float part[2 * JB];
+  for (int j0 = 0; j0 < GH; j0 += JB) {
+    int nb = GH - j0 < JB ? GH - j0 : JB;
+    for (int r0 = q0; r0 < q1; r0 += BLOCK) {
+      int r1 = q1 - r0 < BLOCK ? q1 : r0 + BLOCK;
       for (int j = 0; j < 2 * nb; j++) part[j] = 0;
-      for (int i = 0; i < N; i++) {
-        const float *a = dgi + ((size_t)t * N + i) * GH + j0b, *b = dgh + ((size_t)t * N + i) * GH + j0b;
-        for (int j = 0; j < nb; j++) part[j] += a[j];
-        for (int j = 0; j < nb; j++) part[nb + j] += b[j];
+      for (int r = r0; r < r1; r++) {
+        const float *restrict pa = dgi + (size_t)r * GH + j0, *restrict pb = dgh + (size_t)r * GH + j0;
+        for (int j = 0; j < nb; j++) part[j] += pa[j];
+        for (int j = 0; j < nb; j++) part[nb + j] += pb[j];
       }
-      for (int j = 0; j < 2 * nb; j++) acc[j] += part[j];
-    }
-    for (int j = 0; j < nb; j++) {
-      db_ih[j0b + j] = (float)acc[j];
-      db_hh[j0b + j] = (float)acc[nb + j];
+      for (int j = 0; j < nb; j++) {
+        db[j0 + j] += part[j];
+        db[GH + j0 + j] += part[nb + j];
+      }
     }
   }
 }
@@ -204,14 +211,41 @@ static void job_backward(void *c_, int k, int nt) {
                         w->buf[B_CS0 + c->l], w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DC], c->dx);
 }
 
+/* Weight gradients: thread k takes rows [q0, q1) of the T*N and writes its partial sums to its own slot
+ * (thread 0 straight into the gradient, thread 1 into scratch); reduce_weights then adds them in a fixed
+ * order, so the result does not depend on scheduling. */
 static void job_weights(void *c_, int k, int nt) {
   layer_ctx *c = c_;
-  int j0, j1;
-  split(c->GH, k, nt, &j0, &j1);
+  int q0, q1;
+  split(c->T * c->N, k, nt, &q0, &q1);
   nn_work *w = c->w;
   const float *dgh = c->m->cfg.cell == NN_GRU ? w->buf[B_DGH] : w->buf[B_GI];
-  rnn_layer_backward_weights(c->in, w->buf[B_HS0 + c->l], c->T, c->N, c->Fin, c->H, c->GH, j0, j1, w->buf[B_GI],
-                             dgh, c->dw_ih, c->dw_hh, c->db_ih, c->db_hh);
+  float *dwi = c->dw_ih, *dwh = c->dw_hh;
+  if (k > 0) {
+    dwi = w->buf[B_WPART];
+    dwh = dwi + (size_t)c->GH * c->Fin;
+  }
+  rnn_layer_backward_weights(c->in, w->buf[B_HS0 + c->l], c->T, c->N, c->Fin, c->H, c->GH, q0, q1, w->buf[B_GI],
+                             dgh, dwi, dwh, w->bsum + (size_t)k * 2 * c->GH);
+}
+
+static void reduce_weights(layer_ctx *c, int nt) {
+  nn_work *w = c->w;
+  int GH = c->GH;
+  if (nt > 1) {
+    const float *pi = w->buf[B_WPART], *ph = pi + (size_t)GH * c->Fin;
+    for (size_t q = 0; q < (size_t)GH * c->Fin; q++) c->dw_ih[q] += pi[q];
+    for (size_t q = 0; q < (size_t)GH * c->H; q++) c->dw_hh[q] += ph[q];
+  }
+  for (int j = 0; j < GH; j++) {
+    double a = 0, b = 0;
+    for (int k = 0; k < nt; k++) {
+      a += w->bsum[(size_t)k * 2 * GH + j];
+      b += w->bsum[(size_t)k * 2 * GH + GH + j];
+    }
+    c->db_ih[j] = (float)a;
+    c->db_hh[j] = (float)b;
+  }
 }
 
 static void layer_setup(layer_ctx *c, const nn_model *m, nn_work *w, int l, int N, int T) {
@@ -347,6 +381,17 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
       (rc = grow(w, B_DC, (size_t)N * H, err)) || (L > 1 && (rc = grow(w, B_DHS1, NT * H, err))) ||
       (cf->cell == NN_GRU && (rc = grow(w, B_DGH, NT * 3 * H, err))))
     return rc;
+  {
+    size_t GH = (size_t)(cf->cell == NN_LSTM ? 4 : 3) * H, Fmax = (size_t)(cf->input_size > H ? cf->input_size : H);
+    if ((rc = grow(w, B_WPART, GH * (Fmax + H), err))) return rc;
+    size_t nb = (size_t)w->threads * 2 * GH;
+    if (w->bsum_cap < nb) {
+      free(w->bsum);
+      w->bsum = malloc(nb * sizeof(double));
+      w->bsum_cap = w->bsum ? nb : 0;
+      if (!w->bsum) return zz_fail(err, ZZ_ENOMEM, "out of memory: network workspace needs %zu more doubles", nb);
+    }
+  }
   double t0 = clock_s();
   const nn_param_view *hw = &m->views[4 * L], *hb = &m->views[4 * L + 1];
   double loss = head_backward(w->buf[B_HL], N, H, K, m->params + hw->offset, w->buf[B_U], y, cf->lambda,
@@ -367,6 +412,7 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
     par_run(w->threads, job_backward, &c);
     lap(w, NN_PHASE_RECURRENCE_BACKWARD, &t0);
     par_run(w->threads, job_weights, &c);
+    reduce_weights(&c, w->threads);
     lap(w, NN_PHASE_WEIGHT_GRADS, &t0);
     if (l > 0 && w->dropped1) {
       float *d = w->buf[B_DHS0 + l - 1];
