@@ -9,7 +9,7 @@
 #include <string.h>
 
 NN_SIMD_CLONES void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N, int H, int r0, int r1,
-                       const float *w_hh /*[3H,H]*/, const float *b_hh /*[3H]*/, float *gates /*[T,N,4H]*/,
+                       const float *w_hh /*[3H,H]*/, const float *b_ih /*[3H]*/, const float *b_hh /*[3H]*/, float *gates /*[T,N,4H]*/,
                        float *hs /*[T,N,H]*/) {
   int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
   if (n <= 0) return;
@@ -28,11 +28,11 @@ NN_SIMD_CLONES void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N
       float *restrict g = G + (size_t)i * H4;
       const float *restrict xi = X + (size_t)i * H3;
       float *restrict hi = h + (size_t)i * H;
-      for (int k = 0; k < H2; k++) g[k] = nn_sigmoidf(xi[k] + g[k] + b_hh[k]); /* r, z */
+      for (int k = 0; k < H2; k++) g[k] = nn_sigmoidf((xi[k] + b_ih[k]) + (g[k] + b_hh[k])); /* r, z */
       for (int j = 0; j < H; j++) {
         float hn = g[H2 + j] + b_hh[H2 + j];
         g[H3 + j] = hn;
-        g[H2 + j] = nn_tanhf(xi[H2 + j] + g[j] * hn);
+        g[H2 + j] = nn_tanhf((xi[H2 + j] + b_ih[H2 + j]) + g[j] * hn);
       }
       if (hp) {
         const float *restrict hpi = hp + (size_t)i * H;
@@ -44,10 +44,8 @@ NN_SIMD_CLONES void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N
   }
 }
 
-NN_SIMD_CLONES void gru_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[3H,F]*/,
-                        const float *w_hh /*[3H,H]*/, const float *gates /*[T,N,4H]*/, const float *hs,
-                        float *dhs /*[T,N,H]*/, float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/,
-                        float *dx /*[T,N,F] or NULL*/) {
+NN_SIMD_CLONES void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/, const float *gates /*[T,N,4H]*/, const float *hs,
+                        float *dhs /*[T,N,H]*/, float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/) {
   int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
   if (n <= 0) return;
   for (int t = T - 1; t >= 0; t--) {
@@ -89,8 +87,5 @@ NN_SIMD_CLONES void gru_layer_backward(int T, int N, int F, int H, int r0, int r
     }
     /* dh_prev += dgh w_hh */
     if (dhp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, H, H3, 1.0f, dR, H3, w_hh, H, 1.0f, dhp, H);
-    if (dx)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, F, H3, 1.0f, dI, H3, w_ih, F, 0.0f,
-                  dx + ((size_t)t * N + r0) * F, F);
   }
 }

@@ -69,32 +69,30 @@ static inline float nn_tanhf(float a) { return 2.0f / (1.0f + nn_expf(-2.0f * a)
  * row split), the recurrence over rows [r0, r1) of the N, and the weight gradients over rows [q0, q1) of
  * the T*N (partial sums per thread, added in a fixed order). */
 
-/* gi[R, GH] = x[R, F] w_ih^T + b_ih for rows [q0, q1) of R = T*N (one sgemm). */
+/* gi[R, GH] = x[R, F] w_ih^T for rows [q0, q1) of R = T*N (one sgemm; b_ih is added in the gate math). */
 void rnn_input_projection(const float *x /*[R,F]*/, int F, int GH, int q0, int q1, const float *w_ih /*[GH,F]*/,
-                          const float *b_ih /*[GH]*/, float *gi /*[R,GH]*/);
-/* GRU recurrence over rows [r0, r1): reads gi; caches gates [T, N, 4H] = r, z, n, (W_hn h + b_hn) and
+                          float *gi /*[R,GH]*/);
+/* GRU recurrence over rows [r0, r1): reads gi (without b_ih); caches gates [T, N, 4H] = r, z, n, (W_hn h + b_hn) and
  * writes hs [T, N, H]. */
 void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N, int H, int r0, int r1,
-                       const float *w_hh /*[3H,H]*/, const float *b_hh /*[3H]*/, float *gates /*[T,N,4H]*/,
+                       const float *w_hh /*[3H,H]*/, const float *b_ih /*[3H]*/, const float *b_hh /*[3H]*/, float *gates /*[T,N,4H]*/,
                        float *hs /*[T,N,H]*/);
 /* GRU backward over rows [r0, r1): dhs [T, N, H] holds dL/d(hs) from above (clobbered: the recurrent
  * gradient is accumulated into it). Writes dgi [T, N, 3H] (dL/d(x w_ih^T + b_ih)) and dgh [T, N, 3H]
- * (dL/d(h w_hh^T + b_hh)); dx [T, N, F] = dgi w_ih when dx is non-NULL. */
-void gru_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[3H,F]*/,
-                        const float *w_hh /*[3H,H]*/, const float *gates /*[T,N,4H]*/, const float *hs,
-                        float *dhs /*[T,N,H]*/, float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/,
-                        float *dx /*[T,N,F] or NULL*/);
-/* LSTM recurrence over rows [r0, r1): reads gi; caches gates [T, N, 4H] = i, f, g, o (activated), cell
- * states cs [T, N, H], writes hs [T, N, H]. */
+ * (dL/d(h w_hh^T + b_hh)). The gradient into the layer's input (dgi w_ih) is one sgemm over all rows in
+ * the weight-gradient phase. */
+void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/, const float *gates /*[T,N,4H]*/, const float *hs,
+                        float *dhs /*[T,N,H]*/, float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/);
+/* LSTM recurrence over rows [r0, r1): reads gi (without b_ih); caches gates [T, N, 4H] = i, f, g, o (activated), cell
+ * states cs [T, N, H] and tanh(cs) in tcs [T, N, H], writes hs [T, N, H]. */
 void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r0, int r1,
-                        const float *w_hh /*[4H,H]*/, const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/,
-                        float *cs /*[T,N,H]*/, float *hs /*[T,N,H]*/);
+                        const float *w_hh /*[4H,H]*/, const float *b_ih /*[4H]*/, const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/,
+                        float *cs /*[T,N,H]*/, float *tcs /*[T,N,H]*/, float *hs /*[T,N,H]*/);
 /* LSTM backward over rows [r0, r1); dg [T, N, 4H] is both dL/d(input) and dL/d(recurrent) pre-activations;
  * dc [N, H] is scratch. */
-void lstm_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[4H,F]*/,
-                         const float *w_hh /*[4H,H]*/, const float *gates, const float *cs, const float *hs,
-                         float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/,
-                         float *dx /*[T,N,F] or NULL*/);
+void lstm_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[4H,H]*/, const float *gates,
+                         const float *cs, const float *tcs, const float *hs,
+                         float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/);
 /* Weight-gradient partial sums over rows [q0, q1) of the T*N: dw_ih = dgi^T x, dw_hh = dgh^T hs shifted by
  * one step (row q >= N pairs with hs row q - N; h0 = 0), db [2, GH] = column sums of dgi and dgh in double.
  * Overwrites its outputs; the caller adds the partials of the row ranges in a fixed order. */

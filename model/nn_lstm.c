@@ -9,8 +9,8 @@
 #include <string.h>
 
 NN_SIMD_CLONES void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r0, int r1,
-                        const float *w_hh /*[4H,H]*/, const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/,
-                        float *cs /*[T,N,H]*/, float *hs /*[T,N,H]*/) {
+                        const float *w_hh /*[4H,H]*/, const float *b_ih /*[4H]*/, const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/,
+                        float *cs /*[T,N,H]*/, float *tcs /*[T,N,H]*/, float *hs /*[T,N,H]*/) {
   int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
   if (n <= 0) return;
   for (int t = 0; t < T; t++) {
@@ -18,6 +18,7 @@ NN_SIMD_CLONES void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int 
     const float *X = gi + ((size_t)t * N + r0) * H4;
     float *h = hs + ((size_t)t * N + r0) * H;
     float *c = cs + ((size_t)t * N + r0) * H;
+    float *tc = tcs + ((size_t)t * N + r0) * H;
     const float *hp = t > 0 ? hs + ((size_t)(t - 1) * N + r0) * H : NULL;
     const float *cp = t > 0 ? cs + ((size_t)(t - 1) * N + r0) * H : NULL;
     if (hp)
@@ -28,25 +29,25 @@ NN_SIMD_CLONES void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int 
     for (int i = 0; i < n; i++) {
       float *restrict g = G + (size_t)i * H4;
       const float *restrict xi = X + (size_t)i * H4;
-      float *restrict ci = c + (size_t)i * H, *restrict hi = h + (size_t)i * H;
-      for (int k = 0; k < H2; k++) g[k] = nn_sigmoidf(g[k] + xi[k] + b_hh[k]);            /* i, f */
-      for (int k = H2; k < H3; k++) g[k] = nn_tanhf(g[k] + xi[k] + b_hh[k]);              /* g */
-      for (int k = H3; k < H4; k++) g[k] = nn_sigmoidf(g[k] + xi[k] + b_hh[k]);           /* o */
+      float *restrict ci = c + (size_t)i * H, *restrict hi = h + (size_t)i * H, *restrict tci = tc + (size_t)i * H;
+      for (int k = 0; k < H2; k++) g[k] = nn_sigmoidf((xi[k] + b_ih[k]) + (g[k] + b_hh[k]));  /* i, f */
+      for (int k = H2; k < H3; k++) g[k] = nn_tanhf((xi[k] + b_ih[k]) + (g[k] + b_hh[k]));    /* g */
+      for (int k = H3; k < H4; k++) g[k] = nn_sigmoidf((xi[k] + b_ih[k]) + (g[k] + b_hh[k])); /* o */
       if (cp) {
         const float *restrict cpi = cp + (size_t)i * H;
         for (int j = 0; j < H; j++) ci[j] = g[H + j] * cpi[j] + g[j] * g[H2 + j];
       } else {
         for (int j = 0; j < H; j++) ci[j] = g[j] * g[H2 + j];
       }
-      for (int j = 0; j < H; j++) hi[j] = g[H3 + j] * nn_tanhf(ci[j]);
+      for (int j = 0; j < H; j++) tci[j] = nn_tanhf(ci[j]);
+      for (int j = 0; j < H; j++) hi[j] = g[H3 + j] * tci[j];
     }
   }
 }
 
-NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int F, int H, int r0, int r1, const float *w_ih /*[4H,F]*/,
-                         const float *w_hh /*[4H,H]*/, const float *gates, const float *cs, const float *hs,
-                         float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/,
-                         float *dx /*[T,N,F] or NULL*/) {
+NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[4H,H]*/,
+                                        const float *gates, const float *cs, const float *tcs, const float *hs,
+                         float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/) {
   (void)hs;
   int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
   if (n <= 0) return;
@@ -54,7 +55,7 @@ NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int F, int H, int r0, int 
   memset(dcr, 0, (size_t)n * H * sizeof(float));
   for (int t = T - 1; t >= 0; t--) {
     const float *G = gates + ((size_t)t * N + r0) * H4;
-    const float *c = cs + ((size_t)t * N + r0) * H;
+    const float *c = tcs + ((size_t)t * N + r0) * H; /* tanh(c_t) */
     const float *cp = t > 0 ? cs + ((size_t)(t - 1) * N + r0) * H : NULL;
     float *dh = dhs + ((size_t)t * N + r0) * H;
     float *dG = dg + ((size_t)t * N + r0) * H4;
@@ -71,7 +72,7 @@ NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int F, int H, int r0, int 
       }
       for (int j = 0; j < H; j++) {
         float ig = g[j], fg = g[H + j], gg = g[H2 + j], og = g[H3 + j];
-        float tc = nn_tanhf(ci[j]);
+        float tc = ci[j];
         float cprev = d[H + j];
         float dhv = dhi[j];
         float dct = dci[j] + dhv * og * (1.0f - tc * tc);
@@ -85,8 +86,5 @@ NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int F, int H, int r0, int 
     if (t > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, H, H4, 1.0f, dG, H4, w_hh, H, 1.0f,
                   dhs + ((size_t)(t - 1) * N + r0) * H, H);
-    if (dx)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, F, H4, 1.0f, dG, H4, w_ih, F, 0.0f,
-                  dx + ((size_t)t * N + r0) * F, F);
   }
 }

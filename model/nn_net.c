@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { B_X, B_GI, B_DGH, B_GATES0, B_GATES1, B_CS0, B_CS1, B_HS0, B_HS1, B_XIN1, B_MASK1, B_HL, B_MASKL,
+enum { B_X, B_GI, B_DGH, B_GATES0, B_GATES1, B_CS0, B_CS1, B_TC0, B_TC1, B_HS0, B_HS1, B_XIN1, B_MASK1, B_HL, B_MASKL,
        B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_WPART, B_N };
 
 struct nn_work {
@@ -117,14 +117,12 @@ static void split(int n, int k, int nt, int *a, int *b) {
 /* ------------------------------------------------------------- RNN phases */
 
 void rnn_input_projection(const float *x /*[R,F]*/, int F, int GH, int q0, int q1, const float *w_ih /*[GH,F]*/,
-                          const float *b_ih /*[GH]*/, float *gi /*[R,GH]*/) {
+                          float *gi /*[R,GH]*/) {
   int n = q1 - q0;
   if (n <= 0) return;
   float *out = gi + (size_t)q0 * GH;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, GH, F, 1.0f, x + (size_t)q0 * F, F, w_ih, F, 0.0f, out,
               GH);
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < GH; j++) out[(size_t)i * GH + j] += b_ih[j];
 }
 
 void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
@@ -176,13 +174,25 @@ typedef struct layer_ctx {
   const float *w_ih, *w_hh, *b_ih, *b_hh;
   float *dw_ih, *dw_hh, *db_ih, *db_hh;
   float *dhs, *dx;
+  /* dropout on this layer's input (layers >= 1, training): xin = hs_below * mask, masks from (p, seed) */
+  const float *below;
+  float *mask, *xin;
+  double p;
+  uint64_t seed;
 } layer_ctx;
+
+static void dropout_mask(float *mask, size_t k0, size_t k1, double p, uint64_t seed, uint64_t stream);
 
 static void job_projection(void *c_, int k, int nt) {
   layer_ctx *c = c_;
   int q0, q1;
   split(c->T * c->N, k, nt, &q0, &q1);
-  rnn_input_projection(c->in, c->Fin, c->GH, q0, q1, c->w_ih, c->b_ih, c->w->buf[B_GI]);
+  if (c->mask) { /* this thread's rows of the dropped-out input */
+    size_t k0 = (size_t)q0 * c->Fin, k1 = (size_t)q1 * c->Fin;
+    dropout_mask(c->mask, k0, k1, c->p, c->seed, 1);
+    for (size_t q = k0; q < k1; q++) c->xin[q] = c->below[q] * c->mask[q];
+  }
+  rnn_input_projection(c->in, c->Fin, c->GH, q0, q1, c->w_ih, c->w->buf[B_GI]);
 }
 
 static void job_forward(void *c_, int k, int nt) {
@@ -191,11 +201,11 @@ static void job_forward(void *c_, int k, int nt) {
   split(c->N, k, nt, &r0, &r1);
   nn_work *w = c->w;
   if (c->m->cfg.cell == NN_GRU)
-    gru_layer_forward(w->buf[B_GI], c->T, c->N, c->H, r0, r1, c->w_hh, c->b_hh, w->buf[B_GATES0 + c->l],
+    gru_layer_forward(w->buf[B_GI], c->T, c->N, c->H, r0, r1, c->w_hh, c->b_ih, c->b_hh, w->buf[B_GATES0 + c->l],
                       w->buf[B_HS0 + c->l]);
   else
-    lstm_layer_forward(w->buf[B_GI], c->T, c->N, c->H, r0, r1, c->w_hh, c->b_hh, w->buf[B_GATES0 + c->l],
-                       w->buf[B_CS0 + c->l], w->buf[B_HS0 + c->l]);
+    lstm_layer_forward(w->buf[B_GI], c->T, c->N, c->H, r0, r1, c->w_hh, c->b_ih, c->b_hh, w->buf[B_GATES0 + c->l],
+                       w->buf[B_CS0 + c->l], w->buf[B_TC0 + c->l], w->buf[B_HS0 + c->l]);
 }
 
 static void job_backward(void *c_, int k, int nt) {
@@ -204,11 +214,11 @@ static void job_backward(void *c_, int k, int nt) {
   split(c->N, k, nt, &r0, &r1);
   nn_work *w = c->w;
   if (c->m->cfg.cell == NN_GRU)
-    gru_layer_backward(c->T, c->N, c->Fin, c->H, r0, r1, c->w_ih, c->w_hh, w->buf[B_GATES0 + c->l],
-                       w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DGH], c->dx);
+    gru_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l],
+                       w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DGH]);
   else
-    lstm_layer_backward(c->T, c->N, c->Fin, c->H, r0, r1, c->w_ih, c->w_hh, w->buf[B_GATES0 + c->l],
-                        w->buf[B_CS0 + c->l], w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DC], c->dx);
+    lstm_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l],
+                        w->buf[B_CS0 + c->l], w->buf[B_TC0 + c->l], w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DC]);
 }
 
 /* Weight gradients: thread k takes rows [q0, q1) of the T*N and writes its partial sums to its own slot
@@ -227,6 +237,16 @@ static void job_weights(void *c_, int k, int nt) {
   }
   rnn_layer_backward_weights(c->in, w->buf[B_HS0 + c->l], c->T, c->N, c->Fin, c->H, c->GH, q0, q1, w->buf[B_GI],
                              dgh, dwi, dwh, w->bsum + (size_t)k * 2 * c->GH);
+  /* gradient into the layer below's outputs: dx = dgi w_ih for these rows, then its dropout mask */
+  if (c->dx && q1 > q0) {
+    float *dx = c->dx + (size_t)q0 * c->Fin;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q1 - q0, c->Fin, c->GH, 1.0f,
+                w->buf[B_GI] + (size_t)q0 * c->GH, c->GH, c->w_ih, c->Fin, 0.0f, dx, c->Fin);
+    if (c->mask) {
+      const float *mk = c->mask + (size_t)q0 * c->Fin;
+      for (size_t q = 0; q < (size_t)(q1 - q0) * c->Fin; q++) dx[q] *= mk[q];
+    }
+  }
 }
 
 static void reduce_weights(layer_ctx *c, int nt) {
@@ -271,10 +291,11 @@ static void layer_setup(layer_ctx *c, const nn_model *m, nn_work *w, int l, int 
 }
 
 /* Inverted dropout: scale = 0 with probability p, else 1 / (1 - p); stream separates the two uses. */
-static void dropout_mask(float *mask, size_t n, double p, uint64_t seed, uint64_t stream) {
+/* Elements [k0, k1) of the mask: each a hash of (seed, stream, k), so any split gives the same mask. */
+static void dropout_mask(float *mask, size_t k0, size_t k1, double p, uint64_t seed, uint64_t stream) {
   float keep = (float)(1.0 / (1.0 - p));
   uint64_t s = nn_hash2(seed, stream);
-  for (size_t k = 0; k < n; k++) mask[k] = nn_u01(nn_hash2(s, k)) < p ? 0.0f : keep;
+  for (size_t k = k0; k < k1; k++) mask[k] = nn_u01(nn_hash2(s, k)) < p ? 0.0f : keep;
 }
 
 /* ---------------------------------------------------------------- forward */
@@ -295,7 +316,8 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
     return rc;
   for (int l = 0; l < L; l++) {
     if ((rc = grow(w, B_GATES0 + l, NT * 4 * H, err)) || (rc = grow(w, B_HS0 + l, NT * H, err))) return rc;
-    if (cf->cell == NN_LSTM && (rc = grow(w, B_CS0 + l, NT * H, err))) return rc;
+    if (cf->cell == NN_LSTM && ((rc = grow(w, B_CS0 + l, NT * H, err)) || (rc = grow(w, B_TC0 + l, NT * H, err))))
+      return rc;
   }
   int drop = train && cf->dropout > 0;
   double t0 = clock_s();
@@ -315,26 +337,24 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
     }
   w->xin[0] = xt;
   lap(w, NN_PHASE_INPUT, &t0);
+  if (drop && L > 1 && ((rc = grow(w, B_XIN1, NT * H, err)) || (rc = grow(w, B_MASK1, NT * H, err)))) return rc;
   for (int l = 0; l < L; l++) {
+    /* layers >= 1 read the layer below's outputs, through dropout when training (applied by the
+     * projection threads on their own rows) */
+    if (l > 0) w->xin[l] = drop ? w->buf[B_XIN1] : w->buf[B_HS0 + l - 1];
     layer_ctx c;
     layer_setup(&c, m, w, l, N, T);
+    if (l > 0 && drop) {
+      c.below = w->buf[B_HS0 + l - 1];
+      c.mask = w->buf[B_MASK1];
+      c.xin = w->buf[B_XIN1];
+      c.p = cf->dropout;
+      c.seed = dropout_seed;
+    }
     par_run(w->threads, job_projection, &c);
     lap(w, NN_PHASE_PROJECTION, &t0);
     par_run(w->threads, job_forward, &c);
     lap(w, NN_PHASE_RECURRENCE, &t0);
-    if (l + 1 < L) {
-      const float *hs = w->buf[B_HS0 + l];
-      if (drop) {
-        if ((rc = grow(w, B_XIN1, NT * H, err)) || (rc = grow(w, B_MASK1, NT * H, err))) return rc;
-        float *mk = w->buf[B_MASK1], *xin = w->buf[B_XIN1];
-        dropout_mask(mk, NT * H, cf->dropout, dropout_seed, 1);
-        for (size_t q = 0; q < NT * H; q++) xin[q] = hs[q] * mk[q];
-        w->xin[l + 1] = xin;
-      } else {
-        w->xin[l + 1] = hs;
-      }
-      lap(w, NN_PHASE_DROPOUT, &t0);
-    }
   }
   w->dropped1 = drop && L > 1;
   /* last hidden state, dropout before the head */
@@ -342,7 +362,7 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
   float *hl = w->buf[B_HL];
   if (drop) {
     if ((rc = grow(w, B_MASKL, (size_t)N * H, err))) return rc;
-    dropout_mask(w->buf[B_MASKL], (size_t)N * H, cf->dropout, dropout_seed, 2);
+    dropout_mask(w->buf[B_MASKL], 0, (size_t)N * H, cf->dropout, dropout_seed, 2);
     for (size_t q = 0; q < (size_t)N * H; q++) hl[q] = hlast[q] * w->buf[B_MASKL][q];
   } else {
     memcpy(hl, hlast, (size_t)N * H * sizeof(float));
@@ -409,17 +429,12 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
     layer_setup(&c, m, w, l, N, T);
     c.dhs = w->buf[B_DHS0 + l];
     c.dx = l > 0 ? w->buf[B_DHS0 + l - 1] : NULL;
+    if (l > 0 && w->dropped1) c.mask = w->buf[B_MASK1];
     par_run(w->threads, job_backward, &c);
     lap(w, NN_PHASE_RECURRENCE_BACKWARD, &t0);
     par_run(w->threads, job_weights, &c);
     reduce_weights(&c, w->threads);
     lap(w, NN_PHASE_WEIGHT_GRADS, &t0);
-    if (l > 0 && w->dropped1) {
-      float *d = w->buf[B_DHS0 + l - 1];
-      const float *mk = w->buf[B_MASK1];
-      for (size_t q = 0; q < NT * H; q++) d[q] *= mk[q];
-      lap(w, NN_PHASE_DROPOUT, &t0);
-    }
   }
   if (loss_out) *loss_out = loss;
   return ZZ_OK;
