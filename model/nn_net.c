@@ -291,11 +291,24 @@ static void layer_setup(layer_ctx *c, const nn_model *m, nn_work *w, int l, int 
 }
 
 /* Inverted dropout: scale = 0 with probability p, else 1 / (1 - p); stream separates the two uses. */
-/* Elements [k0, k1) of the mask: each a hash of (seed, stream, k), so any split gives the same mask. */
+/* Elements [k0, k1) of the mask: element k is dropped when 32 bits of hash(seed, stream, k / 2) (the low half
+ * for even k, the high half for odd k) fall below p * 2^32, so any split gives the same mask. */
 static void dropout_mask(float *mask, size_t k0, size_t k1, double p, uint64_t seed, uint64_t stream) {
   float keep = (float)(1.0 / (1.0 - p));
   uint64_t s = nn_hash2(seed, stream);
-  for (size_t k = k0; k < k1; k++) mask[k] = nn_u01(nn_hash2(s, k)) < p ? 0.0f : keep;
+  double th = p * 4294967296.0;
+  uint64_t thr = th >= 4294967296.0 ? 4294967296ull : (uint64_t)th; /* drop when bits < thr */
+  size_t k = k0;
+  if (k < k1 && (k & 1)) {
+    mask[k] = (nn_hash2(s, k >> 1) >> 32) < thr ? 0.0f : keep;
+    k++;
+  }
+  for (; k + 1 < k1; k += 2) {
+    uint64_t h = nn_hash2(s, k >> 1);
+    mask[k] = (h & 0xFFFFFFFFull) < thr ? 0.0f : keep;
+    mask[k + 1] = (h >> 32) < thr ? 0.0f : keep;
+  }
+  if (k < k1) mask[k] = (nn_hash2(s, k >> 1) & 0xFFFFFFFFull) < thr ? 0.0f : keep;
 }
 
 /* ---------------------------------------------------------------- forward */
