@@ -44,11 +44,15 @@ NN_SIMD_CLONES void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N
   }
 }
 
-NN_SIMD_CLONES void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/, const float *gates /*[T,N,4H]*/, const float *hs,
-                        float *dhs /*[T,N,H]*/, float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/) {
-  int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
+NN_SIMD_CLONES void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/,
+                                       const float *gates /*[T,N,4H]*/, const float *hs, float *dhs /*[T,N,H]*/,
+                                       float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/, float *bpart /*[6H]*/,
+                                       double *db /*[6H]*/) {
+  int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H, H6 = 6 * H;
+  for (int k = 0; k < H6; k++) db[k] = 0;
   if (n <= 0) return;
   for (int t = T - 1; t >= 0; t--) {
+    for (int k = 0; k < H6; k++) bpart[k] = 0;
     const float *G = gates + ((size_t)t * N + r0) * H4;
     float *dh = dhs + ((size_t)t * N + r0) * H;
     float *dI = dgi + ((size_t)t * N + r0) * H3;
@@ -84,7 +88,11 @@ NN_SIMD_CLONES void gru_layer_backward(int T, int N, int H, int r0, int r1, cons
         float *restrict dhpi = dhp + (size_t)i * H;
         for (int j = 0; j < H; j++) dhpi[j] += dhi[j] * g[H + j];
       }
+      float *restrict bi = bpart, *restrict bh = bpart + H3;
+      for (int k = 0; k < H3; k++) bi[k] += di[k];
+      for (int k = 0; k < H3; k++) bh[k] += dr[k];
     }
+    for (int k = 0; k < H6; k++) db[k] += bpart[k];
     /* dh_prev += dgh w_hh */
     if (dhp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, H, H3, 1.0f, dR, H3, w_hh, H, 1.0f, dhp, H);
   }

@@ -79,27 +79,29 @@ void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N, int H, int r0
                        float *hs /*[T,N,H]*/);
 /* GRU backward over rows [r0, r1): dhs [T, N, H] holds dL/d(hs) from above (clobbered: the recurrent
  * gradient is accumulated into it). Writes dgi [T, N, 3H] (dL/d(x w_ih^T + b_ih)) and dgh [T, N, 3H]
- * (dL/d(h w_hh^T + b_hh)). The gradient into the layer's input (dgi w_ih) is one sgemm over all rows in
- * the weight-gradient phase. */
-void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/, const float *gates /*[T,N,4H]*/, const float *hs,
-                        float *dhs /*[T,N,H]*/, float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/);
+ * (dL/d(h w_hh^T + b_hh)) and db [2, 3H] = their column sums over these rows in double (per step a float
+ * partial in bpart, added in step order). The gradient into the layer's input (dgi w_ih) is one sgemm over
+ * all rows in the weight-gradient phase. */
+void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/,
+                        const float *gates /*[T,N,4H]*/, const float *hs, float *dhs /*[T,N,H]*/,
+                        float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/, float *bpart /*[6H]*/, double *db /*[6H]*/);
 /* LSTM recurrence over rows [r0, r1): reads gi (without b_ih); caches gates [T, N, 4H] = i, f, g, o (activated), cell
  * states cs [T, N, H] and tanh(cs) in tcs [T, N, H], writes hs [T, N, H]. */
 void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r0, int r1,
                         const float *w_hh /*[4H,H]*/, const float *b_ih /*[4H]*/, const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/,
                         float *cs /*[T,N,H]*/, float *tcs /*[T,N,H]*/, float *hs /*[T,N,H]*/);
 /* LSTM backward over rows [r0, r1); dg [T, N, 4H] is both dL/d(input) and dL/d(recurrent) pre-activations;
- * dc [N, H] is scratch. */
+ * dc [N, H] is scratch. db [2, 4H] gets the column sums of dg over these rows (twice), bpart is scratch. */
 void lstm_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[4H,H]*/, const float *gates,
-                         const float *cs, const float *tcs, const float *hs,
-                         float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/);
+                         const float *cs, const float *tcs, const float *hs, float *dhs /*[T,N,H]*/,
+                         float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/, float *bpart /*[4H]*/, double *db /*[8H]*/);
 /* Weight-gradient partial sums over rows [q0, q1) of the T*N: dw_ih = dgi^T x, dw_hh = dgh^T hs shifted by
- * one step (row q >= N pairs with hs row q - N; h0 = 0), db [2, GH] = column sums of dgi and dgh in double.
- * Overwrites its outputs; the caller adds the partials of the row ranges in a fixed order. */
+ * one step (row q >= N pairs with hs row q - N; h0 = 0). Overwrites its outputs; the caller adds the
+ * partials of the row ranges in a fixed order. (The bias gradients, column sums of dgi and dgh, are summed
+ * by the layer backward while the rows are in cache.) */
 void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
                                 int H, int GH, int q0, int q1, const float *dgi /*[T,N,GH]*/,
-                                const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/,
-                                double *db /*[2,GH]*/);
+                                const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/);
 
 /* Heads (nn_head.c), in double for the batch statistics. hl [N, H] last hidden state (after dropout),
  * w [K, H], b [K]. Forward writes u [N, K] (pre-BN outputs) and score [N]. */

@@ -47,13 +47,16 @@ NN_SIMD_CLONES void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int 
 
 NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[4H,H]*/,
                                         const float *gates, const float *cs, const float *tcs, const float *hs,
-                         float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/) {
+                                        float *dhs /*[T,N,H]*/, float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/,
+                                        float *bpart /*[4H]*/, double *db /*[8H]*/) {
   (void)hs;
   int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
+  for (int k = 0; k < 2 * H4; k++) db[k] = 0;
   if (n <= 0) return;
   float *dcr = dc + (size_t)r0 * H;
   memset(dcr, 0, (size_t)n * H * sizeof(float));
   for (int t = T - 1; t >= 0; t--) {
+    for (int k = 0; k < H4; k++) bpart[k] = 0;
     const float *G = gates + ((size_t)t * N + r0) * H4;
     const float *c = tcs + ((size_t)t * N + r0) * H; /* tanh(c_t) */
     const float *cp = t > 0 ? cs + ((size_t)(t - 1) * N + r0) * H : NULL;
@@ -82,9 +85,13 @@ NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int H, int r0, int r1, con
         d[H3 + j] = dhv * tc * og * (1.0f - og);
         dci[j] = dct * fg;
       }
+      float *restrict bp = bpart;
+      for (int k = 0; k < H4; k++) bp[k] += d[k];
     }
+    for (int k = 0; k < H4; k++) db[k] += bpart[k];
     if (t > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, H, H4, 1.0f, dG, H4, w_hh, H, 1.0f,
                   dhs + ((size_t)(t - 1) * N + r0) * H, H);
   }
+  for (int k = 0; k < H4; k++) db[H4 + k] = db[k]; /* the input and recurrent pre-activations are the same sum */
 }

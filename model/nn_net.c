@@ -12,7 +12,7 @@
 #include <time.h>
 
 enum { B_X, B_GI, B_DGH, B_GATES0, B_GATES1, B_CS0, B_CS1, B_TC0, B_TC1, B_HS0, B_HS1, B_XIN1, B_MASK1, B_HL, B_MASKL,
-       B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_WPART, B_N };
+       B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_WPART, B_BPART, B_N };
 
 struct nn_work {
   int threads;
@@ -23,7 +23,7 @@ struct nn_work {
   nn_config cfg;
   const float *xin[2]; /* input of each layer, time-major */
   double phase[NN_PHASES]; /* seconds per phase, accumulated */
-  double *bsum;            /* [threads][2][GH] bias-gradient partial sums */
+  double *bsum;            /* [threads][2][GH] bias-gradient partial sums (recurrence backward, per thread) */
   size_t bsum_cap;
 };
 
@@ -127,10 +127,8 @@ void rnn_input_projection(const float *x /*[R,F]*/, int F, int GH, int q0, int q
 
 void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
                                 int H, int GH, int q0, int q1, const float *dgi /*[T,N,GH]*/,
-                                const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/,
-                                double *db /*[2,GH]*/) {
+                                const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/) {
   (void)T;
-  for (int j = 0; j < 2 * GH; j++) db[j] = 0;
   if (q1 <= q0) {
     memset(dw_ih, 0, (size_t)GH * F * sizeof(float));
     memset(dw_hh, 0, (size_t)GH * H * sizeof(float));
@@ -145,25 +143,6 @@ void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T
                 hs + (size_t)(a - N) * H, H, 0.0f, dw_hh, H);
   else
     memset(dw_hh, 0, (size_t)GH * H * sizeof(float));
-  /* column sums row by row (contiguous reads): float partials over blocks of 256 rows added into double */
-  enum { BLOCK = 256, JB = 256 };
-  float part[2 * JB];
-  for (int j0 = 0; j0 < GH; j0 += JB) {
-    int nb = GH - j0 < JB ? GH - j0 : JB;
-    for (int r0 = q0; r0 < q1; r0 += BLOCK) {
-      int r1 = q1 - r0 < BLOCK ? q1 : r0 + BLOCK;
-      for (int j = 0; j < 2 * nb; j++) part[j] = 0;
-      for (int r = r0; r < r1; r++) {
-        const float *restrict pa = dgi + (size_t)r * GH + j0, *restrict pb = dgh + (size_t)r * GH + j0;
-        for (int j = 0; j < nb; j++) part[j] += pa[j];
-        for (int j = 0; j < nb; j++) part[nb + j] += pb[j];
-      }
-      for (int j = 0; j < nb; j++) {
-        db[j0 + j] += part[j];
-        db[GH + j0 + j] += part[nb + j];
-      }
-    }
-  }
 }
 
 typedef struct layer_ctx {
@@ -215,10 +194,12 @@ static void job_backward(void *c_, int k, int nt) {
   nn_work *w = c->w;
   if (c->m->cfg.cell == NN_GRU)
     gru_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l],
-                       w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DGH]);
+                       w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DGH],
+                       w->buf[B_BPART] + (size_t)k * 2 * c->GH, w->bsum + (size_t)k * 2 * c->GH);
   else
     lstm_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l],
-                        w->buf[B_CS0 + c->l], w->buf[B_TC0 + c->l], w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DC]);
+                        w->buf[B_CS0 + c->l], w->buf[B_TC0 + c->l], w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI],
+                        w->buf[B_DC], w->buf[B_BPART] + (size_t)k * 2 * c->GH, w->bsum + (size_t)k * 2 * c->GH);
 }
 
 /* Weight gradients: thread k takes rows [q0, q1) of the T*N and writes its partial sums to its own slot
@@ -236,7 +217,7 @@ static void job_weights(void *c_, int k, int nt) {
     dwh = dwi + (size_t)c->GH * c->Fin;
   }
   rnn_layer_backward_weights(c->in, w->buf[B_HS0 + c->l], c->T, c->N, c->Fin, c->H, c->GH, q0, q1, w->buf[B_GI],
-                             dgh, dwi, dwh, w->bsum + (size_t)k * 2 * c->GH);
+                             dgh, dwi, dwh);
   /* gradient into the layer below's outputs: dx = dgi w_ih for these rows, then its dropout mask */
   if (c->dx && q1 > q0) {
     float *dx = c->dx + (size_t)q0 * c->Fin;
@@ -416,7 +397,8 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
     return rc;
   {
     size_t GH = (size_t)(cf->cell == NN_LSTM ? 4 : 3) * H, Fmax = (size_t)(cf->input_size > H ? cf->input_size : H);
-    if ((rc = grow(w, B_WPART, GH * (Fmax + H), err))) return rc;
+    if ((rc = grow(w, B_WPART, GH * (Fmax + H), err)) || (rc = grow(w, B_BPART, (size_t)w->threads * 2 * GH, err)))
+      return rc;
     size_t nb = (size_t)w->threads * 2 * GH;
     if (w->bsum_cap < nb) {
       free(w->bsum);
