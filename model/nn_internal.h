@@ -28,8 +28,14 @@ static inline double nn_u01(uint64_t r) { return (double)(r >> 11) * (1.0 / 9007
  * use these same functions, so the gradients are those of the function computed. */
 static inline float nn_expf(float x) {
   x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  float n = x * 1.44269504088896341f + 12582912.0f; /* round to nearest via the 1.5 * 2^23 shift */
-  n -= 12582912.0f;
+  /* n = round(x / ln 2) via the 1.5 * 2^23 shift; its low mantissa bits are n itself, read as bits so that
+   * no float -> int conversion happens (a NaN x stays NaN through p, with no undefined behaviour) */
+  union {
+    float f;
+    uint32_t u;
+  } sh, e;
+  sh.f = x * 1.44269504088896341f + 12582912.0f;
+  float n = sh.f - 12582912.0f;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.0f / 720.0f;
@@ -39,11 +45,7 @@ static inline float nn_expf(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  union {
-    int32_t i;
-    float f;
-  } e;
-  e.i = ((int32_t)n + 127) << 23;
+  e.u = (sh.u - 0x4B400000u + 127u) << 23; /* 2^n, n in [-126, 127] */
   return p * e.f;
 }
 static inline float nn_sigmoidf(float a) { return 1.0f / (1.0f + nn_expf(-a)); }
