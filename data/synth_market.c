@@ -275,19 +275,21 @@ static int month_of(int32_t ymd) { return ymd / 100 % 100; }
 
 /* Standardises x over the mask: cap-weighted mean 0, equal-weighted std 1, clipped to +-3. */
 static void standardise(synth_market *m, double *x, const double *cap, int t) {
-  double sw = 0, swx = 0, n = 0;
+  /* CNE5: cap-weighted mean 0, equal-weighted standard deviation 1 (about the equal-weighted mean) */
+  double sw = 0, swx = 0, sx = 0, n = 0;
   for (int i = 0; i < m->n; i++) {
     if (!synth_listed(&m->s[i], t)) continue;
     sw += cap[i];
     swx += cap[i] * x[i];
+    sx += x[i];
     n += 1;
   }
   if (n < 2 || sw <= 0) return;
-  const double mu = swx / sw;
+  const double mu = swx / sw, em = sx / n;
   double ss = 0;
   for (int i = 0; i < m->n; i++)
-    if (synth_listed(&m->s[i], t)) ss += (x[i] - mu) * (x[i] - mu);
-  const double sd = sqrt(ss / (n - 1));
+    if (synth_listed(&m->s[i], t)) ss += (x[i] - em) * (x[i] - em);
+  const double sd = sqrt(ss / n);
   for (int i = 0; i < m->n; i++)
     x[i] = synth_listed(&m->s[i], t) && sd > 0 ? clampd((x[i] - mu) / sd, -3, 3) : 0;
 }
