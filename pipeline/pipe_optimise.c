@@ -239,6 +239,8 @@ int pipe_optimise(pipe_ctx *x, const int *todo, int n_todo, zz_err *err) {
   rcfg.corr_halflife = c->corr_halflife;
   rcfg.spec_halflife = c->spec_halflife;
   rcfg.nw_lags = c->nw_lags;
+  rcfg.spec_nw_lags = c->spec_nw_lags;
+  rcfg.huber_k = c->huber_k;
   rcfg.use_fundamentals = c->fundamentals;
   fprintf(stderr, "[risk] building the risk model for %d weekly rebalance dates\n", n_out);
   risk_model *rm = NULL;

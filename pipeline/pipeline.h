@@ -36,7 +36,8 @@ typedef struct pipe_config {
   int32_t end_date;               /* 0: end of last_year */
   /* [risk] */
   double vol_halflife, corr_halflife, spec_halflife;
-  int nw_lags, fundamentals;
+  int nw_lags, spec_nw_lags, fundamentals;
+  double huber_k;
   /* [optimizer] */
   char indices[PIPE_STR];         /* "csi300,csi500,csi1000" */
   char floors[PIPE_STR];          /* "0.8,0" */
