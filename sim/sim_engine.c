@@ -13,7 +13,11 @@
 typedef struct sim_state {
   const panel *p;
   const sim_config *c;
-  double *shares, *basis, *last_close;
+  double *shares, *basis;
+  double *last_close;   /* last close > 0 seen since the first simulated day; kept current for held stocks */
+  int *held;            /* stocks with shares > SHARE_EPS, ascending (rebuilt after trades and delistings) */
+  int n_held;
+  int t0;               /* first simulated date index */
   int *bought_t;        /* date index of the last buy of stock i */
   double *bought_qty;   /* shares bought on bought_t */
   double *target;       /* scratch: target weight of the current batch */
@@ -113,6 +117,26 @@ static int at_limit(const sim_state *s, int t, int i, int dir) {
   return dir > 0 ? x >= lim - LIMIT_TOL : x <= lim + LIMIT_TOL;
 }
 
+/* The last close > 0 of stock i on a simulated day before t (0 if none). Held stocks have it in
+ * last_close; for the others the panel is searched back, which only happens when a stock has no usable
+ * execution price. */
+static double last_close_before(const sim_state *s, int t, int i) {
+  if (s->shares[i] > SHARE_EPS) return s->last_close[i];
+  for (int u = t - 1; u >= s->t0; u--) {
+    double cl = fld(s, PF_CLOSE, u, i);
+    if (isfinite(cl) && cl > 0) return cl;
+  }
+  return 0.0;
+}
+
+/* Rebuilds the ascending list of held stocks, so that the daily loops touch only held stocks and add
+ * their values in the same order as a scan of every stock would. */
+static void rebuild_held(sim_state *s) {
+  s->n_held = 0;
+  for (int i = 0; i < s->p->n_stocks; i++)
+    if (s->shares[i] > SHARE_EPS) s->held[s->n_held++] = i;
+}
+
 static double exec_price(const sim_state *s, int t, int i) {
   double px = NAN;
   switch (s->c->exec_price) {
@@ -127,7 +151,7 @@ static double exec_price(const sim_state *s, int t, int i) {
     case SIM_PRICE_OPEN: px = fld(s, PF_OPEN, t, i); break;
     case SIM_PRICE_CLOSE: px = fld(s, PF_CLOSE, t, i); break;
   }
-  if (!(px > 0)) px = s->last_close[i];
+  if (!(px > 0)) px = last_close_before(s, t, i);
   return px;
 }
 
@@ -324,6 +348,8 @@ int sim_run(const panel *p, sim_targets *tg, const sim_config *c, sim_result **o
   s.shares = calloc((size_t)n + 1, sizeof(double));
   s.basis = calloc((size_t)n + 1, sizeof(double));
   s.last_close = calloc((size_t)n + 1, sizeof(double));
+  s.held = calloc((size_t)n + 1, sizeof(int));
+  s.t0 = t0;
   s.bought_t = malloc(((size_t)n + 1) * sizeof(int));
   s.bought_qty = calloc((size_t)n + 1, sizeof(double));
   s.target = calloc((size_t)n + 1, sizeof(double));
@@ -334,7 +360,7 @@ int sim_run(const panel *p, sim_targets *tg, const sim_config *c, sim_result **o
   s.buy_fill = calloc((size_t)n + 1, sizeof(double));
   s.r = r;
   rc = ZZ_ENOMEM;
-  if (!r || !dues || !s.shares || !s.basis || !s.last_close || !s.bought_t || !s.bought_qty || !s.target ||
+  if (!r || !dues || !s.shares || !s.basis || !s.last_close || !s.held || !s.bought_t || !s.bought_qty || !s.target ||
       !s.in_batch || !s.buy_i || !s.buy_q || !s.buy_px || !s.buy_fill)
     goto fail;
   r->n_days = nd;
@@ -362,19 +388,22 @@ int sim_run(const panel *p, sim_targets *tg, const sim_config *c, sim_result **o
     double day_costs = 0.0, day_turnover = 0.0;
     /* 1. corporate actions and delistings */
     if (t > t0) {
-      for (int i = 0; i < n; i++) {
-        if (s.shares[i] <= SHARE_EPS) continue;
+      int delisted = 0;
+      for (int h = 0; h < s.n_held; h++) {
+        const int i = s.held[h];
         if (!is_listed(&s, t, i)) { /* liquidated at the last close, no costs */
           double px = s.last_close[i], q = s.shares[i];
           s.cash += q * px;
           s.shares[i] = 0.0;
           s.basis[i] = 0.0;
           if ((rc = record(&s, t, i, -1, q, q, px, 0.0, SIM_DELISTED, "delisted", err))) goto fail;
+          delisted = 1;
           continue;
         }
         double a1 = fld(&s, PF_ADJ, t, i), a0 = fld(&s, PF_ADJ, t - 1, i);
         if (isfinite(a1) && isfinite(a0) && a0 > 0 && a1 != a0) s.shares[i] *= a1 / a0;
       }
+      if (delisted) rebuild_held(&s);
     }
     /* 2. benchmark: the index close of the day (membership reviews need nothing more here) */
     double rb = 0.0;
@@ -387,12 +416,14 @@ int sim_run(const panel *p, sim_targets *tg, const sim_config *c, sim_result **o
       if ((rc = rebalance(&s, tg, &tg->b[dues[next_due].k], t, &day_turnover, &day_costs, err))) goto fail;
       traded = 1;
     }
+    if (traded) rebuild_held(&s);
     /* 5. end-of-day marking at the close */
     double value = s.cash;
-    for (int i = 0; i < n; i++) {
+    for (int h = 0; h < s.n_held; h++) {
+      const int i = s.held[h];
       double cl = fld(&s, PF_CLOSE, t, i);
       if (isfinite(cl) && cl > 0) s.last_close[i] = cl;
-      if (s.shares[i] > SHARE_EPS) value += s.shares[i] * s.last_close[i];
+      value += s.shares[i] * s.last_close[i];
     }
     double rp = value / prev_value - 1.0;
     r->dates[d] = p->dates[t];
@@ -418,6 +449,7 @@ fail:
   free(s.shares);
   free(s.basis);
   free(s.last_close);
+  free(s.held);
   free(s.bought_t);
   free(s.bought_qty);
   free(s.target);
