@@ -110,7 +110,11 @@ int feat_valid(const feat_ctx *c, int t, int i) {
   const size_t k = panel_at(p, t, i);
   if (!(p->flags[k] & PANEL_LISTED) || (p->flags[k] & PANEL_SUSPENDED)) return 0;
   if (c->ds < 0) return c->run[k] >= c->seq;
-  return 1;
+  /* an extra dataset: the stock needs a row with at least one finite value on day t */
+  const panel_dataset *d = &p->datasets[c->ds];
+  for (int f = 0; f < c->n_feat; f++)
+    if (isfinite(d->values[k * (size_t)c->n_feat + (size_t)f])) return 1;
+  return 0;
 }
 
 /* Raw window into x[seq * F]; the caller has checked validity. */

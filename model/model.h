@@ -158,7 +158,8 @@ int st_write(const char *path, int n, const st_tensor *t, int n_meta, const char
  * never propagated); a suspended day inside the window carries the last close and volume 0.
  * Any other name is an extra dataset from features/<name>.csv (panel->datasets): the raw column
  * values of days t-seq+1 .. t (F = n_cols); missing or non-finite values become 0 after
- * preprocessing; the window is valid when t >= seq-1 and the stock is listed, not suspended on t.
+ * preprocessing; the window is valid when t >= seq-1, the stock is listed, not suspended on t and
+ * has at least one finite value on day t (so a stock without a row on t is neither trained on nor scored).
  *
  * Preprocessing (feat_prep), per feature over the window values of the valid samples on every
  * `stride`-th date of a fitting range [t0, t1] (t0, t0+stride, ...): winsorise to

@@ -100,8 +100,12 @@ int pipe_market_stamp(const char *dir, uint64_t *h, zz_err *err) {
   return rc;
 }
 
-/* Hash of the canonical text of a section, leaving out the keys named in skip (NULL-terminated). */
-static uint64_t hash_section(uint64_t h, const pipe_config *c, const char *section, const char *const *skip) {
+/* Hash of the canonical text of a section, leaving out the keys named in skip (NULL-terminated). When
+ * dataset is not NULL, the line of model.datasets is hashed as "model.dataset=<dataset>" (the key's
+ * former single-name form), so a dataset's training hash does not depend on the other datasets listed
+ * and a one-dataset configuration hashes as before the key became a list. */
+static uint64_t hash_section_ds(uint64_t h, const pipe_config *c, const char *section, const char *const *skip,
+                                const char *dataset) {
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
@@ -117,11 +121,21 @@ static uint64_t hash_section(uint64_t h, const pipe_config *c, const char *secti
       size_t sl = strlen(section), kl = strlen(skip[k]);
       if (n > sl + kl + 1 && !strncmp(line + sl + 1, skip[k], kl) && line[sl + 1 + kl] == '=') keep = 0;
     }
+    if (keep && dataset && !strncmp(line, "model.datasets=", 15)) {
+      char b[128];
+      const int m = snprintf(b, sizeof b, "model.dataset=%s\n", dataset);
+      h = pipe_hash_bytes(h, b, (size_t)m);
+      keep = 0;
+    }
     if (keep) h = pipe_hash_bytes(h, line, n + 1);
     line = nl ? nl + 1 : NULL;
   }
   free(buf);
   return h;
+}
+
+static uint64_t hash_section(uint64_t h, const pipe_config *c, const char *section, const char *const *skip) {
+  return hash_section_ds(h, c, section, skip, NULL);
 }
 
 uint64_t pipe_market_config_hash(const pipe_config *c) {
@@ -141,12 +155,21 @@ int pipe_stage_hashes(const pipe_config *c, uint64_t market_hash, pipe_hashes *h
   snprintf(yb, sizeof yb, "years=%d-%d", c->first_year, c->last_year);
   static const char *const skip_model[] = {"heads", NULL};
   for (int h = 0; h < PIPE_N_HEADS; h++) {
-    uint64_t x = pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION);
-    x = hash_u64(pipe_hash_str(x, "train"), market_hash);
-    x = hash_section(x, c, "model", skip_model);
-    x = pipe_hash_str(pipe_hash_str(x, yb), pipe_head_name(h));
-    hs->train[h] = x;
-    hs->scores[h] = pipe_hash_str(hash_u64(pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION), x), "scores");
+    for (int d = 0; d < l.n_datasets; d++) {
+      uint64_t x = pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION);
+      x = hash_u64(pipe_hash_str(x, "train"), market_hash);
+      x = hash_section_ds(x, c, "model", skip_model, l.datasets[d]);
+      x = pipe_hash_str(pipe_hash_str(x, yb), pipe_head_name(h));
+      hs->ds_train[d][h] = x;
+      hs->ds_scores[d][h] = pipe_hash_str(hash_u64(pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION), x), "scores");
+    }
+    hs->train[h] = hs->ds_train[0][h];
+    hs->scores[h] = hs->ds_scores[0][h];
+    if (l.n_datasets > 1) { /* the combination of the datasets' scores */
+      uint64_t x = pipe_hash_str(pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION), "combined scores");
+      for (int d = 0; d < l.n_datasets; d++) x = hash_u64(pipe_hash_str(x, l.datasets[d]), hs->ds_scores[d][h]);
+      hs->scores[h] = pipe_hash_str(x, pipe_head_name(h));
+    }
   }
   char eb[32];
   snprintf(eb, sizeof eb, "end=%d", (int)c->end_date);

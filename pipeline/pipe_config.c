@@ -34,7 +34,9 @@ static const key_def keys[] = {
     {"model", "heads", K_STR, F(heads), "univariate,multivariate", 0, 0,
      "comma-separated heads to train and backtest: univariate, multivariate"},
     {"model", "cell", K_STR, F(cell), "gru", 0, 0, "recurrent cell: gru or lstm"},
-    {"model", "dataset", K_STR, F(dataset), "day", 0, 0, "input dataset: day or an extra features/NAME.csv"},
+    {"model", "datasets", K_STR, F(datasets), "day", 0, 0,
+     "comma-separated input datasets: day and/or extra features/NAME.csv; one model per dataset and head, the "
+     "head's score is the equal-weight mean of the per-date z-scored dataset scores (old name: dataset)"},
     {"model", "layers", K_INT, F(layers), "1", 1, 2, "stacked recurrent layers"},
     {"model", "hidden", K_INT, F(hidden), "64", 1, 4096, "hidden size"},
     {"model", "outputs", K_INT, F(outputs), "64", 2, 4096, "factor-unit size K of the multivariate head"},
@@ -97,6 +99,7 @@ static const key_def keys[] = {
 static const int n_keys = (int)(sizeof keys / sizeof keys[0]);
 
 static const key_def *find_key(const char *section, const char *name) {
+  if (!strcasecmp(section, "model") && !strcasecmp(name, "dataset")) name = "datasets"; /* the old name */
   for (int k = 0; k < n_keys; k++)
     if (!strcasecmp(keys[k].section, section) && !strcasecmp(keys[k].name, name)) return &keys[k];
   return NULL;
@@ -316,6 +319,18 @@ int pipe_config_lists(const pipe_config *c, pipe_lists *l, zz_err *err) {
       if (l->heads[j] == h) return zz_fail(err, ZZ_EUSAGE, "model.heads: '%s' listed twice", it[k]);
     if (l->n_heads == PIPE_N_HEADS) return zz_fail(err, ZZ_EUSAGE, "model.heads: too many heads");
     l->heads[l->n_heads++] = h;
+  }
+  n = split_list(c->datasets, it, 8);
+  if (n <= 0 || n > PIPE_MAX_DATASETS)
+    return zz_fail(err, ZZ_EUSAGE, "model.datasets: expected 1 to %d names (day or features/NAME.csv), found '%s'",
+                   PIPE_MAX_DATASETS, c->datasets);
+  for (int k = 0; k < n; k++) {
+    if (strlen(it[k]) > 59 || strpbrk(it[k], "/\\ =;"))
+      return zz_fail(err, ZZ_EUSAGE, "model.datasets: '%s' is not a dataset name (day or the NAME of features/NAME.csv)",
+                     it[k]);
+    for (int j = 0; j < l->n_datasets; j++)
+      if (!strcmp(l->datasets[j], it[k])) return zz_fail(err, ZZ_EUSAGE, "model.datasets: '%s' listed twice", it[k]);
+    snprintf(l->datasets[l->n_datasets++], 64, "%s", it[k]);
   }
   n = split_list(c->indices, it, 8);
   if (n <= 0) return zz_fail(err, ZZ_EUSAGE, "optimizer.indices: expected csi300, csi500 and/or csi1000");

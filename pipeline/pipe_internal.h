@@ -8,7 +8,7 @@
 
 #define PIPE_PATH 4200
 #define PIPE_MAX_RUNS (PANEL_N_INDEX * PIPE_N_HEADS * PIPE_MAX_FLOORS)
-#define PIPE_MAX_TIMERS 32
+#define PIPE_MAX_TIMERS 64
 
 /* One backtest: an index, a score (head) and a constituent floor. */
 typedef struct pipe_bt {
@@ -29,10 +29,12 @@ typedef struct pipe_ctx {
   panel *p;
   int t_first, t_last;                 /* backtest date indices (inclusive) */
   double *scores[PIPE_N_HEADS];        /* daily scores, n_dates x n_stocks, NaN outside the backtest */
+  /* with several model.datasets: each dataset's daily scores (as scores; NULL with one dataset) */
+  double *ds_scores[PIPE_MAX_DATASETS][PIPE_N_HEADS];
   int n_bt;
   pipe_bt bt[PIPE_MAX_RUNS];
   int n_timers;
-  char timer_name[PIPE_MAX_TIMERS][48];
+  char timer_name[PIPE_MAX_TIMERS][112];
   double timer_s[PIPE_MAX_TIMERS];
   double timer_cpu[PIPE_MAX_TIMERS];   /* CPU seconds (this process and its waited-for workers) */
   double cpu_mark;

@@ -105,15 +105,24 @@ static double *combined_scores(const pipe_ctx *x) {
 }
 
 static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
-  const int n_sc = x->l.n_heads + (x->l.n_heads > 1);
-  const double *sc[PIPE_N_HEADS + 1];
-  const char *names[PIPE_N_HEADS + 1];
+  /* the heads' scores, their equal-weight combination, and with several datasets each dataset's score */
+  enum { MAX_SC = PIPE_N_HEADS * (PIPE_MAX_DATASETS + 1) + 1 };
+  const int n_ds = x->l.n_datasets > 1 ? x->l.n_datasets : 0;
+  int n_sc = 0;
+  const double *sc[MAX_SC];
+  const char *names[MAX_SC];
+  char dsn[MAX_SC][96];
   double *comb = NULL;
-  for (int k = 0; k < x->l.n_heads; k++) sc[k] = x->scores[x->l.heads[k]], names[k] = pipe_head_name(x->l.heads[k]);
-  if (n_sc > x->l.n_heads) {
+  for (int k = 0; k < x->l.n_heads; k++) sc[n_sc] = x->scores[x->l.heads[k]], names[n_sc++] = pipe_head_name(x->l.heads[k]);
+  if (x->l.n_heads > 1) {
     if (!(comb = combined_scores(x))) return zz_fail(err, ZZ_ENOMEM, "out of memory");
-    sc[n_sc - 1] = comb, names[n_sc - 1] = "equal-weight combined";
+    sc[n_sc] = comb, names[n_sc++] = "equal-weight combined";
   }
+  for (int k = 0; k < x->l.n_heads; k++)
+    for (int d = 0; d < n_ds; d++) {
+      snprintf(dsn[n_sc], sizeof dsn[0], "%s (dataset %s)", pipe_head_name(x->l.heads[k]), x->l.datasets[d]);
+      sc[n_sc] = x->ds_scores[d][x->l.heads[k]], names[n_sc] = dsn[n_sc], n_sc++;
+    }
   char path[PIPE_PATH + 32], b[8][32];
   snprintf(path, sizeof path, "%s/factor_tables.csv", x->report_dir);
   FILE *f = fopen(path, "w");

@@ -105,14 +105,22 @@ static int backtest_range(pipe_ctx *x, zz_err *err) {
 
 /* ---------------------------------------------------------------- training and scores */
 
-static int stage_train(pipe_ctx *x, int head, char *dir, size_t n, zz_err *err) {
+/* The label of head h with dataset d: "univariate" with one dataset, else "univariate-NAME". */
+static void ds_label(const pipe_ctx *x, int head, int d, char *b, size_t n) {
+  if (x->l.n_datasets == 1) snprintf(b, n, "%s", pipe_head_name(head));
+  else snprintf(b, n, "%s-%s", pipe_head_name(head), x->l.datasets[d]);
+}
+
+static int stage_train(pipe_ctx *x, int head, int d, char *dir, size_t n, zz_err *err) {
   const pipe_config *c = x->c;
   double t0 = pipe_now();
-  pipe_stage_dir(c->out_dir, pipe_head_name(head), x->hs.train[head], dir, n);
-  char tname[48];
-  snprintf(tname, sizeof tname, "train %s", pipe_head_name(head));
+  char lb[96];
+  ds_label(x, head, d, lb, sizeof lb);
+  pipe_stage_dir(c->out_dir, lb, x->hs.ds_train[d][head], dir, n);
+  char tname[112];
+  snprintf(tname, sizeof tname, "train %s", lb);
   if (!x->o->force && pipe_stage_done(dir)) {
-    fprintf(stderr, "[train %s] cached: %s\n", pipe_head_name(head), dir);
+    fprintf(stderr, "[train %s] cached: %s\n", lb, dir);
     timer_add(x, tname, pipe_now() - t0, 1);
     return ZZ_OK;
   }
@@ -127,7 +135,7 @@ static int stage_train(pipe_ctx *x, int head, char *dir, size_t n, zz_err *err) 
   o.net.outputs = head == PIPE_HEAD_MULTI ? c->outputs : 1;
   o.net.lambda = c->lambda;
   o.net.dropout = c->dropout;
-  o.dataset = c->dataset;
+  o.dataset = x->l.datasets[d];
   o.seq = c->seq;
   o.epochs = c->epochs;
   o.patience = c->patience;
@@ -142,47 +150,166 @@ static int stage_train(pipe_ctx *x, int head, char *dir, size_t n, zz_err *err) 
   o.progress = x->o->progress;
   const int y1 = x->p->dates[x->t_last] / 10000;
   for (int y = c->first_year; y <= y1; y++) {
-    fprintf(stderr, "[train %s] year %d (%d/%d)\n", pipe_head_name(head), y, y - c->first_year + 1,
-            y1 - c->first_year + 1);
+    fprintf(stderr, "[train %s] year %d (%d/%d)\n", lb, y, y - c->first_year + 1, y1 - c->first_year + 1);
     int stopped = 0;
-    if ((rc = train_year(x->p, &o, y, dir, &stopped, err))) return zz_wrap(err, "train %s", pipe_head_name(head));
+    if ((rc = train_year(x->p, &o, y, dir, &stopped, err))) return zz_wrap(err, "train %s", lb);
   }
   if ((rc = pipe_stage_mark(dir, tname, err))) return rc;
   timer_add(x, tname, pipe_now() - t0, 0);
   return ZZ_OK;
 }
 
-static int stage_scores(pipe_ctx *x, int head, const char *train_dir, zz_err *err) {
+/* Daily out-of-sample scores of head h with dataset d into *out (n_dates x n_stocks, NaN where not scored). */
+static int stage_scores(pipe_ctx *x, int head, int d, const char *train_dir, double **out, zz_err *err) {
   const pipe_config *c = x->c;
   double t0 = pipe_now();
-  char dir[PIPE_PATH], path[PIPE_PATH + 32], tname[48];
-  snprintf(tname, sizeof tname, "scores %s", pipe_head_name(head));
-  char sname[48];
-  snprintf(sname, sizeof sname, "scores-%s", pipe_head_name(head));
-  pipe_stage_dir(c->out_dir, sname, x->hs.scores[head], dir, sizeof dir);
+  char dir[PIPE_PATH], path[PIPE_PATH + 32], tname[112], lb[96];
+  ds_label(x, head, d, lb, sizeof lb);
+  snprintf(tname, sizeof tname, "scores %s", lb);
+  char sname[112];
+  snprintf(sname, sizeof sname, "scores-%s", lb);
+  pipe_stage_dir(c->out_dir, sname, x->hs.ds_scores[d][head], dir, sizeof dir);
   snprintf(path, sizeof path, "%s/scores.csv", dir);
   int rc = ZZ_OK, cached = 1;
   if (x->o->force || !pipe_stage_done(dir)) {
     cached = 0;
-    fprintf(stderr, "[scores %s] daily out-of-sample scores %d..%d\n", pipe_head_name(head), c->first_year,
+    fprintf(stderr, "[scores %s] daily out-of-sample scores %d..%d\n", lb, c->first_year,
             x->p->dates[x->t_last] / 10000);
     if ((rc = pipe_mkdir(dir, err)) ||
         (rc = score_write_ex(x->p, train_dir, c->first_year, x->p->dates[x->t_last] / 10000, 0, 0, path, err)) ||
         (rc = pipe_stage_mark(dir, tname, err)))
-      return zz_wrap(err, "scores %s", pipe_head_name(head));
+      return zz_wrap(err, "scores %s", lb);
   } else
-    fprintf(stderr, "[scores %s] cached: %s\n", pipe_head_name(head), dir);
+    fprintf(stderr, "[scores %s] cached: %s\n", lb, dir);
   rep_scores *sc = NULL;
   if ((rc = rep_scores_read(path, x->p, &sc, err))) return rc;
-  /* keep the score column only, inside the backtest */
-  const size_t nn = (size_t)x->p->n_dates * (size_t)x->p->n_stocks;
-  x->scores[head] = sc->values[0];
+  *out = sc->values[0]; /* the score column only */
   sc->values[0] = NULL;
+  rep_scores_free(sc);
+  timer_add(x, tname, pipe_now() - t0, cached);
+  return ZZ_OK;
+}
+
+/* NaN outside the backtest. */
+static void keep_backtest(const pipe_ctx *x, double *v) {
+  const size_t nn = (size_t)x->p->n_dates * (size_t)x->p->n_stocks;
   for (size_t k = 0; k < nn; k++) {
     const int t = (int)(k / (size_t)x->p->n_stocks);
-    if (t < x->t_first || t > x->t_last) x->scores[head][k] = NAN;
+    if (t < x->t_first || t > x->t_last) v[k] = NAN;
   }
-  rep_scores_free(sc);
+}
+
+/* The head's score from several datasets' scores ds[0..n_ds-1]: per date, each dataset's scores are
+ * z-scored over the stocks it scores (mean, population std; std 0 -> 0, as score_write does for seeds),
+ * and a stock's score is the mean of the z-scores of the datasets that score it. */
+static void combine_datasets(const panel *p, double *const *ds, int n_ds, double *out) {
+  const int N = p->n_stocks;
+  for (size_t k = 0; k < (size_t)p->n_dates * (size_t)N; k++) out[k] = NAN;
+  for (int t = 0; t < p->n_dates; t++) {
+    double *sum = out + (size_t)t * (size_t)N;
+    for (int d = 0; d < n_ds; d++) {
+      const double *v = ds[d] + (size_t)t * (size_t)N;
+      double m = 0, s2 = 0;
+      int n = 0;
+      for (int i = 0; i < N; i++)
+        if (isfinite(v[i])) m += v[i], n++;
+      if (!n) continue;
+      m /= n;
+      for (int i = 0; i < N; i++)
+        if (isfinite(v[i])) s2 += (v[i] - m) * (v[i] - m);
+      const double sd = sqrt(s2 / n);
+      for (int i = 0; i < N; i++)
+        if (isfinite(v[i])) {
+          const double z = sd > 0 ? (v[i] - m) / sd : 0.0;
+          sum[i] = isfinite(sum[i]) ? sum[i] + z : z;
+        }
+    }
+    for (int i = 0; i < N; i++)
+      if (isfinite(sum[i])) {
+        int cnt = 0;
+        for (int d = 0; d < n_ds; d++) cnt += isfinite(ds[d][(size_t)t * (size_t)N + (size_t)i]);
+        sum[i] /= cnt;
+      }
+  }
+}
+
+static int write_scores(const panel *p, const double *v, const char *path, zz_err *err) {
+  char tmp[PIPE_PATH + 48];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return zz_fail(err, ZZ_EIO, "%s: cannot write", tmp);
+  fprintf(f, "date,code,score\n");
+  char db[16], nb[40];
+  for (int t = 0; t < p->n_dates; t++)
+    for (int i = 0; i < p->n_stocks; i++) {
+      const double s = v[panel_at(p, t, i)];
+      if (!isfinite(s)) continue;
+      fprintf(f, "%s,%s,%s\n", zz_date_format(p->dates[t], db), p->stocks[i].code, zz_fmt_double(nb, sizeof nb, s));
+    }
+  if (fclose(f) || rename(tmp, path)) {
+    remove(tmp);
+    return zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+  }
+  return ZZ_OK;
+}
+
+/* Training and scores of one head over every dataset, then the head's score x->scores[head]. */
+static int stage_head(pipe_ctx *x, int head, zz_err *err) {
+  const int n_ds = x->l.n_datasets;
+  double *ds[PIPE_MAX_DATASETS] = {0};
+  int rc = ZZ_OK;
+  for (int d = 0; d < n_ds && !rc; d++) {
+    char dir[PIPE_PATH];
+    rc = stage_train(x, head, d, dir, sizeof dir, err);
+    if (!rc) rc = stage_scores(x, head, d, dir, &ds[d], err);
+  }
+  if (rc) {
+    for (int d = 0; d < n_ds; d++) free(ds[d]);
+    return rc;
+  }
+  if (n_ds == 1) {
+    x->scores[head] = ds[0];
+    keep_backtest(x, x->scores[head]);
+    return ZZ_OK;
+  }
+  const double t0 = pipe_now();
+  const panel *p = x->p;
+  char dir[PIPE_PATH], path[PIPE_PATH + 32], sname[64], tname[48];
+  snprintf(sname, sizeof sname, "scores-%s", pipe_head_name(head));
+  snprintf(tname, sizeof tname, "combine %s", pipe_head_name(head));
+  pipe_stage_dir(x->c->out_dir, sname, x->hs.scores[head], dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/scores.csv", dir);
+  const int cached = !x->o->force && pipe_stage_done(dir);
+  double *comb = malloc(sizeof *comb * (size_t)p->n_dates * (size_t)p->n_stocks);
+  if (!comb) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  if (!rc && !cached) {
+    combine_datasets(p, ds, n_ds, comb);
+    fprintf(stderr, "[combine %s] %d datasets -> %s\n", pipe_head_name(head), n_ds, path);
+    if ((rc = pipe_mkdir(dir, err)) || (rc = write_scores(p, comb, path, err)) ||
+        (rc = pipe_stage_mark(dir, tname, err)))
+      zz_wrap(err, "combine %s", pipe_head_name(head));
+  }
+  /* what the backtests use is the file (the same values: zz_fmt_double round-trips) */
+  if (!rc) {
+    rep_scores *sc = NULL;
+    if (!(rc = rep_scores_read(path, p, &sc, err))) {
+      free(comb);
+      comb = sc->values[0];
+      sc->values[0] = NULL;
+      rep_scores_free(sc);
+    }
+  }
+  if (rc) {
+    free(comb);
+    for (int d = 0; d < n_ds; d++) free(ds[d]);
+    return rc;
+  }
+  x->scores[head] = comb;
+  keep_backtest(x, comb);
+  for (int d = 0; d < n_ds; d++) {
+    keep_backtest(x, ds[d]);
+    x->ds_scores[d][head] = ds[d];
+  }
   timer_add(x, tname, pipe_now() - t0, cached);
   return ZZ_OK;
 }
@@ -272,12 +399,7 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
   if (!rc) rc = stage_market(x, err);
   if (!rc) rc = backtest_range(x, err);
   /* training and scores, per head */
-  for (int k = 0; k < x->l.n_heads && !rc; k++) {
-    char dir[PIPE_PATH];
-    const int h = x->l.heads[k];
-    rc = stage_train(x, h, dir, sizeof dir, err);
-    if (!rc) rc = stage_scores(x, h, dir, err);
-  }
+  for (int k = 0; k < x->l.n_heads && !rc; k++) rc = stage_head(x, x->l.heads[k], err);
   /* the backtests */
   if (!rc) {
     for (int i = 0; i < x->l.n_indices; i++)
@@ -327,7 +449,10 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
     }
     fprintf(stderr, "\nreport: %s/report.html (tables: %s/report.md and *.csv)\n", x->report_dir, x->report_dir);
   }
-  for (int h = 0; h < PIPE_N_HEADS; h++) free(x->scores[h]);
+  for (int h = 0; h < PIPE_N_HEADS; h++) {
+    free(x->scores[h]);
+    for (int d = 0; d < PIPE_MAX_DATASETS; d++) free(x->ds_scores[d][h]);
+  }
   panel_free(x->p);
   free(x);
   return rc;

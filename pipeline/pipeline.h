@@ -28,7 +28,7 @@ typedef struct pipe_config {
   /* [model] */
   char heads[PIPE_STR];           /* "univariate,multivariate" */
   char cell[PIPE_STR];
-  char dataset[PIPE_STR];
+  char datasets[PIPE_STR];        /* "day" or e.g. "day,fund": one model per dataset and head */
   int layers, hidden, outputs, seq, epochs, patience, seeds, model_seed, train_years, day_stride, threads;
   double lambda, dropout, lr, clip;
   /* [backtest] */
@@ -76,8 +76,11 @@ void pipe_config_section_text(const pipe_config *c, const char *section, FILE *f
 typedef enum { PIPE_HEAD_UNI = 0, PIPE_HEAD_MULTI = 1, PIPE_N_HEADS = 2 } pipe_head;
 const char *pipe_head_name(int h);
 #define PIPE_MAX_FLOORS 4
+#define PIPE_MAX_DATASETS 8
 typedef struct pipe_lists {
   int n_heads, heads[PIPE_N_HEADS];
+  int n_datasets;
+  char datasets[PIPE_MAX_DATASETS][64]; /* model.datasets, in the order given */
   int n_indices, indices[PANEL_N_INDEX];
   int n_floors;
   double floors[PIPE_MAX_FLOORS];
@@ -100,6 +103,11 @@ int pipe_market_stamp(const char *dir, uint64_t *h, zz_err *err);
  * a change to one key must change exactly the stages that read it. */
 typedef struct pipe_hashes {
   uint64_t market;
+  /* per dataset d of model.datasets and head h: its training and score stages. With one dataset,
+   * scores[h] == ds_scores[0][h]; with several, scores[h] is the combination stage (per-date z-scores
+   * averaged). train[h] == ds_train[0][h]. The hash of dataset "day" does not depend on the other
+   * datasets listed (the canonical text carries model.dataset=<that dataset>). */
+  uint64_t ds_train[PIPE_MAX_DATASETS][PIPE_N_HEADS], ds_scores[PIPE_MAX_DATASETS][PIPE_N_HEADS];
   uint64_t train[PIPE_N_HEADS], scores[PIPE_N_HEADS];
   uint64_t risk;
   uint64_t opt[PANEL_N_INDEX][PIPE_N_HEADS][PIPE_MAX_FLOORS];
