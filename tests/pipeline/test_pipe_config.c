@@ -167,6 +167,29 @@ static void test_hashes(void) {
   pipe_config_set(&d, "backtest.end_date=2023-06-30", &e);
   pipe_stage_hashes(&d, 42, &h1, &e);
   CHECK(h1.train[0] == h0.train[0] && h1.risk != h0.risk && h1.sim[I][0][0] != h0.sim[I][0][0], "end_date");
+  /* model.datasets: the old key name is an alias; a second dataset leaves day's training and scores as
+   * they were, adds its own stages and changes the head's final score and everything downstream */
+  d = c;
+  CHECK(pipe_config_parse(&d, "[model]\ndataset = day\n", "alias.ini", &e) == ZZ_OK && !strcmp(d.datasets, "day"),
+        "model.dataset is an alias of model.datasets");
+  pipe_stage_hashes(&d, 42, &h1, &e);
+  CHECK(!memcmp(&h1, &h0, sizeof h0), "datasets=day hashes as the default");
+  d = c;
+  pipe_config_set(&d, "model.datasets=day, extra", &e);
+  pipe_lists l;
+  CHECK(pipe_config_lists(&d, &l, &e) == ZZ_OK && l.n_datasets == 2 && !strcmp(l.datasets[1], "extra"), "list");
+  CHECK(pipe_stage_hashes(&d, 42, &h1, &e) == ZZ_OK, "hashes of two datasets");
+  CHECK(h1.ds_train[0][0] == h0.train[0] && h1.ds_scores[0][1] == h0.scores[1] && h1.ds_train[1][0] != h0.train[0] &&
+            h1.ds_scores[1][0] != h1.ds_scores[0][0] && h1.scores[0] != h0.scores[0] &&
+            h1.scores[0] != h1.ds_scores[1][0] && h1.opt[I][0][0] != h0.opt[I][0][0] && h1.risk == h0.risk,
+        "a second dataset");
+  d = c;
+  CHECK(pipe_config_set(&d, "model.datasets=day,day", &e) == ZZ_OK && pipe_config_check(&d, &e) == ZZ_EUSAGE &&
+            strstr(e.msg, "twice"),
+        "a dataset listed twice is an error: %s", e.msg);
+  d = c;
+  CHECK(pipe_config_set(&d, "model.datasets=../x", &e) == ZZ_OK && pipe_config_check(&d, &e) == ZZ_EUSAGE,
+        "a path is not a dataset name");
 }
 
 static void test_doc(const char *path) {
