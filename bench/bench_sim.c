@@ -91,7 +91,8 @@ int main(int argc, char **argv) {
       }
       p.flags[k] = PANEL_LISTED | PANEL_HAS_BAR;
       double pre = close;
-      if (t > first && rng_u(&r) < 0.004) { /* ex-rights */
+      if (t > first && rng_u(&r) < 0.004 && close >= 1.0) { /* ex-rights (not on penny stocks: a 0.2 CNY
+                                                                dividend would make the price negative) */
         double fac = rng_u(&r) < 0.5 ? 1.5 : close / (close - 0.2);
         pre = round(close / fac * 100) / 100;
         adj *= close / pre;
@@ -161,16 +162,21 @@ int main(int argc, char **argv) {
   c.benchmark = -1;
   zz_err err = {0};
   sim_result *res = NULL;
-  double t0 = now();
-  int rc = sim_run(&p, tg, &c, &res, &err);
-  double secs = now() - t0;
-  if (rc) {
-    fprintf(stderr, "bench_sim: %s\n", err.msg);
-    return zz_exit_code(rc);
+  double secs = INFINITY;
+  for (int rep = 0; rep < 5; rep++) { /* best of 5: one run is ~0.2 s, where page faults and noise show */
+    if (res) sim_result_free(res), res = NULL;
+    double t0 = now();
+    int rc = sim_run(&p, tg, &c, &res, &err);
+    double dt = now() - t0;
+    if (rc) {
+      fprintf(stderr, "bench_sim: %s\n", err.msg);
+      return zz_exit_code(rc);
+    }
+    if (dt < secs) secs = dt;
   }
   printf("bench_sim: %d stocks x %d days (%d-%d), %d weekly targets of %d stocks, %zu orders\n", n, nd, y0, y1, nb, hold,
          res->n_trades);
-  printf("bench_sim: market generated in %.2f s; simulation %.3f s = %.0f days/s; final nav %.6f, costs %.0f CNY\n", t_gen,
+  printf("bench_sim: market generated in %.2f s; simulation (best of 5) %.3f s = %.0f days/s; final nav %.6f, costs %.0f CNY\n", t_gen,
          secs, res->n_days / secs, res->nav[res->n_days - 1], res->total_costs);
   int bad = 0;
   if (dumpdir) {

@@ -34,9 +34,11 @@ def main():
         w[ti[sel]] = tw[sel]
         batches.append((int(t), w))
     cfg = ref_sim.Cfg(capital=meta["capital"], bench=None)
-    t0 = time.perf_counter()
-    out = ref_sim.simulate(dates, M, {}, batches, cfg)
-    secs = time.perf_counter() - t0
+    secs = float("inf")
+    for _ in range(3):  # best of 3, as the C side takes its best of 5
+        t0 = time.perf_counter()
+        out = ref_sim.simulate(dates, M, {}, batches, cfg)
+        secs = min(secs, time.perf_counter() - t0)
     nav_c = np.fromfile(os.path.join(d, "nav.f64"), dtype=np.float64)
     days = len(out["nav"])
     print(f"bench_sim_numpy: {N} stocks x {days} days: {secs:.2f} s = {days / secs:.0f} days/s; "

@@ -14,8 +14,10 @@ typedef struct sim_state {
   const panel *p;
   const sim_config *c;
   double *shares, *basis;
-  double *last_close;   /* last close > 0 seen since the first simulated day; kept current for held stocks */
+  double *last_close;   /* last close > 0 over the simulated days up to lc_t[i] */
+  int *lc_t;            /* date index through which last_close[i] is current (held stocks: yesterday) */
   int *held;            /* stocks with shares > SHARE_EPS, ascending (rebuilt after trades and delistings) */
+  int *cand;            /* scratch: held stocks and the batch's stocks, ascending */
   int n_held;
   int t0;               /* first simulated date index */
   int *bought_t;        /* date index of the last buy of stock i */
@@ -55,7 +57,8 @@ static int record(sim_state *s, int t, int i, int side, double ordered, double f
 static int push_positions(sim_state *s, int t, double value, zz_err *err) {
   const panel *p = s->p;
   sim_result *r = s->r;
-  for (int i = 0; i < p->n_stocks; i++) {
+  for (int h = 0; h < s->n_held; h++) {
+    const int i = s->held[h];
     if (s->shares[i] <= SHARE_EPS) continue;
     if (r->n_positions == s->cap_pos) {
       size_t cap = s->cap_pos ? 2 * s->cap_pos : 1024;
@@ -117,16 +120,15 @@ static int at_limit(const sim_state *s, int t, int i, int dir) {
   return dir > 0 ? x >= lim - LIMIT_TOL : x <= lim + LIMIT_TOL;
 }
 
-/* The last close > 0 of stock i on a simulated day before t (0 if none). Held stocks have it in
- * last_close; for the others the panel is searched back, which only happens when a stock has no usable
- * execution price. */
+/* The last close > 0 of stock i on a simulated day before t (0 if none). last_close[i] holds it through
+ * lc_t[i] (every day for held stocks); the days after that are searched back in the panel, which for a
+ * stock just bought stops at once, usually at t - 1. */
 static double last_close_before(const sim_state *s, int t, int i) {
-  if (s->shares[i] > SHARE_EPS) return s->last_close[i];
-  for (int u = t - 1; u >= s->t0; u--) {
+  for (int u = t - 1; u > s->lc_t[i] && u >= s->t0; u--) {
     double cl = fld(s, PF_CLOSE, u, i);
     if (isfinite(cl) && cl > 0) return cl;
   }
-  return 0.0;
+  return s->last_close[i];
 }
 
 /* Rebuilds the ascending list of held stocks, so that the daily loops touch only held stocks and add
@@ -159,6 +161,11 @@ static double lots_down(double q, double lot) { return lot > 0 ? floor(q / lot +
 
 /* --------------------------------------------------------------- rebalance */
 
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
 static int rebalance(sim_state *s, const sim_targets *tg, const sim_batch *b, int t, double *turnover, double *costs,
                      zz_err *err) {
   const panel *p = s->p;
@@ -173,12 +180,25 @@ static int rebalance(sim_state *s, const sim_targets *tg, const sim_batch *b, in
   }
   /* portfolio value at today's execution prices */
   double V = s->cash;
-  for (int i = 0; i < p->n_stocks; i++)
+  for (int h = 0; h < s->n_held; h++) {
+    const int i = s->held[h];
     if (s->shares[i] > SHARE_EPS) V += s->shares[i] * exec_price(s, t, i);
+  }
+  /* the stocks to look at: held ones and the batch's, in ascending order as a scan of all would be */
+  int ncand = 0;
+  for (int h = 0; h < s->n_held; h++) s->cand[ncand++] = s->held[h];
+  for (size_t j = b->first; j < b->end; j++)
+    if (!(s->shares[tg->e[j].stock] > SHARE_EPS)) s->cand[ncand++] = tg->e[j].stock;
+  qsort(s->cand, (size_t)ncand, sizeof *s->cand, cmp_int);
+  int nu = 0; /* a held stock whose shares fell to zero may also be in the batch: keep it once */
+  for (int k = 0; k < ncand; k++)
+    if (nu == 0 || s->cand[k] != s->cand[nu - 1]) s->cand[nu++] = s->cand[k];
+  ncand = nu;
   double sold = 0.0, bought = 0.0;
   int nbuy = 0;
   /* sells first */
-  for (int i = 0; i < p->n_stocks; i++) {
+  for (int ci = 0; ci < ncand; ci++) {
+    const int i = s->cand[ci];
     double w = s->in_batch[i] ? s->target[i] : 0.0;
     if (s->shares[i] <= SHARE_EPS && !(w > 0)) continue;
     if (!is_listed(s, t, i)) {
@@ -349,6 +369,10 @@ int sim_run(const panel *p, sim_targets *tg, const sim_config *c, sim_result **o
   s.basis = calloc((size_t)n + 1, sizeof(double));
   s.last_close = calloc((size_t)n + 1, sizeof(double));
   s.held = calloc((size_t)n + 1, sizeof(int));
+  s.cand = calloc(2 * (size_t)n + 1, sizeof(int));
+  s.lc_t = malloc(((size_t)n + 1) * sizeof(int));
+  if (s.lc_t)
+    for (int i = 0; i <= n; i++) s.lc_t[i] = t0 - 1;
   s.t0 = t0;
   s.bought_t = malloc(((size_t)n + 1) * sizeof(int));
   s.bought_qty = calloc((size_t)n + 1, sizeof(double));
@@ -360,7 +384,7 @@ int sim_run(const panel *p, sim_targets *tg, const sim_config *c, sim_result **o
   s.buy_fill = calloc((size_t)n + 1, sizeof(double));
   s.r = r;
   rc = ZZ_ENOMEM;
-  if (!r || !dues || !s.shares || !s.basis || !s.last_close || !s.held || !s.bought_t || !s.bought_qty || !s.target ||
+  if (!r || !dues || !s.shares || !s.basis || !s.last_close || !s.held || !s.cand || !s.lc_t || !s.bought_t || !s.bought_qty || !s.target ||
       !s.in_batch || !s.buy_i || !s.buy_q || !s.buy_px || !s.buy_fill)
     goto fail;
   r->n_days = nd;
@@ -391,6 +415,7 @@ int sim_run(const panel *p, sim_targets *tg, const sim_config *c, sim_result **o
       int delisted = 0;
       for (int h = 0; h < s.n_held; h++) {
         const int i = s.held[h];
+        if (s.shares[i] <= SHARE_EPS) continue;
         if (!is_listed(&s, t, i)) { /* liquidated at the last close, no costs */
           double px = s.last_close[i], q = s.shares[i];
           s.cash += q * px;
@@ -414,15 +439,17 @@ int sim_run(const panel *p, sim_targets *tg, const sim_config *c, sim_result **o
     while (next_due < nd_due && dues[next_due].t < t) next_due++;
     for (; next_due < nd_due && dues[next_due].t == t; next_due++) {
       if ((rc = rebalance(&s, tg, &tg->b[dues[next_due].k], t, &day_turnover, &day_costs, err))) goto fail;
+      rebuild_held(&s); /* a second batch the same day values the book from the new holdings */
       traded = 1;
     }
-    if (traded) rebuild_held(&s);
     /* 5. end-of-day marking at the close */
     double value = s.cash;
     for (int h = 0; h < s.n_held; h++) {
       const int i = s.held[h];
+      if (s.shares[i] <= SHARE_EPS) continue;
       double cl = fld(&s, PF_CLOSE, t, i);
-      if (isfinite(cl) && cl > 0) s.last_close[i] = cl;
+      s.last_close[i] = isfinite(cl) && cl > 0 ? cl : last_close_before(&s, t, i);
+      s.lc_t[i] = t;
       value += s.shares[i] * s.last_close[i];
     }
     double rp = value / prev_value - 1.0;
@@ -450,6 +477,8 @@ fail:
   free(s.basis);
   free(s.last_close);
   free(s.held);
+  free(s.cand);
+  free(s.lc_t);
   free(s.bought_t);
   free(s.bought_qty);
   free(s.target);
