@@ -256,6 +256,14 @@ static int read_code(zz_csv *r, int col, char out[ZZ_CODE_LEN], zz_err *err) {
 
 static void join(char *buf, size_t n, const char *dir, const char *file) { snprintf(buf, n, "%s/%s", dir, file); }
 
+/* Every code of alpha.csv must appear in a per-code file: names the first one missing from `path`. */
+static int require_all_codes(const char *path, int n, const char (*codes)[ZZ_CODE_LEN], const uint8_t *seen,
+                             zz_err *err) {
+  for (int i = 0; i < n; i++)
+    if (!seen[i]) return zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, codes[i]);
+  return ZZ_OK;
+}
+
 static const char *const NAMES_CODE[] = {"code", "ts_code", "symbol", NULL};
 
 /* Reads a `code,<value>` file into val[] (indices of the universe). Requires every universe code when
@@ -304,12 +312,7 @@ static int read_code_values(const char *path, const code_index *ix, const char *
     goto done;
   }
   rc = ZZ_OK;
-  if (require_all)
-    for (int i = 0; i < n; i++)
-      if (!seen[i]) {
-        rc = zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, ix->codes[i]);
-        break;
-      }
+  if (require_all) rc = require_all_codes(path, n, (const char(*)[ZZ_CODE_LEN])ix->codes, seen, err);
 done:
   if (sum) *sum = s;
   free(seen);
@@ -586,11 +589,7 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     rc = -rc;
     goto fail;
   }
-  for (int i = 0; i < p->n; i++)
-    if (!seen[i]) {
-      rc = zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, p->codes[i]);
-      goto fail;
-    }
+  if ((rc = require_all_codes(path, p->n, (const char(*)[ZZ_CODE_LEN])p->codes, seen, err))) goto fail;
   zz_csv_close(r);
   r = NULL;
 
@@ -645,11 +644,7 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     rc = -rc;
     goto fail;
   }
-  for (int i = 0; i < p->n; i++)
-    if (!seen[i]) {
-      rc = zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, p->codes[i]);
-      goto fail;
-    }
+  if ((rc = require_all_codes(path, p->n, (const char(*)[ZZ_CODE_LEN])p->codes, seen, err))) goto fail;
   zz_csv_close(r);
   r = NULL;
 
@@ -690,11 +685,7 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
       rc = -rc;
       goto fail;
     }
-    for (int i = 0; i < p->n; i++)
-      if (!seen[i]) {
-        rc = zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, p->codes[i]);
-        goto fail;
-      }
+    if ((rc = require_all_codes(path, p->n, (const char(*)[ZZ_CODE_LEN])p->codes, seen, err))) goto fail;
     zz_csv_close(r);
     r = NULL;
   }
