@@ -254,6 +254,20 @@ static int read_code(zz_csv *r, int col, char out[ZZ_CODE_LEN], zz_err *err) {
   return ZZ_OK;
 }
 
+/* The universe index of the current row's stock (column col): the code must be in alpha.csv and appear
+ * once in this file; marks it in seen. */
+static int read_row_stock(zz_csv *r, int col, const code_index *ix, uint8_t *seen, int *out, zz_err *err) {
+  char code[ZZ_CODE_LEN];
+  int rc = read_code(r, col, code, err);
+  if (rc) return rc;
+  int i = code_find(ix, code);
+  if (i < 0) return zz_csv_fail(r, col, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
+  if (seen[i]) return zz_csv_fail(r, col, err, ZZ_EDATA, "code %s appears twice", code);
+  seen[i] = 1;
+  *out = i;
+  return ZZ_OK;
+}
+
 static void join(char *buf, size_t n, const char *dir, const char *file) { snprintf(buf, n, "%s/%s", dir, file); }
 
 /* Every code of alpha.csv must appear in a per-code file: names the first one missing from `path`. */
@@ -286,22 +300,13 @@ static int read_code_values(const char *path, const code_index *ix, const char *
     goto done;
   }
   while ((rc = zz_csv_next(r, err)) == 1) {
-    char code[ZZ_CODE_LEN];
     double v;
-    if ((rc = read_code(r, cc, code, err))) goto done;
-    int i = code_find(ix, code);
-    if (i < 0) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
-      goto done;
-    }
-    if (seen[i]) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s appears twice", code);
-      goto done;
-    }
-    seen[i] = 1;
+    int i;
+    if ((rc = read_row_stock(r, cc, ix, seen, &i, err))) goto done;
     if ((rc = zz_csv_double(r, cv, 0, &v, err))) goto done;
     if (nonneg && v < 0) {
-      rc = zz_csv_fail(r, cv, err, ZZ_EDATA, "%s of %s is %g: expected a value >= 0", zz_csv_header(r, cv), code, v);
+      rc = zz_csv_fail(r, cv, err, ZZ_EDATA, "%s of %s is %g: expected a value >= 0", zz_csv_header(r, cv),
+                       ix->codes[i], v);
       goto done;
     }
     val[i] = v;
@@ -567,18 +572,8 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     snprintf(p->style_names[k++], OPT_NAME_LEN, "%s", h);
   }
   while ((rc = zz_csv_next(r, err)) == 1) {
-    char code[ZZ_CODE_LEN];
-    if ((rc = read_code(r, cc, code, err))) goto fail;
-    int i = code_find(&ix, code);
-    if (i < 0) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
-      goto fail;
-    }
-    if (seen[i]) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s appears twice", code);
-      goto fail;
-    }
-    seen[i] = 1;
+    int i;
+    if ((rc = read_row_stock(r, cc, &ix, seen, &i, err))) goto fail;
     for (int j = 0, k = 0; j < zz_csv_ncols(r); j++) {
       if (j == cc) continue;
       if ((rc = zz_csv_double(r, j, 0, &p->style[(size_t)i * p->n_style + k], err))) goto fail;
@@ -605,23 +600,14 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
   }
   int icap = 0;
   while ((rc = zz_csv_next(r, err)) == 1) {
-    char code[ZZ_CODE_LEN];
-    if ((rc = read_code(r, cc, code, err))) goto fail;
-    int i = code_find(&ix, code);
-    if (i < 0) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
-      goto fail;
-    }
-    if (seen[i]) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s appears twice", code);
-      goto fail;
-    }
-    seen[i] = 1;
+    int i;
+    if ((rc = read_row_stock(r, cc, &ix, seen, &i, err))) goto fail;
     const char *name = zz_csv_field(r, ci);
     while (isspace((unsigned char)*name)) name++;
     if (!*name || strlen(name) >= OPT_NAME_LEN || !strcasecmp(name, "country") ||
         name_index(p->style_names, p->n_style, name) >= 0) {
-      rc = zz_csv_fail(r, ci, err, ZZ_EDATA, "industry of %s is empty, too long, or the name of another factor", code);
+      rc = zz_csv_fail(r, ci, err, ZZ_EDATA, "industry of %s is empty, too long, or the name of another factor",
+                       ix.codes[i]);
       goto fail;
     }
     int k = name_index(p->ind_names, p->n_ind, name);
@@ -664,19 +650,9 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
       goto fail;
     }
     while ((rc = zz_csv_next(r, err)) == 1) {
-      char code[ZZ_CODE_LEN];
       int b, s;
-      if ((rc = read_code(r, cc, code, err))) goto fail;
-      int i = code_find(&ix, code);
-      if (i < 0) {
-        rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
-        goto fail;
-      }
-      if (seen[i]) {
-        rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "code %s appears twice", code);
-        goto fail;
-      }
-      seen[i] = 1;
+      int i;
+      if ((rc = read_row_stock(r, cc, &ix, seen, &i, err))) goto fail;
       if ((rc = zz_csv_bool(r, cb, 1, &b, err)) || (rc = zz_csv_bool(r, cl, 1, &s, err))) goto fail;
       p->can_buy[i] = (uint8_t)(b != 0);
       p->can_sell[i] = (uint8_t)(s != 0);
