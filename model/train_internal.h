@@ -25,7 +25,6 @@ typedef struct train_data {
   int val_stride;    /* validate on every k-th day (train_opts.day_stride; <= 1: every day) */
 } train_data;
 
-uint64_t train_mix(uint64_t x);
 double train_now(void);
 int train_day_rows(const feat_ctx *fc, const double *target, const panel *p, int t, int *idx);
 int train_write_log(const char *path, const train_rec *rec, int n, zz_err *err);

@@ -3,6 +3,7 @@
  * an atomically written checkpoint after every epoch (resume gives the same bytes as an
  * uninterrupted run), the training log CSV and the terminal progress bar. See model.h. */
 #include "model.h"
+#include "nn_internal.h"
 #include "train_internal.h"
 
 #include <math.h>
@@ -27,12 +28,8 @@ void train_default_opts(train_opts *o) {
   o->train_years = 10;
 }
 
-uint64_t train_mix(uint64_t x) { /* splitmix64 finaliser */
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+/* splitmix64 of a value, as a hash: the networks' generator (nn_internal.h) applied to a copy */
+static uint64_t train_mix(uint64_t x) { return nn_splitmix64(&x); }
 
 double train_now(void) {
   struct timespec ts;
