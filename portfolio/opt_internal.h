@@ -24,6 +24,11 @@ typedef struct opt_model {
   double *d;         /* n */
   double *lo, *hi;   /* n, per-stock bounds in fractions (caps, tradability) */
   int forced;        /* stocks whose cap was raised to their unsellable holding */
+  int unc;           /* the unclassified group (opt_problem_unclassified), -1 if none */
+  double ind_bound0; /* the industry bound the model was built with: relaxation widens the
+                        unclassified bound by as much as it widens industry_bound */
+  int attempt;       /* GLPK settings of this solve (0 .. OPT_ATTEMPTS-1, see opt_model_simplex) */
+  int glpk_failed;   /* GLPK returned an error or an unexpected status (retry with other settings) */
   glp_prob *lp;
   int c_y, c_e, c_u, c_v, c_p, c_b, c_s; /* first column of each block */
   int r_budget, r_te, r_floor, r_turn;   /* rows (0: absent) */
@@ -42,9 +47,12 @@ typedef struct opt_eval {
 } opt_eval;
 
 /* opt_lp.c */
-int opt_model_build(const opt_problem *p, const opt_limits *lim, opt_model **out, zz_err *err);
+int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, opt_model **out, zz_err *err);
 void opt_model_free(opt_model *m);
 void opt_model_apply_limits(opt_model *m, const opt_limits *lim);
+/* The active-weight bound of industry group j under lim (unclassified_bound for the unclassified group). */
+double opt_group_bound(const opt_model *m, const opt_limits *lim, int j);
+#define OPT_ATTEMPTS 4
 /* Adds the seed tangents of every p_i (once; only needed when the TE limit binds). */
 void opt_model_seed(opt_model *m);
 void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim);

@@ -52,7 +52,7 @@ static void add_v_cut(opt_model *m, const double *u0) {
   glp_set_row_bnds(m->lp, r, GLP_LO, -uu, 0);
 }
 
-int opt_model_build(const opt_problem *p, const opt_limits *lim, opt_model **out, zz_err *err) {
+int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, opt_model **out, zz_err *err) {
   *out = NULL;
   opt_model *m = calloc(1, sizeof *m);
   if (!m) return zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory");
@@ -65,6 +65,9 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, opt_model **out
   m->use_te = lim->te_max > 0;
   m->use_turnover = p->has_prev;
   m->te_ref = m->use_te ? lim->te_max : 1.0;
+  m->unc = opt_problem_unclassified(p);
+  m->ind_bound0 = lim->industry_bound;
+  m->attempt = attempt;
   m->trace = getenv("ZZ_OPT_TRACE") != NULL;
   size_t nmax = (size_t)(n > nf ? n : nf) + 8;
   m->L = calloc((size_t)nf * nf + 1, sizeof *m->L);
@@ -90,7 +93,9 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, opt_model **out
   }
   for (int i = 0; i < n; i++) {
     m->d[i] = p->spec_var[i] / (1e4 * m->te_ref * m->te_ref);
-    double lo = 0, hi = fmin(p->bench[i] + lim->active_max, lim->weight_max);
+    /* the absolute cap never sits below the benchmark weight: a stock of 6.7 % in the index with a 5 %
+     * cap would otherwise be forced underweight whatever its score (SPEC 7, round 2) */
+    double lo = 0, hi = fmin(p->bench[i] + lim->active_max, fmax(lim->weight_max, p->bench[i]));
     double w0 = p->has_prev ? p->prev[i] : 0.0;
     if (!p->can_buy[i] && hi > w0) hi = w0;
     if (p->has_prev && !p->can_sell[i] && lo < w0) lo = w0;
@@ -237,8 +242,10 @@ void opt_model_seed(opt_model *m) {
 void opt_model_apply_limits(opt_model *m, const opt_limits *lim) {
   glp_prob *lp = m->lp;
   for (int k = 0; k < m->ns; k++) glp_set_col_bnds(lp, m->c_e + k, GLP_DB, -100 * lim->style_bound, 100 * lim->style_bound);
-  for (int j = 0; j < m->ni; j++)
-    glp_set_col_bnds(lp, m->c_e + m->ns + j, GLP_DB, -100 * lim->industry_bound, 100 * lim->industry_bound);
+  for (int j = 0; j < m->ni; j++) {
+    const double b = opt_group_bound(m, lim, j);
+    glp_set_col_bnds(lp, m->c_e + m->ns + j, GLP_DB, -100 * b, 100 * b);
+  }
   if (lim->constituent_floor > 0) glp_set_row_bnds(lp, m->r_floor, GLP_LO, 100 * lim->constituent_floor, 0);
   else glp_set_row_bnds(lp, m->r_floor, GLP_FR, 0, 0);
   if (m->use_turnover) glp_set_row_bnds(lp, m->r_turn, GLP_UP, 0, 200 * lim->turnover_max);
@@ -246,6 +253,12 @@ void opt_model_apply_limits(opt_model *m, const opt_limits *lim) {
     double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
     glp_set_row_bnds(lp, m->r_te, GLP_UP, 0, rho);
   }
+}
+
+double opt_group_bound(const opt_model *m, const opt_limits *lim, int j) {
+  if (j != m->unc) return lim->industry_bound;
+  const double widened = lim->industry_bound - m->ind_bound0;
+  return lim->unclassified_bound + (widened > 0 ? widened : 0);
 }
 
 /* Objective: 0 = maximise s'w; 1 = minimise the TE model v + sum d_i p_i (with the TE row free). */
@@ -270,24 +283,34 @@ void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim) {
   }
 }
 
-/* Runs the simplex: dual (warm) when `dual`, else primal. Returns 0 optimal, 1 infeasible, or an error. */
+/* Runs the simplex: dual (warm) when `dual`, else primal. Returns 0 optimal, 1 infeasible, or an error
+ * (m->glpk_failed set). The settings follow m->attempt, tried in this order by opt_solve when GLPK
+ * itself fails (not when the limits are infeasible):
+ *   0  automatic scaling, advanced initial basis, dual simplex warm starts after cuts (the fast path);
+ *   1  geometric-mean + equilibration scaling rounded to powers of 2, standard (slack) basis;
+ *   2  no scaling, standard basis, primal simplex on every call;
+ *   3  GLPK's presolver on every call (no warm start: each solve from scratch, slowest). */
 int opt_model_simplex(opt_model *m, int dual, zz_err *err) {
   glp_smcp parm;
   glp_init_smcp(&parm);
   parm.msg_lev = GLP_MSG_OFF;
-  parm.presolve = GLP_OFF;
-  parm.meth = dual ? GLP_DUALP : GLP_PRIMAL;
+  parm.presolve = m->attempt == 3 ? GLP_ON : GLP_OFF;
+  parm.meth = dual && m->attempt < 2 ? GLP_DUALP : GLP_PRIMAL;
   int term = glp_term_out(GLP_OFF); /* GLPK prints scaling and basis notes otherwise */
   if (!m->solved_once) {
-    glp_scale_prob(m->lp, GLP_SF_AUTO);
-    glp_adv_basis(m->lp, 0);
+    if (m->attempt == 0) glp_scale_prob(m->lp, GLP_SF_AUTO);
+    else if (m->attempt == 2) glp_unscale_prob(m->lp);
+    else glp_scale_prob(m->lp, GLP_SF_GM | GLP_SF_EQ | GLP_SF_2N);
+    if (m->attempt == 0) glp_adv_basis(m->lp, 0);
+    else glp_std_basis(m->lp);
     m->solved_once = 1;
   }
   int it0 = glp_get_it_cnt(m->lp);
   int ret = glp_simplex(m->lp, &parm);
-  if (ret == GLP_ESING || ret == GLP_ECOND || ret == GLP_EBADB || ret == GLP_EFAIL) {
-    /* a numerically bad basis after many cuts: restart from an advanced basis with the primal */
-    glp_adv_basis(m->lp, 0);
+  if (m->attempt != 3 && (ret == GLP_ESING || ret == GLP_ECOND || ret == GLP_EBADB || ret == GLP_EFAIL)) {
+    /* a numerically bad basis after many cuts: restart from a fresh basis with the primal */
+    if (m->attempt == 0) glp_adv_basis(m->lp, 0);
+    else glp_std_basis(m->lp);
     parm.meth = GLP_PRIMAL;
     it0 = glp_get_it_cnt(m->lp);
     ret = glp_simplex(m->lp, &parm);
@@ -295,14 +318,19 @@ int opt_model_simplex(opt_model *m, int dual, zz_err *err) {
   m->lp_iter += glp_get_it_cnt(m->lp) - it0;
   glp_term_out(term);
   if (m->trace)
-    fprintf(stderr, "opt: simplex %s: %d iterations, %d rows, status %d\n", dual ? "dual" : "primal",
-            glp_get_it_cnt(m->lp) - it0, glp_get_num_rows(m->lp), glp_get_status(m->lp));
-  if (ret != 0)
+    fprintf(stderr, "opt: attempt %d simplex %s: %d iterations, %d rows, code %d, status %d\n", m->attempt,
+            parm.meth == GLP_DUALP ? "dual" : "primal", glp_get_it_cnt(m->lp) - it0, glp_get_num_rows(m->lp), ret,
+            glp_get_status(m->lp));
+  if (ret == GLP_ENOPFS) return 1; /* the presolver found no primal feasible point */
+  if (ret != 0) {
+    m->glpk_failed = 1;
     return zz_fail(err, ZZ_ENUMERIC, "optimizer: GLPK simplex failed (code %d) on an LP of %d rows and %d columns",
                    ret, glp_get_num_rows(m->lp), glp_get_num_cols(m->lp));
+  }
   int st = glp_get_status(m->lp);
   if (st == GLP_OPT) return 0;
   if (st == GLP_NOFEAS || glp_get_prim_stat(m->lp) == GLP_NOFEAS) return 1;
+  m->glpk_failed = 1;
   return zz_fail(err, ZZ_ENUMERIC, "optimizer: GLPK ended with status %d (expected an optimum)", st);
 }
 

@@ -19,11 +19,13 @@
 void opt_limits_default(opt_limits *lim) {
   lim->style_bound = 0.5;
   lim->industry_bound = 0.02;
+  lim->unclassified_bound = 0.05;
   lim->te_max = 0.05;
   lim->constituent_floor = 0.8;
   lim->turnover_max = 0.2;
   lim->active_max = 0.01;
   lim->weight_max = 0.05;
+  lim->spec_var_floor = 1e-4;
   lim->cash = 0.0;
   lim->gap_tol = 1e-4;
   lim->max_rounds = 300;
@@ -60,11 +62,13 @@ static int limits_key(void *user, const char *section, const char *name, const c
   } keys[] = {
       {"style_bound", &c->lim->style_bound, NULL, 0, 1e6},
       {"industry_bound", &c->lim->industry_bound, NULL, 0, 1},
+      {"unclassified_bound", &c->lim->unclassified_bound, NULL, 0, 1},
       {"te_max", &c->lim->te_max, NULL, 0, 10},
       {"constituent_floor", &c->lim->constituent_floor, NULL, 0, 1},
       {"turnover_max", &c->lim->turnover_max, NULL, 0, 1},
       {"active_max", &c->lim->active_max, NULL, 0, 1},
       {"weight_max", &c->lim->weight_max, NULL, 0, 1},
+      {"spec_var_floor", &c->lim->spec_var_floor, NULL, 0, 1},
       {"cash", &c->lim->cash, NULL, 0, 1},
       {"gap_tol", &c->lim->gap_tol, NULL, 1e-12, 1},
       {"max_rounds", NULL, &c->lim->max_rounds, 1, 100000},
@@ -87,8 +91,8 @@ static int limits_key(void *user, const char *section, const char *name, const c
     return 1;
   }
   zz_fail(c->err, ZZ_EDATA,
-          "%s:%d: unknown key '%s' in [limits] (expected style_bound, industry_bound, te_max, constituent_floor, "
-          "turnover_max, active_max, weight_max, cash, gap_tol, max_rounds, relax)",
+          "%s:%d: unknown key '%s' in [limits] (expected style_bound, industry_bound, unclassified_bound, te_max, "
+          "constituent_floor, turnover_max, active_max, weight_max, spec_var_floor, cash, gap_tol, max_rounds, relax)",
           c->path, lineno, name);
   c->failed = 1;
   return 0;
@@ -207,6 +211,12 @@ int opt_problem_check(const opt_problem *p, zz_err *err) {
     }
   }
   return ZZ_OK;
+}
+
+int opt_problem_unclassified(const opt_problem *p) {
+  for (int g = 0; g < p->n_ind; g++)
+    if (!strcasecmp(p->ind_names[g], OPT_UNCLASSIFIED)) return g;
+  return -1;
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -377,6 +387,11 @@ static int read_factor_cov(const char *path, opt_problem *p, zz_err *err) {
     seen[f] = 1;
     colf[j] = f;
   }
+  /* the unclassified group may have no factor of its own (a risk model without an "unclassified"
+   * industry factor): its row and column stay zero */
+  const int f_unc = opt_problem_unclassified(p) >= 0 ? p->n_style + opt_problem_unclassified(p) : -1;
+  int unc_absent = f_unc >= 0 && !seen[f_unc];
+  if (unc_absent) seen[f_unc] = 1;
   for (int f = 0; f < nf; f++)
     if (!seen[f]) {
       rc = zz_fail(err, ZZ_EDATA, "%s:1: factor '%s' is missing from the header", path,
@@ -412,6 +427,7 @@ static int read_factor_cov(const char *path, opt_problem *p, zz_err *err) {
     goto done;
   }
   rc = ZZ_OK;
+  if (unc_absent) seen[f_unc] = 1;
   for (int f = 0; f < nf; f++)
     if (!seen[f]) {
       rc = zz_fail(err, ZZ_EDATA, "%s: the row of factor '%s' is missing", path,
@@ -604,9 +620,16 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     if ((rc = read_row_stock(r, cc, &ix, seen, &i, err))) goto fail;
     const char *name = zz_csv_field(r, ci);
     while (isspace((unsigned char)*name)) name++;
-    if (!*name || strlen(name) >= OPT_NAME_LEN || !strcasecmp(name, "country") ||
+    char trimmed[OPT_NAME_LEN + 1];
+    size_t nl = strlen(name);
+    while (nl && isspace((unsigned char)name[nl - 1])) nl--;
+    if (nl <= OPT_NAME_LEN) memcpy(trimmed, name, nl), trimmed[nl] = 0, name = trimmed;
+    if (!*name || !strcasecmp(name, OPT_UNCLASSIFIED)) name = OPT_UNCLASSIFIED; /* no industry: one group */
+    if (strlen(name) >= OPT_NAME_LEN || !strcasecmp(name, "country") ||
         name_index(p->style_names, p->n_style, name) >= 0) {
-      rc = zz_csv_fail(r, ci, err, ZZ_EDATA, "industry of %s is empty, too long, or the name of another factor",
+      rc = zz_csv_fail(r, ci, err, ZZ_EDATA,
+                       "industry of %s is too long or the name of another factor (expected an industry name, or "
+                       "empty / 'unclassified' for none)",
                        ix.codes[i]);
       goto fail;
     }

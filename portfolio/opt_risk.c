@@ -89,7 +89,7 @@ void opt_evaluate(const opt_model *m, const opt_limits *lim, const double *w, op
   for (int k = 0; k < ns; k++)
     if ((v = fabs(e[k]) - lim->style_bound) > viol) viol = v;
   for (int j = 0; j < ni; j++)
-    if ((v = fabs(e[ns + j]) - lim->industry_bound) > viol) viol = v;
+    if ((v = fabs(e[ns + j]) - opt_group_bound(m, lim, j)) > viol) viol = v;
   if (lim->constituent_floor > 0 && (v = lim->constituent_floor - cons) > viol) viol = v;
   if (m->use_turnover && (v = ev->turnover - lim->turnover_max) > viol) viol = v;
   ev->max_violation = viol;

@@ -4,6 +4,7 @@
 #include "opt_internal.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,7 @@ static int mix_anchor(opt_model *m, const opt_limits *lim, double *wa) {
   for (int i = 0; i < n; i++) a[i] = p->prev[i] - p->bench[i];
   opt_exposures(p, a, e);
   for (int k = 0; k < ns; k++) NEED_LE(fabs(e[k]), 0.0, lim->style_bound);
-  for (int j = 0; j < ni; j++) NEED_LE(fabs(e[ns + j]), 0.0, lim->industry_bound);
+  for (int j = 0; j < ni; j++) NEED_LE(fabs(e[ns + j]), 0.0, opt_group_bound(m, lim, j));
   double te0 = sqrt(opt_factor_var(m->L, m->nf, e, NULL) + opt_specific_var(p, a));
   NEED_LE(te0, 0.0, lim->te_max);
 #undef NEED_LE
@@ -213,7 +214,8 @@ static int cut_loop(opt_model *m, const opt_limits *lim, const double *wa, opt_r
   free(cand);
   res->objective = best;
   res->upper_bound = ub < best ? best : ub;
-  res->gap = (res->upper_bound - best) / fmax(fabs(res->upper_bound), 1e-12);
+  /* no LP bound at all (the first re-solve failed): the gap is unknown, reported as infinite */
+  res->gap = isfinite(res->upper_bound) ? (res->upper_bound - best) / fmax(fabs(res->upper_bound), 1e-12) : INFINITY;
   return rc;
 }
 
@@ -266,31 +268,15 @@ void opt_result_free(opt_result *r) {
 
 const char *opt_status_name(opt_status s) { return s == OPT_OPTIMAL ? "optimal" : "gap"; }
 
-int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_err *err) {
-  *out = NULL;
-  double t0 = now_seconds();
-  int rc = opt_problem_check(p, err);
-  if (rc) return rc;
-  if (lim->cash < 0 || lim->cash >= 1 || lim->style_bound < 0 || lim->industry_bound < 0 || lim->turnover_max < 0 ||
-      lim->active_max < 0 || lim->weight_max <= 0 || lim->constituent_floor < 0 || lim->constituent_floor > 1 ||
-      lim->max_rounds < 1 || !(lim->gap_tol > 0))
-    return zz_fail(err, ZZ_EUSAGE, "optimizer: a limit is out of range (cash in [0,1), bounds >= 0, weight_max > 0, "
-                                   "floor in [0,1], max_rounds >= 1, gap_tol > 0)");
-  opt_result *res = calloc(1, sizeof *res);
+/* One complete solve under GLPK settings `attempt` into res (weights and diagnostics). */
+static int solve_attempt(const opt_problem *p, const opt_limits *lim, int attempt, opt_result *res, double *wa,
+                         int *glpk_failed, zz_err *err) {
   opt_model *m = NULL;
-  double *wa = NULL;
-  if (!res || !(res->weights = calloc((size_t)p->n, sizeof(double))) ||
-      !(res->style_exposure = calloc((size_t)p->n_style + 1, sizeof(double))) ||
-      !(res->industry_active = calloc((size_t)p->n_ind + 1, sizeof(double))) ||
-      !(wa = calloc((size_t)p->n, sizeof *wa))) {
-    rc = zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory");
-    goto done;
-  }
-  res->n = p->n;
-  res->n_style = p->n_style;
-  res->n_ind = p->n_ind;
-  if ((rc = opt_model_build(p, lim, &m, err))) goto done;
+  int rc = opt_model_build(p, lim, attempt, &m, err);
+  if (rc) return rc;
   res->forced_bounds = m->forced;
+  res->n_relax = 0;
+  res->rounds = 0;
 
   /* the budget must fit between the stock bounds: no relaxation of SPEC 7 can change that */
   double slo = 0, shi = 0, budget = 1 - lim->cash;
@@ -339,14 +325,91 @@ int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_
   res->invested = ev.invested;
   res->max_violation = ev.max_violation;
   res->limits = cur;
-  res->lp_iterations = m->lp_iter;
   res->cuts_factor = m->cuts_v;
   res->cuts_specific = m->cuts_p;
   res->seed_cuts = m->seed_cuts;
+done:
+  *glpk_failed = m->glpk_failed;
+  res->lp_iterations += m->lp_iter; /* every attempt's iterations count */
+  opt_model_free(m);
+  return rc;
+}
+
+static void note_add(opt_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note_add(opt_result *res, const char *fmt, ...) {
+  size_t used = strlen(res->note);
+  if (used + 3 >= sizeof res->note) return;
+  if (used) used += (size_t)snprintf(res->note + used, sizeof res->note - used, "; ");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(res->note + used, sizeof res->note - used, fmt, ap);
+  va_end(ap);
+}
+
+int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_err *err) {
+  *out = NULL;
+  double t0 = now_seconds();
+  int rc = opt_problem_check(p, err);
+  if (rc) return rc;
+  if (lim->cash < 0 || lim->cash >= 1 || lim->style_bound < 0 || lim->industry_bound < 0 ||
+      lim->unclassified_bound < 0 || lim->turnover_max < 0 || lim->active_max < 0 || lim->weight_max <= 0 ||
+      lim->constituent_floor < 0 || lim->constituent_floor > 1 || lim->max_rounds < 1 || !(lim->gap_tol > 0) ||
+      !(lim->spec_var_floor >= 0))
+    return zz_fail(err, ZZ_EUSAGE, "optimizer: a limit is out of range (cash in [0,1), bounds >= 0, weight_max > 0, "
+                                   "floor in [0,1], max_rounds >= 1, gap_tol > 0, spec_var_floor >= 0)");
+  opt_result *res = calloc(1, sizeof *res);
+  double *wa = NULL, *spec = NULL;
+  if (!res || !(res->weights = calloc((size_t)p->n, sizeof(double))) ||
+      !(res->style_exposure = calloc((size_t)p->n_style + 1, sizeof(double))) ||
+      !(res->industry_active = calloc((size_t)p->n_ind + 1, sizeof(double))) ||
+      !(wa = calloc((size_t)p->n, sizeof *wa)) || !(spec = malloc((size_t)p->n * sizeof *spec + 1))) {
+    rc = zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory");
+    goto done;
+  }
+  res->n = p->n;
+  res->n_style = p->n_style;
+  res->n_ind = p->n_ind;
+
+  /* Repair before GLPK sees the problem: a specific variance of ~0 (a stock alone in its industry
+   * factor, whose return the factor absorbed) puts coefficients of 1e-30 beside ones of 1 in the TE
+   * row, and GLPK's simplex fails on the scaled LP. The floor is a variance no stock has in practice. */
+  opt_problem q = *p;
+  double smin = INFINITY;
+  for (int i = 0; i < p->n; i++) {
+    spec[i] = p->spec_var[i];
+    if (spec[i] < lim->spec_var_floor) {
+      if (spec[i] < smin) smin = spec[i];
+      spec[i] = lim->spec_var_floor;
+      res->spec_floored++;
+    }
+  }
+  q.spec_var = spec;
+  if (res->spec_floored)
+    note_add(res, "%d specific variance(s) below %g raised to it (smallest %g)", res->spec_floored,
+             lim->spec_var_floor, smin);
+
+  int glpk_failed = 0;
+  zz_err first = {0};
+  for (int attempt = 0; attempt < OPT_ATTEMPTS; attempt++) {
+    res->attempts = attempt + 1;
+    zz_err e = {0};
+    rc = solve_attempt(&q, lim, attempt, res, wa, &glpk_failed, &e);
+    if (rc == ZZ_OK || !glpk_failed) {
+      if (rc) zz_fail(err, rc, "%s", e.msg);
+      break;
+    }
+    if (attempt == 0) first = e;
+    if (attempt + 1 == OPT_ATTEMPTS)
+      zz_fail(err, rc, "%s (also with the %d other GLPK settings of docs/optimizer.md; first failure: %s)", e.msg,
+              OPT_ATTEMPTS - 1, first.msg);
+  }
+  if (rc) goto done;
+  if (res->attempts > 1)
+    note_add(res, "GLPK failed with the default settings (%s); solved with settings %d", first.msg, res->attempts - 1);
   res->solve_seconds = now_seconds() - t0;
 done:
   free(wa);
-  opt_model_free(m);
+  free(spec);
   if (rc) {
     opt_result_free(res);
     return rc;

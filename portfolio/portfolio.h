@@ -20,11 +20,16 @@
 typedef struct opt_limits {
   double style_bound;       /* |X_style'(w - w_b)| <= this, per style factor (0.5) */
   double industry_bound;    /* |sum_{i in industry}(w_i - w_b,i)| <= this (0.02) */
+  double unclassified_bound;/* the same for the group of stocks without an industry (0.05): not an
+                               industry, often most of a vendor's universe (see opt_problem.ind) */
   double te_max;            /* annualised tracking error limit (0.05); <= 0: no TE limit */
   double constituent_floor; /* sum of weights on benchmark members >= this (0.8); 0: none */
   double turnover_max;      /* one-way 0.5 * sum|w - w0| <= this (0.2); exempt without previous */
   double active_max;        /* w_i <= w_b,i + this (0.01) */
-  double weight_max;        /* w_i <= this (0.05) */
+  double weight_max;        /* w_i <= this (0.05), but never below w_b,i: a stock above the cap in the
+                               benchmark may keep its benchmark weight (SPEC 7, round 2) */
+  double spec_var_floor;    /* annualised specific variances below this are raised to it before
+                               solving, with a note (1e-4 = (1 %)^2); 0: no repair */
   double cash;              /* sum w = 1 - cash (0) */
   double gap_tol;           /* stop when (upper - lower) / |upper| <= this (1e-4) */
   int max_rounds;           /* cutting-plane rounds per solve (300) */
@@ -39,6 +44,7 @@ int opt_limits_read(const char *path, opt_limits *lim, zz_err *err);
 /* ---------------------------------------------------------------- problem */
 
 #define OPT_NAME_LEN 64
+#define OPT_UNCLASSIFIED "unclassified" /* the group of stocks without an industry */
 
 typedef struct opt_problem {
   int n;                            /* stocks (the universe) */
@@ -50,7 +56,8 @@ typedef struct opt_problem {
   double *prev;                     /* n, current holdings (zeros when !has_prev) */
   char (*style_names)[OPT_NAME_LEN];/* n_style */
   double *style;                    /* n x n_style, stock-major: style[i * n_style + k] */
-  char (*ind_names)[OPT_NAME_LEN];  /* n_ind */
+  char (*ind_names)[OPT_NAME_LEN];  /* n_ind; the group named "unclassified" (any case) holds the
+                                       stocks without an industry: bounded by unclassified_bound */
   int *ind;                         /* n, industry of each stock in [0, n_ind) */
   double *fcov;                     /* n_fac x n_fac annualised factor covariance, order as above */
   double *spec_var;                 /* n, annualised specific variance */
@@ -69,6 +76,8 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err);
 /* Checks an in-memory problem: finite values, non-negative weights summing to 1, non-negative
  * variances, symmetric covariance, industries in range. opt_solve calls it. */
 int opt_problem_check(const opt_problem *p, zz_err *err);
+/* Index of the "unclassified" group among ind_names, or -1. */
+int opt_problem_unclassified(const opt_problem *p);
 
 /* ---------------------------------------------------------------- result */
 
@@ -110,11 +119,17 @@ typedef struct opt_result {
   int n_relax;
   opt_relaxation relax[OPT_MAX_RELAX];
   int forced_bounds;        /* stocks whose cap is raised because they cannot be sold */
+  int spec_floored;         /* specific variances raised to limits.spec_var_floor (repair) */
+  int attempts;             /* GLPK settings tried (1 = the first succeeded; see docs/optimizer.md) */
+  char note[256];           /* repairs and retries in words ("" when none) */
   double solve_seconds;
 } opt_result;
 
-/* Solves; *out gets a result on success (ZZ_OK). An infeasible problem that relaxation cannot
- * repair, or relax = 0, returns ZZ_ENUMERIC with the reason. */
+/* Solves; *out gets a result on success (ZZ_OK). Degenerate inputs are repaired first (specific
+ * variances below spec_var_floor), and when GLPK itself fails the whole solve is retried with other
+ * settings (OPT_ATTEMPTS: fresh basis and other scaling, presolver on, no scaling). An infeasible
+ * problem that relaxation cannot repair, relax = 0, or GLPK failing on every attempt returns
+ * ZZ_ENUMERIC with the reason: the caller decides (the backtest holds its book for the week). */
 int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_err *err);
 void opt_result_free(opt_result *r);
 /* Writes `code,weight` for every stock to path and the diagnostics to path + ".diag.ini". */

@@ -8,7 +8,13 @@ import numpy as np
 
 def make_problem(n, members, n_style=10, n_ind=28, seed=1, te_max=0.05, floor=0.8, prev=False,
                  turnover=0.2, untradable=0.0, active_max=0.01, weight_max=0.05, style_bound=0.5,
-                 industry_bound=0.02, country=True, prev_far=False):
+                 industry_bound=0.02, country=True, prev_far=False, unclassified=0.0, big_weight=0.0,
+                 singleton_tiny_spec=False):
+    """unclassified: share of stocks without an industry (one "unclassified" group, bounded by
+    unclassified_bound); big_weight: the largest member's benchmark weight set to this (above
+    weight_max: the cap must not sit below it); singleton_tiny_spec: one member alone in its industry
+    with a specific variance of 1e-31 (what a risk model gives when the industry factor absorbs the
+    stock's whole return)."""
     rng = np.random.default_rng(seed)
     codes = ["%06d.SH" % (600000 + i) if i % 2 == 0 else "%06d.SZ" % (1 + i) for i in range(n)]
     score = rng.standard_normal(n)
@@ -21,12 +27,32 @@ def make_problem(n, members, n_style=10, n_ind=28, seed=1, te_max=0.05, floor=0.
         wm = np.minimum(wm, cap)
         wm /= wm.sum()
     bench[mem] = wm
+    if big_weight > 0:  # one member far above the absolute cap, the rest scaled down
+        top = mem[int(np.argmax(wm))]
+        rest = bench.sum() - bench[top]
+        bench *= (1 - big_weight) / rest
+        bench[top] = big_weight
     style = rng.standard_normal((n, n_style))
     style[:, 0] = 0.6 * style[:, 0] + 0.8 * np.log(1e-4 + bench * 50 + rng.random(n)) / 3  # size-like
     ind = rng.integers(0, n_ind, size=n)
     ind[:n_ind] = np.arange(n_ind)  # every industry has a stock
     style_names = ["style%02d" % k for k in range(n_style)]
     ind_names = ["ind%02d" % j for j in range(n_ind)]
+    spec_override = {}
+    if singleton_tiny_spec:  # a member alone in a new industry, with the degenerate variance
+        i1 = int(mem[0])
+        ind_names.append("ind_single")
+        ind[i1] = n_ind
+        n_ind += 1
+        spec_override[i1] = 1.2e-31
+    if unclassified > 0:  # most of the market without an industry, as on vendor data
+        ind_names.append("unclassified")
+        k = rng.random(n) < unclassified
+        k[:n_ind] = False
+        for i in spec_override:
+            k[i] = False
+        ind[k] = n_ind
+        n_ind += 1
     names = style_names + ind_names + (["country"] if country else [])
     nf = len(names)
     vol = np.concatenate([rng.uniform(0.02, 0.06, n_style), rng.uniform(0.05, 0.15, n_ind),
@@ -38,6 +64,8 @@ def make_problem(n, members, n_style=10, n_ind=28, seed=1, te_max=0.05, floor=0.
     F = np.outer(vol, vol) * C
     F = (F + F.T) / 2
     spec = rng.uniform(0.2, 0.5, n) ** 2
+    for i, v in spec_override.items():
+        spec[i] = v
     w0 = None
     if prev:
         if prev_far:  # an old book: another random benchmark-like portfolio
@@ -63,6 +91,87 @@ def make_problem(n, members, n_style=10, n_ind=28, seed=1, te_max=0.05, floor=0.
                 limits=dict(style_bound=style_bound, industry_bound=industry_bound, te_max=te_max,
                             constituent_floor=floor, turnover_max=turnover, active_max=active_max,
                             weight_max=weight_max, cash=0.0))
+
+
+def read_problem(d):
+    """A SPEC 11.1 directory into the dictionary make_problem returns (for the shared cases)."""
+    import configparser
+    import csv
+
+    def rows(name):
+        with open(os.path.join(d, name), newline="") as f:
+            r = list(csv.reader(f))
+        return r[0], r[1:]
+
+    _, a = rows("alpha.csv")
+    codes = [x[0].strip() for x in a]
+    pos = {c: i for i, c in enumerate(codes)}
+    n = len(codes)
+    score = np.array([float(x[1]) for x in a])
+
+    def weights(name):
+        w = np.zeros(n)
+        if not os.path.exists(os.path.join(d, name)):
+            return None
+        for x in rows(name)[1]:
+            w[pos[x[0].strip()]] = float(x[1])
+        return w
+
+    bench = weights("benchmark.csv")
+    prev = weights("previous.csv")
+    h, ex = rows("exposures.csv")
+    style_names = [x.strip() for x in h[1:]]
+    style = np.zeros((n, len(style_names)))
+    for x in ex:
+        style[pos[x[0].strip()]] = [float(v) for v in x[1:]]
+    ind_names, ind = [], np.zeros(n, dtype=int)
+    for x in rows("industry.csv")[1]:
+        name = x[1].strip() or "unclassified"
+        if name.lower() == "unclassified":
+            name = "unclassified"
+        if name not in ind_names:
+            ind_names.append(name)
+        ind[pos[x[0].strip()]] = ind_names.index(name)
+    h, fr = rows("factor_cov.csv")
+    cols = [x.strip() for x in h[1:]]
+    country = "country" in cols
+    names = style_names + ind_names + (["country"] if country else [])
+    F = np.zeros((len(names), len(names)))
+    for x in fr:
+        if x[0].strip() not in names:
+            raise ValueError("factor_cov.csv: unknown factor %s" % x[0])
+        a_ = names.index(x[0].strip())
+        for j, c in enumerate(cols):
+            F[a_, names.index(c)] = float(x[j + 1])
+    spec = np.zeros(n)
+    for x in rows("specific_var.csv")[1]:
+        spec[pos[x[0].strip()]] = float(x[1])
+    can_buy, can_sell = np.ones(n, dtype=int), np.ones(n, dtype=int)
+    if os.path.exists(os.path.join(d, "tradable.csv")):
+        for x in rows("tradable.csv")[1]:
+            i = pos[x[0].strip()]
+            can_buy[i], can_sell[i] = int(x[1]), int(x[2])
+    lim = dict(style_bound=0.5, industry_bound=0.02, te_max=0.05, constituent_floor=0.8, turnover_max=0.2,
+               active_max=0.01, weight_max=0.05, cash=0.0)
+    cp = configparser.ConfigParser()
+    cp.read(os.path.join(d, "limits.ini"))
+    if cp.has_section("limits"):
+        for k, v in cp.items("limits"):
+            lim[k] = float(v)
+    return dict(codes=codes, score=score, bench=bench, style=style, style_names=style_names, ind=ind,
+                ind_names=ind_names, names=names, F=F, spec=spec, prev=prev, can_buy=can_buy,
+                can_sell=can_sell, country=country, limits=lim)
+
+
+def repaired_spec(P):
+    """SPEC 7 round 2 / docs/optimizer.md: specific variances below spec_var_floor (1e-4) are raised."""
+    return np.maximum(P["spec"], P["limits"].get("spec_var_floor", 1e-4))
+
+
+def group_bounds(P, L):
+    """Active-weight bound of each industry group: unclassified_bound (0.05) for "unclassified"."""
+    return np.array([L.get("unclassified_bound", 0.05) if nm.lower() == "unclassified" else L["industry_bound"]
+                     for nm in P["ind_names"]])
 
 
 def write_problem(P, d, tradable=True):
@@ -126,7 +235,7 @@ def exposure_matrix(P):
 def stock_bounds(P):
     L = P["limits"]
     b = P["bench"]
-    hi = np.minimum(b + L["active_max"], L["weight_max"])
+    hi = np.minimum(b + L["active_max"], np.maximum(L["weight_max"], b))  # the cap never below w_b
     lo = np.zeros_like(b)
     w0 = P["prev"] if P["prev"] is not None else np.zeros_like(b)
     nb = P["can_buy"] == 0
@@ -142,7 +251,7 @@ def te(P, w):
     X = exposure_matrix(P)
     a = w - P["bench"]
     e = X.T @ a
-    return float(np.sqrt(e @ P["F"] @ e + np.sum(P["spec"] * a * a)))
+    return float(np.sqrt(e @ P["F"] @ e + np.sum(repaired_spec(P) * a * a)))
 
 
 def check_constraints(P, w, lim=None):
@@ -158,7 +267,7 @@ def check_constraints(P, w, lim=None):
     v["bounds"] = float(max(np.max(lo - w), np.max(w - hi), 0.0))
     v["budget"] = abs(float(w.sum()) - (1 - L.get("cash", 0.0)))
     v["style"] = float(max(np.max(np.abs(e[:ns])) - L["style_bound"], 0.0)) if ns else 0.0
-    v["industry"] = float(max(np.max(np.abs(e[ns:ns + nind])) - L["industry_bound"], 0.0))
+    v["industry"] = float(max(np.max(np.abs(e[ns:ns + nind]) - group_bounds(P, L)), 0.0))
     v["floor"] = float(max(L["constituent_floor"] - w[P["bench"] > 0].sum(), 0.0))
     if P["prev"] is not None:
         v["turnover"] = float(max(0.5 * np.abs(w - P["prev"]).sum() - L["turnover_max"], 0.0))
@@ -249,7 +358,11 @@ def solve_cvxopt(P, lim=None, tol=1e-9):
     use_te = T > 0
     turn = P["prev"] is not None
     floor = L["constituent_floor"] > 0
-    Lc = np.linalg.cholesky(P["F"])
+    try:
+        Lc = np.linalg.cholesky(P["F"])
+    except np.linalg.LinAlgError:  # positive semi-definite (e.g. a factor with no variance): any square root
+        ev, V = np.linalg.eigh((P["F"] + P["F"].T) / 2)
+        Lc = V * np.sqrt(np.clip(ev, 0, None))
     M = Lc.T @ X.T  # nf x n
     nf = M.shape[0]
     ne = ns + nind
@@ -291,8 +404,9 @@ def solve_cvxopt(P, lim=None, tol=1e-9):
             grow([W + i], [-1.0], -lo[i])
             grow([W + i], [1.0], hi[i])
     eb = X.T @ P["bench"]
+    gb = group_bounds(P, L)
     for g in range(ne):
-        bound = L["style_bound"] if g < ns else L["industry_bound"]
+        bound = L["style_bound"] if g < ns else gb[g - ns]
         grow([off["e"] + g], [1.0], eb[g] + bound)
         grow([off["e"] + g], [-1.0], -eb[g] + bound)
     if turn:  # buys and sells: w - b + s = w0 (equality rows below), b, s >= 0
@@ -313,7 +427,7 @@ def solve_cvxopt(P, lim=None, tol=1e-9):
             grow([off["u"] + f], [-2.0], 0.0)
         grow([off["t0"]], [-1.0], -1.0)
         qdims.append(nf + 2)
-        sd = np.sqrt(P["spec"]) / T
+        sd = np.sqrt(repaired_spec(P)) / T
         for i in range(n):
             grow([off["z"] + i], [-1.0], 1.0)
             grow([W + i], [-2.0 * sd[i]], -2.0 * sd[i] * P["bench"][i])

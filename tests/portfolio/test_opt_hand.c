@@ -2,11 +2,15 @@
  *   1. TE not binding: the LP optimum (greedy by score under the caps), computed by hand;
  *   2. turnover 0: the previous weights come back;
  *   3. TE binding, specific risk only: the closed form a = k (s - mu) / D of the Lagrangian;
- *   4. a constituent floor the caps cannot reach: relaxed in 5 % steps to the reachable 60 %;
+ *   4. a constituent floor the book cannot reach (members cannot be bought): relaxed in 5 % steps to
+ *      the reachable 60 %;
  *   5. a book far from the benchmark with a tight TE: turnover relaxed (x1.25 steps), TE met;
  *      relax = 0 fails instead;
  *   6. caps that cannot hold the budget: a clear error;
- *   7. tradability: an unbuyable stock is not increased, an unsellable one not decreased. */
+ *   7. tradability: an unbuyable stock is not increased, an unsellable one not decreased;
+ *   8. a benchmark weight above weight_max: the cap is the benchmark weight (+ active_max), not 5 %;
+ *   9. the unclassified group is bounded by unclassified_bound, real industries by industry_bound;
+ *  10. a specific variance of 1e-31 is raised to spec_var_floor, noted, and the TE uses the floor. */
 #include "portfolio.h"
 
 #include <math.h>
@@ -134,11 +138,17 @@ static void test_floor_relaxed(void) {
   enum { N = 6 };
   double s[N] = {0, 0, 1, 2, 3, 4}, b[N] = {0.5, 0.5, 0, 0, 0, 0};
   opt_problem *p = single_industry(N, s, b, 0.04);
+  /* the members hold 0.3 each and cannot be bought (limit-up): the book can keep at most 60 % in them */
+  p->has_prev = 1;
+  const double w0[N] = {0.3, 0.3, 0.4, 0, 0, 0};
+  memcpy(p->prev, w0, sizeof w0);
+  p->can_buy[0] = p->can_buy[1] = 0;
   opt_limits lim;
   opt_limits_default(&lim);
   lim.te_max = 2.0;
-  lim.weight_max = 0.3; /* members can hold at most 60 % */
+  lim.weight_max = 0.3;
   lim.active_max = 1.0;
+  lim.turnover_max = 1.0;
   lim.constituent_floor = 0.8;
   opt_result *r = NULL;
   zz_err err = {0};
@@ -202,6 +212,7 @@ static void test_turnover_relaxed(void) {
 static void test_budget_impossible(void) {
   double s[3] = {1, 2, 3}, b[3] = {0.3, 0.3, 0.4};
   opt_problem *p = single_industry(3, s, b, 0.04);
+  p->can_buy[2] = 0; /* from cash: the caps are 0.3 + 0.3 + 0 */
   opt_limits lim;
   opt_limits_default(&lim);
   lim.weight_max = 0.2;
@@ -209,6 +220,113 @@ static void test_budget_impossible(void) {
   zz_err err = {0};
   int rc = opt_solve(p, &lim, &r, &err);
   CHECK(rc == ZZ_ENUMERIC && r == NULL && strstr(err.msg, "bounds"), "budget: rc %d '%s'", rc, err.msg);
+  opt_problem_free(p);
+}
+
+/* A stock of 6.7 % in the benchmark under a 5 % cap keeps (at least) its benchmark weight: with the
+ * best score it takes min(w_b + active_max, max(weight_max, w_b)) = 6.7 %, the others their caps. */
+static void test_cap_above_weight_max(void) {
+  enum { N = 30 };
+  double s[N], b[N];
+  for (int i = 0; i < N; i++) {
+    s[i] = i == 0 ? 10 : 1.0 / (1 + i);
+    b[i] = i == 0 ? 0.067 : 0.933 / (N - 1);
+  }
+  opt_problem *p = single_industry(N, s, b, 0.04);
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.te_max = 0; /* no TE limit: the LP optimum is greedy by score under the caps */
+  lim.constituent_floor = 0;
+  opt_result *r = NULL;
+  zz_err err = {0};
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK, "cap: %s", err.msg);
+  if (r) {
+    CHECK(fabs(r->weights[0] - 0.067) < 1e-12, "the 6.7 %% member holds %.12g, want its benchmark weight", r->weights[0]);
+    const double cap1 = fmin(b[1] + 0.01, 0.05);
+    CHECK(fabs(r->weights[1] - cap1) < 1e-12, "the next stock holds %.12g, want its cap %.12g", r->weights[1], cap1);
+  }
+  opt_result_free(r);
+  lim.active_max = 0.0; /* the big stock is then pinned at its weight, not below */
+  r = NULL;
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK && r && fabs(r->weights[0] - 0.067) < 1e-12, "active 0: %s",
+        err.msg);
+  opt_result_free(r);
+  opt_problem_free(p);
+}
+
+/* Two groups, "ind" and "unclassified", 4 stocks each with benchmark 12.5 %; the unclassified stocks
+ * score higher: the LP shifts exactly unclassified_bound into them (industry_bound would allow 2 %). */
+static void test_unclassified_bound(void) {
+  enum { N = 8 };
+  opt_problem *p;
+  zz_err err = {0};
+  if (opt_problem_create(N, 0, 2, 0, &p, &err)) return;
+  snprintf(p->ind_names[0], OPT_NAME_LEN, "ind");
+  snprintf(p->ind_names[1], OPT_NAME_LEN, "Unclassified");
+  p->fcov[0] = p->fcov[3] = 0.04;
+  for (int i = 0; i < N; i++) {
+    snprintf(p->codes[i], ZZ_CODE_LEN, "%06d.SH", 600000 + i);
+    p->score[i] = i < 4 ? 0 : 1;
+    p->bench[i] = 0.125;
+    p->spec_var[i] = 0.04;
+    p->ind[i] = i < 4 ? 0 : 1;
+  }
+  CHECK(opt_problem_unclassified(p) == 1, "the unclassified group is found by name, any case");
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.te_max = 0;
+  lim.constituent_floor = 0;
+  lim.active_max = 0.5;
+  lim.weight_max = 0.5;
+  lim.unclassified_bound = 0.05;
+  opt_result *r = NULL;
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK, "unclassified: %s", err.msg);
+  if (r) {
+    double wu = 0;
+    for (int i = 4; i < N; i++) wu += r->weights[i];
+    /* the "ind" group is then 5 % underweight: more than industry_bound allows. The unclassified bound
+     * applies to the unclassified group only; the real industry keeps its 2 %: 2 % is what moves. */
+    CHECK(fabs(wu - 0.52) < 1e-9, "unclassified weight %.12g, want 0.52 (industry 'ind' binds at -2 %%)", wu);
+  }
+  opt_result_free(r);
+  /* with a wide industry bound the unclassified bound is what binds */
+  lim.industry_bound = 0.2;
+  r = NULL;
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK, "unclassified 2: %s", err.msg);
+  if (r) {
+    double wu = 0;
+    for (int i = 4; i < N; i++) wu += r->weights[i];
+    CHECK(fabs(wu - 0.55) < 1e-9, "unclassified weight %.12g, want 0.55 (unclassified_bound 5 %%)", wu);
+    CHECK(fabs(r->industry_active[1] - 0.05) < 1e-9, "unclassified active %.12g", r->industry_active[1]);
+  }
+  opt_result_free(r);
+  opt_problem_free(p);
+}
+
+/* A specific variance of 1e-31 (a stock alone in its industry factor) is raised to spec_var_floor and
+ * the repair noted; the returned TE is the TE under the repaired variances. */
+static void test_spec_floor(void) {
+  double s[4] = {4, 1, 1, 1}, b[4] = {0.25, 0.25, 0.25, 0.25};
+  opt_problem *p = single_industry(4, s, b, 0.04);
+  p->spec_var[0] = 1.2e-31;
+  opt_limits lim;
+  opt_limits_default(&lim);
+  lim.te_max = 0.01;
+  lim.constituent_floor = 0;
+  lim.active_max = 0.5;
+  lim.weight_max = 1;
+  opt_result *r = NULL;
+  zz_err err = {0};
+  CHECK(opt_solve(p, &lim, &r, &err) == ZZ_OK, "floor: %s", err.msg);
+  if (r) {
+    CHECK(r->spec_floored == 1 && strstr(r->note, "raised"), "one variance floored, noted: %d '%s'", r->spec_floored,
+          r->note);
+    /* TE^2 = 1e-4 a0^2 + 0.04 * 3 (a0/3)^2 = a0^2 (1e-4 + 0.04/3) with a0 the overweight of stock 0 */
+    const double a0 = 0.01 / sqrt(1e-4 + 0.04 / 3);
+    CHECK(fabs(r->weights[0] - 0.25 - a0) < 1e-4 * a0, "overweight %.9g, closed form %.9g", r->weights[0] - 0.25, a0);
+    CHECK(r->te <= 0.01 * (1 + 1e-9), "TE %.12g", r->te);
+  }
+  opt_result_free(r);
   opt_problem_free(p);
 }
 
@@ -248,6 +366,9 @@ int main(void) {
   test_turnover_relaxed();
   test_budget_impossible();
   test_tradability();
+  test_cap_above_weight_max();
+  test_unclassified_bound();
+  test_spec_floor();
   if (failures) fprintf(stderr, "%d failure(s)\n", failures);
   else printf("test_opt_hand: all cases pass\n");
   return failures ? 1 : 0;
