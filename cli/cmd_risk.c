@@ -321,8 +321,18 @@ int cmd_risk(int argc, char **argv) {
   fprintf(stderr, "zhizeng risk: industry-median filled stock-days:");
   for (int k = 0; k < RISK_N_STYLES; k++)
     if (st->filled[k]) fprintf(stderr, " %s %ld", risk_style_name(k), st->filled[k]);
-  fprintf(stderr, "\nzhizeng risk: unclassified stock-days %ld, specific variance filled %ld, covariance repairs %d\n",
-          st->unclassified, st->spec_filled, st->cov_repairs);
+  fprintf(stderr,
+          "\nzhizeng risk: unclassified stock-days %ld, thin industry group-days left out %ld, covariance repairs %d\n",
+          st->unclassified, st->thin_group_days, st->cov_repairs);
+  int thin_max = 0;
+  for (int k = 0; k < n_out; k++) {
+    risk_snapshot s;
+    if (!risk_model_snapshot(m, k, &s, NULL) && s.n_thin_groups > thin_max) thin_max = s.n_thin_groups;
+  }
+  fprintf(stderr,
+          "zhizeng risk: thin groups on an output date at most %d; specific risk: size-decile mean (short history) "
+          "%ld, floored %ld stock-dates; carried (listed, no float cap) %ld stock-dates\n",
+          thin_max, st->spec_short, st->spec_floored, st->carried);
   if ((rc = write_all(p, m, out, spec_rets, &err))) goto done;
   if (t_at >= 0) {
     char dir[4096];

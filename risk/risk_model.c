@@ -1,7 +1,13 @@
 /* risk_model.c — the risk model over a panel: exposures day by day, a constrained Huber-robust WLS
- * each day (returns of day t on exposures at the close of t-1, weights sqrt float cap of t-1), factor
- * covariance (EW, Newey-West) and specific variance (EW, Newey-West over spec_nw_lags by overlapping
- * sums) at the requested output dates from data up to that date only. */
+ * each day (returns of day t on exposures at the close of t-1, weights sqrt float cap of t-1, thin
+ * industry groups left out), factor covariance (EW, Newey-West) and specific risk (EW, Newey-West over
+ * spec_nw_lags by overlapping sums, then shrunk towards size-decile means, risk_specific.c) at the
+ * requested output dates from data up to that date only.
+ *
+ * Stocks that leave the universe while staying listed (vendor data give a suspended stock no bar,
+ * hence no float cap) are carried at the output dates with the exposures of their last universe day:
+ * dropping them would drop them from the benchmark in the optimiser. Their exposures are saved on the
+ * day they leave (the previous day's row), so carrying costs O(stocks leaving) per day. */
 #include "risk_private.h"
 
 #include <math.h>
@@ -15,10 +21,10 @@ struct risk_model {
   char (*names)[64];
   double *fret, *r2, *spec_ret;
   int *nreg;
-  int *out_t, *cov_ready;
+  int *out_t, *cov_ready, *n_thin;
   double *o_style, *o_cov, *o_spec;
   int16_t *o_group;
-  uint8_t *o_univ;
+  uint8_t *o_univ, *o_carried;
   risk_stats st;
 };
 
@@ -32,23 +38,14 @@ void risk_model_free(risk_model *m) {
   free(m->nreg);
   free(m->out_t);
   free(m->cov_ready);
+  free(m->n_thin);
   free(m->o_style);
   free(m->o_cov);
   free(m->o_spec);
   free(m->o_group);
   free(m->o_univ);
+  free(m->o_carried);
   free(m);
-}
-
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median_of(double *v, int n) {
-  if (n <= 0) return NAN;
-  qsort(v, (size_t)n, sizeof *v, cmp_d);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t, int n_out, risk_model **out,
@@ -62,9 +59,14 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
     if (out_t[k] < 0 || out_t[k] >= p->n_dates || (k && out_t[k] <= out_t[k - 1]))
       return zz_fail(err, ZZ_EUSAGE, "risk: output date indices must be ascending within the panel (item %d)", k);
   if (!(cfg.spec_halflife > 0) || cfg.spec_nw_lags < 0 || cfg.huber_iters < 0 || !(cfg.huber_k >= 0) ||
-      cfg.spec_min_obs < 1 || cfg.cov_min_days < 1 || !(cfg.annualise > 0))
-    return zz_fail(err, ZZ_EUSAGE, "risk: spec_halflife, spec_min_obs, cov_min_days and annualise must be positive, "
-                                   "spec_nw_lags, huber_k and huber_iters not negative");
+      cfg.cov_min_days < 1 || !(cfg.annualise > 0) || !(cfg.min_industry_eff >= 0))
+    return zz_fail(err, ZZ_EUSAGE, "risk: spec_halflife, cov_min_days and annualise must be positive, "
+                                   "spec_nw_lags, huber_k, huber_iters and min_industry_eff not negative");
+  if (cfg.spec_min_days < 1 || cfg.spec_full_days < cfg.spec_min_days || !(cfg.spec_shrink_q >= 0) ||
+      !isfinite(cfg.spec_shrink_q) || !(cfg.spec_vol_floor >= 0) || !isfinite(cfg.spec_vol_floor))
+    return zz_fail(err, ZZ_EUSAGE, "risk: need 1 <= spec_min_days <= spec_full_days, spec_shrink_q >= 0 and "
+                                   "spec_vol_floor >= 0 (found %d, %d, %g, %g)", cfg.spec_min_days,
+                   cfg.spec_full_days, cfg.spec_shrink_q, cfg.spec_vol_floor);
   risk_style_engine *eng = NULL;
   risk_cov_state *cs = NULL;
   int rc = risk_style_create(p, &cfg, &eng, err);
@@ -90,18 +92,23 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
   m->spec_ret = malloc((size_t)T * N * sizeof(double));
   m->out_t = malloc(no * sizeof(int));
   m->cov_ready = calloc(no, sizeof(int));
+  m->n_thin = calloc((size_t)T, sizeof(int));
   m->o_style = malloc(no * N * S * sizeof(double));
   m->o_cov = malloc(no * K * K * sizeof(double));
   m->o_spec = malloc(no * N * sizeof(double));
   m->o_group = malloc(no * N * sizeof(int16_t));
   m->o_univ = malloc(no * N);
-  /* day state */
-  double *cur_base = malloc(N * S * 2 * sizeof(double)), *cur = cur_base, *prev = cur ? cur + N * S : NULL;
-  double *dwork = malloc(N * 7 * sizeof(double) + (size_t)K * sizeof(double));
-  uint8_t *univ = malloc(N * 2);
-  int16_t *grp = malloc(N * 2 * sizeof(int16_t));
+  m->o_carried = malloc(no * N);
+  /* day state; last_* = the exposures, group and cap of each stock's last universe day (carrying) */
+  double *cur_base = malloc(N * S * 3 * sizeof(double)), *cur = cur_base, *prev = cur ? cur + N * S : NULL;
+  double *last_style = cur ? prev + N * S : NULL;
+  double *dwork = malloc(N * 11 * sizeof(double) + (size_t)K * sizeof(double));
+  uint8_t *univ = malloc(N * 3);
+  int16_t *grp = malloc(N * 4 * sizeof(int16_t));
+  int *nobs = malloc(N * sizeof(int));
   if (!m->dates || !m->names || !m->fret || !m->r2 || !m->nreg || !m->spec_ret || !m->out_t || !m->cov_ready ||
-      !m->o_style || !m->o_cov || !m->o_spec || !m->o_group || !m->o_univ || !cur || !dwork || !univ || !grp) {
+      !m->n_thin || !m->o_style || !m->o_cov || !m->o_spec || !m->o_group || !m->o_univ || !m->o_carried || !cur ||
+      !dwork || !univ || !grp || !nobs) {
     rc = zz_fail(err, ZZ_ENOMEM, "risk: out of memory for %d dates x %d stocks", T, n);
     goto done;
   }
@@ -116,11 +123,13 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
   for (int t = 0; t < T; t++) m->r2[t] = NAN;
   if ((rc = risk_cov_create(K, &cfg, &cs, err))) goto done;
   double *ret = dwork, *capw = ret + N, *se = capw + N, *sw = se + N, *scnt = sw + N, *wsum = scnt + N;
-  double *wcnt = wsum + N, *f = wcnt + N;
-  for (size_t i = 0; i < N; i++) se[i] = sw[i] = scnt[i] = wsum[i] = wcnt[i] = 0;
+  double *wcnt = wsum + N, *last_cap = wcnt + N, *sig_hat = last_cap + N, *sig = sig_hat + N, *cap_o = sig + N;
+  double *f = cap_o + N;
+  for (size_t i = 0; i < N; i++) se[i] = sw[i] = scnt[i] = wsum[i] = wcnt[i] = 0, last_cap[i] = NAN;
   int L1 = cfg.spec_nw_lags + 1;
-  uint8_t *univ_prev = univ + N;
-  int16_t *grp_prev = grp + N;
+  uint8_t *univ_prev = univ + N, *ever = univ + 2 * N; /* ever: in the universe on some earlier day */
+  int16_t *grp_prev = grp + N, *grp_reg = grp + 2 * N, *last_grp = grp + 3 * N;
+  memset(ever, 0, N);
   double lam_s = pow(0.5, 1.0 / cfg.spec_halflife), sum_r2 = 0;
   int ko = 0;
   for (int t = 0; t < T; t++) {
@@ -129,6 +138,13 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
       if (univ[i] && grp[i] == p->n_industries) m->st.unclassified++;
     if (t >= 1) {
       const double *cap0 = p->f[PF_FLOAT_MV] + panel_at(p, t - 1, 0);
+      /* stocks leaving the universe today: keep their last universe day's (t-1) exposures */
+      for (int i = 0; i < n; i++)
+        if (univ_prev[i] && !univ[i]) {
+          memcpy(last_style + (size_t)i * S, prev + (size_t)i * S, (size_t)S * sizeof *prev);
+          last_grp[i] = grp_prev[i];
+          last_cap[i] = cap0[i];
+        }
       int nv = 0;
       for (int i = 0; i < n; i++) {
         int use;
@@ -140,9 +156,12 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
       }
       zz_err e2 = {0};
       double r2 = NAN;
-      int wrc = nv > K ? risk_wls_robust(n, S, G, ret, capw, grp_prev, prev, cfg.huber_k, cfg.huber_iters, f,
-                                         m->spec_ret + (size_t)t * N, &r2, &e2)
-                       : ZZ_ENUMERIC;
+      int n_thin = 0, wrc = nv > K ? risk_thin_groups(n, S, G, ret, capw, grp_prev, prev, cfg.min_industry_eff,
+                                                      grp_reg, NULL, &n_thin, &e2)
+                                   : ZZ_ENUMERIC;
+      if (wrc == ZZ_OK)
+        wrc = risk_wls_robust(n, S, G, ret, capw, grp_reg, prev, cfg.huber_k, cfg.huber_iters, f,
+                              m->spec_ret + (size_t)t * N, &r2, &e2);
       /* specific returns of the last L+1 days (a day without a regression counts as 0) */
       {
         const double *e = m->spec_ret + (size_t)t * N, *e0 = t - L1 >= 1 ? m->spec_ret + (size_t)(t - L1) * N : NULL;
@@ -160,6 +179,8 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
         m->r2[t] = r2;
         m->nreg[t] = nv;
         m->st.regressions++;
+        m->n_thin[t] = n_thin;
+        m->st.thin_group_days += n_thin;
         sum_r2 += r2;
         risk_cov_push(cs, f);
         /* Newey-West (Bartlett, L lags) by overlapping sums: E[(sum of the last L+1 specific returns)^2
@@ -177,10 +198,18 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
       }
     }
     if (ko < n_out && out_t[ko] == t) {
-      memcpy(m->o_style + (size_t)ko * N * S, cur, N * S * sizeof *cur);
-      memcpy(m->o_univ + (size_t)ko * N, univ, N);
+      double *os = m->o_style + (size_t)ko * N * S;
+      uint8_t *ou = m->o_univ + (size_t)ko * N, *oc = m->o_carried + (size_t)ko * N;
       int16_t *og = m->o_group + (size_t)ko * N;
-      for (int i = 0; i < n; i++) og[i] = grp[i];
+      memcpy(os, cur, N * S * sizeof *cur);
+      const double *capt = p->f[PF_FLOAT_MV] + panel_at(p, t, 0);
+      for (int i = 0; i < n; i++) {
+        oc[i] = !univ[i] && ever[i] && (p->flags[panel_at(p, t, i)] & PANEL_LISTED);
+        ou[i] = univ[i] || oc[i];
+        og[i] = oc[i] ? last_grp[i] : grp[i];
+        cap_o[i] = univ[i] ? capt[i] : oc[i] ? last_cap[i] : NAN;
+        if (oc[i]) memcpy(os + (size_t)i * S, last_style + (size_t)i * S, (size_t)S * sizeof *os), m->st.carried++;
+      }
       double *cov = m->o_cov + (size_t)ko * K * K;
       if (risk_cov_days(cs) >= cfg.cov_min_days) {
         int nrep = 0;
@@ -190,27 +219,21 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
       } else {
         for (size_t q = 0; q < (size_t)K * K; q++) cov[q] = NAN;
       }
-      /* specific variance; stocks with too short a history get their industry's median */
-      double *sv = m->o_spec + (size_t)ko * N, *buf = ret;
-      for (int i = 0; i < n; i++)
-        sv[i] = univ[i] && scnt[i] >= cfg.spec_min_obs ? cfg.annualise * se[i] / sw[i] : NAN;
-      int nb = 0;
-      for (int i = 0; i < n; i++)
-        if (isfinite(sv[i])) buf[nb++] = sv[i];
-      double all_med = median_of(buf, nb);
-      for (int g = 0; g < G; g++) {
-        int need = 0;
-        for (int i = 0; i < n && !need; i++) need = univ[i] && grp[i] == g && !isfinite(sv[i]);
-        if (!need) continue;
-        nb = 0;
-        for (int i = 0; i < n; i++)
-          if (grp[i] == g && isfinite(sv[i])) buf[nb++] = sv[i];
-        double med = nb ? median_of(buf, nb) : all_med;
-        for (int i = 0; i < n; i++)
-          if (univ[i] && grp[i] == g && !isfinite(sv[i])) sv[i] = med, m->st.spec_filled++;
+      /* specific risk: the stock's own EW Newey-West volatility (a carried stock's is frozen: se and sw
+       * decay together while it has no returns), shrunk towards its size decile */
+      for (int i = 0; i < n; i++) {
+        nobs[i] = (int)scnt[i];
+        sig_hat[i] = (univ[i] || oc[i]) && scnt[i] >= 1 ? sqrt(cfg.annualise * se[i] / sw[i]) : NAN;
       }
+      risk_shrink_stats ss;
+      if ((rc = risk_specific_shrink(n, sig_hat, nobs, cap_o, univ, oc, &cfg, sig, &ss, err))) goto done;
+      double *sv = m->o_spec + (size_t)ko * N;
+      for (int i = 0; i < n; i++) sv[i] = sig[i] * sig[i];
+      m->st.spec_short += ss.n_short;
+      m->st.spec_floored += ss.n_floored;
       ko++;
     }
+    for (int i = 0; i < n; i++) ever[i] |= univ[i];
     double *tmp = prev;
     prev = cur;
     cur = tmp;
@@ -223,6 +246,7 @@ done:
   free(dwork);
   free(univ);
   free(grp);
+  free(nobs);
   risk_cov_free(cs);
   risk_style_free(eng);
   if (rc) risk_model_free(m);
@@ -248,11 +272,13 @@ int risk_model_snapshot(const risk_model *m, int k, risk_snapshot *s, zz_err *er
   s->n_styles = m->S, s->n_groups = m->G, s->n_factors = m->K;
   s->factor_names = (const char(*)[64])m->names;
   s->in_universe = m->o_univ + (size_t)k * N;
+  s->carried = m->o_carried + (size_t)k * N;
   s->style = m->o_style + (size_t)k * N * m->S;
   s->group = m->o_group + (size_t)k * N;
   s->factor_cov = m->o_cov + (size_t)k * m->K * m->K;
   s->specific_var = m->o_spec + (size_t)k * N;
   s->cov_ready = m->cov_ready[k];
+  s->n_thin_groups = m->n_thin[s->t];
   return ZZ_OK;
 }
 

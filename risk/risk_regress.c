@@ -10,7 +10,11 @@
  * residuals e, their scale s = 1.4826 MAD (median absolute deviation about the median, over the
  * regressed rows) and re-solves with weights sqrt(cap) * min(1, k s / |e|) (Huber's weights). The
  * constraint keeps the cap shares c_g: only the regression weights change. Fat-tailed specific
- * returns (news jumps, limit moves) then move the factor returns much less. */
+ * returns (news jumps, limit moves) then move the factor returns much less.
+ *
+ * Rows coded RISK_GROUP_NONE (members of a thin group, risk_thin_groups) enter the normal matrix
+ * through the styles and the country only: their group has no column that day and no share in the
+ * constraint. */
 #include "risk_private.h"
 
 #include <math.h>
@@ -51,10 +55,18 @@ static void chol_solve(int n, const double *l, double *b) {
 
 static inline int row_ok(int i, int S, int G, const double *ret, const double *cap, const int16_t *group,
                          const double *style) {
-  if (group[i] < 0 || group[i] >= G || !isfinite(ret[i]) || !(cap[i] > 0) || !isfinite(cap[i])) return 0;
+  if (!(group[i] == RISK_GROUP_NONE || (group[i] >= 0 && group[i] < G))) return 0;
+  if (!isfinite(ret[i]) || !(cap[i] > 0) || !isfinite(cap[i])) return 0;
   for (int k = 0; k < S; k++)
     if (!isfinite(style[(size_t)i * S + k])) return 0;
   return 1;
+}
+
+/* Fitted return of a usable row i under factor returns f (K = S + G + 1). */
+static inline double row_fit(int i, int S, int G, const int16_t *group, const double *style, const double *f) {
+  double fit = f[S + G] + (group[i] >= 0 ? f[S + group[i]] : 0.0);
+  for (int a = 0; a < S; a++) fit += style[(size_t)i * S + a] * f[a];
+  return fit;
 }
 
 /* One constrained WLS with regression weights sqrt(cap) * rw (rw NULL: 1); A is scratch of
@@ -65,34 +77,38 @@ static int wls_solve(int n, int S, int G, const double *ret, const double *cap, 
   memset(A, 0, ((size_t)K * K * 3 + (size_t)K * 4 + (size_t)G * 2) * sizeof *A);
   double *C = A + (size_t)K * K, *B = C + (size_t)K * K, *b = B + (size_t)K * K, *th = b + K, *tmp = th + K;
   double *cg = tmp + 2 * K, *ng = cg + G;
-  int cc = K - 1;
+  int cc = K - 1, rows = 0;
   for (int i = 0; i < n; i++) {
     if (!row_ok(i, S, G, ret, cap, group, style)) continue;
     double w = sqrt(cap[i]) * (rw ? rw[i] : 1.0), r = ret[i];
     const double *s = style + (size_t)i * S;
-    int g = S + group[i];
+    int g = group[i] >= 0 ? S + group[i] : -1; /* -1: no group column for this row */
+    rows++;
     for (int a = 0; a < S; a++) {
       double ws = w * s[a];
       for (int c = a; c < S; c++) A[a * K + c] += ws * s[c];
-      A[a * K + g] += ws;
+      if (g >= 0) A[a * K + g] += ws;
       A[a * K + cc] += ws;
       b[a] += ws * r;
     }
-    A[g * K + g] += w;
-    A[g * K + cc] += w;
+    if (g >= 0) {
+      A[g * K + g] += w;
+      A[g * K + cc] += w;
+      b[g] += w * r;
+      cg[group[i]] += cap[i];
+      ng[group[i]] += 1;
+    }
     A[cc * K + cc] += w;
-    b[g] += w * r;
     b[cc] += w * r;
-    cg[group[i]] += cap[i];
-    ng[group[i]] += 1;
   }
+  if (!rows) return zz_fail(err, ZZ_ENUMERIC, "risk_wls: no stock with a finite return, positive cap and exposures");
   for (int a = 0; a < K; a++)
     for (int c = a + 1; c < K; c++) A[c * K + a] = A[a * K + c];
-  /* reparametrisation f = C theta */
+  /* reparametrisation f = C theta; with every row outside the groups (piv < 0) there is no group
+   * column and no constraint */
   int piv = -1;
   for (int g = 0; g < G; g++)
     if (ng[g] > 0 && (piv < 0 || cg[g] > cg[piv])) piv = g;
-  if (piv < 0) return zz_fail(err, ZZ_ENUMERIC, "risk_wls: no stock with a finite return, positive cap and exposures");
   int Kr = 0;
   /* a style with no cross-sectional variation (e.g. every exposure filled during warm-up: all 0)
    * is left out of the day's regression with f = 0 */
@@ -156,7 +172,7 @@ int risk_wls_robust(int n, int S, int G, const double *ret, const double *cap, c
   if (n < 0 || S < 0 || G < 1 || iters < 0 || !(huber_k >= 0))
     return zz_fail(err, ZZ_EUSAGE, "risk_wls: bad dimensions or robustness (n=%d S=%d G=%d k=%g iters=%d)", n, S, G,
                    huber_k, iters);
-  int K = S + G + 1, cc = K - 1;
+  int K = S + G + 1;
   if (!(huber_k > 0)) iters = 0;
   double *A = malloc(((size_t)K * K * 3 + (size_t)K * 4 + (size_t)G * 2 + (iters ? 2 * (size_t)n : 0)) * sizeof(double));
   if (!A) return zz_fail(err, ZZ_ENOMEM, "risk_wls: out of memory");
@@ -167,9 +183,7 @@ int risk_wls_robust(int n, int S, int G, const double *ret, const double *cap, c
     for (int i = 0; i < n; i++) {
       rw[i] = 0;
       if (!row_ok(i, S, G, ret, cap, group, style)) continue;
-      double fit = f[S + group[i]] + f[cc];
-      for (int a = 0; a < S; a++) fit += style[(size_t)i * S + a] * f[a];
-      rw[i] = ret[i] - fit;
+      rw[i] = ret[i] - row_fit(i, S, G, group, style, f);
       ab[m++] = rw[i];
     }
     double med = median_sorted(ab, m);
@@ -190,9 +204,7 @@ int risk_wls_robust(int n, int S, int G, const double *ret, const double *cap, c
         if (resid) resid[i] = NAN;
         continue;
       }
-      double fit = f[S + group[i]] + f[cc];
-      for (int a = 0; a < S; a++) fit += style[(size_t)i * S + a] * f[a];
-      double e = ret[i] - fit, w = sqrt(cap[i]);
+      double e = ret[i] - row_fit(i, S, G, group, style, f), w = sqrt(cap[i]);
       if (resid) resid[i] = e;
       swe += w * e * e, sw += w, swr += w * ret[i], swrr += w * ret[i] * ret[i];
     }
@@ -207,4 +219,35 @@ int risk_wls_robust(int n, int S, int G, const double *ret, const double *cap, c
   }
   free(A);
   return rc;
+}
+
+int risk_thin_groups(int n, int S, int G, const double *ret, const double *cap, const int16_t *group,
+                     const double *style, double min_eff, int16_t *group_out, uint8_t *thin, int *n_thin,
+                     zz_err *err) {
+  if (n < 0 || S < 0 || G < 1 || isnan(min_eff))
+    return zz_fail(err, ZZ_EUSAGE, "risk_thin_groups: bad dimensions or threshold (n=%d S=%d G=%d)", n, S, G);
+  double *sw = calloc((size_t)G * 2, sizeof *sw); /* per group: sum w, sum w^2 */
+  if (!sw) return zz_fail(err, ZZ_ENOMEM, "risk_thin_groups: out of memory");
+  double *sw2 = sw + G;
+  for (int i = 0; i < n; i++)
+    if (group[i] >= 0 && row_ok(i, S, G, ret, cap, group, style)) {
+      double w = sqrt(cap[i]);
+      sw[group[i]] += w;
+      sw2[group[i]] += w * w;
+    }
+  int nt = 0;
+  for (int g = 0; g < G; g++) {
+    /* the effective count of a weighted mean: 1 for a lone member, k for k equal weights */
+    int t = min_eff > 0 && sw2[g] > 0 && sw[g] * sw[g] < min_eff * sw2[g];
+    sw[g] = t; /* reused as the group's flag */
+    nt += t;
+    if (thin) thin[g] = (uint8_t)t;
+  }
+  for (int i = 0; i < n; i++) {
+    int16_t g = group[i];
+    group_out[i] = g >= 0 && g < G && sw[g] != 0 ? (int16_t)RISK_GROUP_NONE : g;
+  }
+  free(sw);
+  if (n_thin) *n_thin = nt;
+  return ZZ_OK;
 }

@@ -56,7 +56,11 @@ void risk_default_config(risk_config *c) {
   c->huber_iters = 3;
   c->spec_halflife = 90;
   c->spec_nw_lags = 20;
-  c->spec_min_obs = 42;
+  c->spec_min_days = 60;
+  c->spec_full_days = 180;
+  c->spec_shrink_q = 0.1;
+  c->spec_vol_floor = 0.05;
+  c->min_industry_eff = 5.0;
   c->cov_min_days = 63;
   c->annualise = 252;
   c->use_fundamentals = 1;

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""risk_wls vs a numpy KKT solve of the same constrained weighted least squares; risk_wls_robust vs
+"""risk_wls vs a numpy KKT solve of the same constrained weighted least squares (including rows coded
+RISK_GROUP_NONE = -2, regressed without a group dummy and outside the constraint, and rows coded -1,
+left out); risk_wls_robust vs
 a numpy Huber IRLS around the same KKT solve (and, with planted outlier returns, closer to the true
 factor returns than the plain fit); and
 risk_factor_cov vs a direct numpy evaluation of the EW Newey-West covariance (sums over the whole
@@ -24,12 +26,14 @@ def read_values(path):
 
 def kkt_solve(X, c, w, y):
     XtW = X.T * w
+    if not c.any():                # no group dummy (every row RISK_GROUP_NONE): no constraint
+        return np.linalg.solve(XtW @ X, XtW @ y)
     kkt = np.block([[2 * XtW @ X, c[:, None]], [c[None, :], np.zeros((1, 1))]])
     rhs = np.concatenate([2 * XtW @ y, [0.0]])
     return np.linalg.solve(kkt, rhs)[:-1]
 
 
-def wls_case(tmp, n, S, G, drop_group=None, huber=None, outliers=0.0):
+def wls_case(tmp, n, S, G, drop_group=None, huber=None, outliers=0.0, none_frac=0.0, all_none=False):
     ret = rng.normal(0, 0.02, n)
     cap = np.exp(rng.normal(23, 1.2, n))
     grp = rng.integers(0, G, n)
@@ -42,6 +46,11 @@ def wls_case(tmp, n, S, G, drop_group=None, huber=None, outliers=0.0):
     ret[jump] += rng.choice([-1, 1], jump.sum()) * rng.uniform(0.2, 0.5, jump.sum())
     bad = rng.random(n) < 0.05
     ret[bad] = np.nan
+    if none_frac > 0:              # a thin group's members (-2) and rows without a group (-1)
+        grp[np.isin(grp, [1, 2])] = -2
+        grp[rng.random(n) < none_frac] = -1
+    if all_none:
+        grp[:] = -2
     inp = os.path.join(tmp, "wls.csv"); out = os.path.join(tmp, "wls_out.csv")
     with open(inp, "w") as f:
         f.write("ret,cap,group," + ",".join("s%d" % k for k in range(S)) + "\n")
@@ -53,13 +62,14 @@ def wls_case(tmp, n, S, G, drop_group=None, huber=None, outliers=0.0):
     v = read_values(out)
     K = S + G + 1
     f_c, r2_c, res_c = v[:K], v[K], v[K + 1:]
-    use = ~np.isnan(ret)
+    use = ~np.isnan(ret) & (grp != -1)
     present = [g for g in range(G) if np.any(grp[use] == g)]
     X = np.column_stack([sty[use]] + [(grp[use] == g).astype(float) for g in present] + [np.ones(use.sum())])
     w = np.sqrt(cap[use])
     c = np.zeros(X.shape[1])
+    ing = grp[use] >= 0            # the constraint's cap shares: rows with a group dummy only
     for j, g in enumerate(present):
-        c[S + j] = cap[use][grp[use] == g].sum() / cap[use].sum()
+        c[S + j] = cap[use][grp[use] == g].sum() / cap[use][ing].sum()
     y = ret[use]
     sol = kkt_solve(X, c, w, y)
     plain = sol
@@ -82,8 +92,10 @@ def wls_case(tmp, n, S, G, drop_group=None, huber=None, outliers=0.0):
     assert np.all(np.isnan(res_c[~use])), "excluded rows must have NaN residuals"
     # the constraint itself
     cons = sum(c[S + j] * f_c[S + g] for j, g in enumerate(present))
-    print("wls n=%d S=%d G=%d%s: max|f-f_ref|=%.3g max|e-e_ref|=%.3g |R2-ref|=%.3g constraint=%.3g" %
+    print("wls n=%d S=%d G=%d%s%s: max|f-f_ref|=%.3g max|e-e_ref|=%.3g |R2-ref|=%.3g constraint=%.3g" %
           (n, S, G, "" if huber is None else " huber k=%g iters=%d outliers %.0f%%" % (huber[0], huber[1], 100 * outliers),
+           "" if not (none_frac or all_none) else
+           " rows without dummy %d, left out %d" % ((grp == -2).sum(), (grp == -1).sum()),
            err_f, err_e, abs(r2_c - r2_ref), cons))
     if outliers > 0:               # the point of the robust fit: outliers move the styles' returns less
         e_rob = np.sqrt(np.mean((f_c[:S] - f_true) ** 2))
@@ -143,6 +155,9 @@ with tempfile.TemporaryDirectory() as tmp:
         worst_wls = max(worst_wls, wls_case(tmp, n, S, G, drop))
     for (n, S, G, hk, it, out) in [(1500, 6, 20, 1.345, 3, 0.05), (400, 3, 5, 2.0, 1, 0.0), (2000, 10, 31, 1.345, 5, 0.1)]:
         worst_wls = max(worst_wls, wls_case(tmp, n, S, G, None, (hk, it), out))
+    worst_wls = max(worst_wls, wls_case(tmp, 500, 5, 8, none_frac=0.03))
+    worst_wls = max(worst_wls, wls_case(tmp, 900, 6, 12, None, (1.345, 3), 0.05, none_frac=0.03))
+    worst_wls = max(worst_wls, wls_case(tmp, 200, 4, 3, all_none=True))
     for (T, K, hv, hc, L) in [(400, 5, 90, 480, 2), (700, 12, 30, 60, 0), (300, 8, 20, 100, 5)]:
         worst_cov = max(worst_cov, cov_case(tmp, T, K, hv, hc, L))
     worst_cov = max(worst_cov, cov_case(tmp, 300, 6, 50, 200, 2, dup=True))

@@ -15,7 +15,14 @@
  *       keys: risk_config fields; OUT: t,i,<style names> for listed stocks
  *   risk_driver model DIR OUT.csv [key=value ...]
  *       the whole model (risk_model_build, every date an output date) on the same DIR; OUT:
- *       t,i,group,spec_ret,spec_var,<styles> per listed stock-date, OUT.fret: t,<factor returns>
+ *       t,i,group,carried,spec_ret,spec_var,<styles> per stock-date with in_universe, OUT.fret:
+ *       t,<factor returns>,n_thin_groups; OUT.te: t,i,j,te = risk_model_te of the active weights
+ *       +1 on carried stock i and -1 on the first non-carried universe stock j, at dates with a
+ *       covariance; OUT.cov: t,<K x K covariance> at those dates
+ *   risk_driver shrink IN.csv OUT.csv [key=value ...]
+ *       risk_specific_shrink on IN: sigma_hat,n_obs,in_universe,carried,cap (in this order; empty
+ *       sigma_hat = NaN); OUT: value = n sigmas (empty = NaN), then n_short, n_blend, n_full,
+ *       n_floored, n_fallback
  */
 #include "data.h"
 #include "risk.h"
@@ -177,7 +184,8 @@ static int set_key(risk_config *c, const char *kv, zz_err *err) {
   K_(beta_window, (int)) K_(beta_halflife, ) K_(rstr_window, (int)) K_(rstr_lag, (int)) K_(rstr_halflife, )
   K_(dastd_window, (int)) K_(dastd_halflife, ) K_(cmra_months, (int)) K_(month_days, (int)) K_(min_obs_frac, )
   K_(winsor_sigma, ) K_(use_fundamentals, (int)) K_(huber_k, ) K_(huber_iters, (int)) K_(spec_halflife, )
-  K_(spec_nw_lags, (int)) K_(spec_min_obs, (int)) K_(cov_min_days, (int))
+  K_(spec_nw_lags, (int)) K_(spec_min_days, (int)) K_(spec_full_days, (int)) K_(spec_shrink_q, )
+  K_(spec_vol_floor, ) K_(min_industry_eff, ) K_(cov_min_days, (int))
 #undef K_
   return zz_fail(err, ZZ_EUSAGE, "unknown key '%s'", kv);
 }
@@ -295,9 +303,47 @@ static int run_styles(const char *dir, const char *out, int nkv, char **kv, zz_e
   return rc;
 }
 
+/* risk_specific_shrink on one CSV cross-section (see the header). */
+static int run_shrink(const char *in, const char *out, int nkv, char **kv, zz_err *err) {
+  risk_config cfg;
+  risk_default_config(&cfg);
+  int rc = ZZ_OK;
+  for (int k = 0; k < nkv && !rc; k++) rc = set_key(&cfg, kv[k], err);
+  if (rc) return rc;
+  int n, nc;
+  double *mat;
+  if ((rc = read_matrix(in, &n, &nc, &mat, err))) return rc;
+  if (nc != 5) {
+    free(mat);
+    return zz_fail(err, ZZ_EDATA, "%s: expected 5 columns (sigma_hat,n_obs,in_universe,carried,cap)", in);
+  }
+  size_t N = (size_t)(n ? n : 1);
+  double *sh = malloc(sizeof *sh * N * 3 + sizeof *sh * 5), *cap = sh ? sh + N : NULL, *o = sh ? cap + N : NULL;
+  int *h = malloc(sizeof *h * N);
+  uint8_t *u = malloc(N * 2);
+  if (!sh || !h || !u) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  for (int i = 0; !rc && i < n; i++) {
+    const double *r = mat + (size_t)i * nc;
+    sh[i] = r[0], h[i] = (int)r[1], u[i] = r[2] != 0, u[N + i] = r[3] != 0, cap[i] = r[4];
+  }
+  risk_shrink_stats st;
+  if (!rc) rc = risk_specific_shrink(n, sh, h, cap, u, u + N, &cfg, o, &st, err);
+  if (!rc) {
+    double *tail = o + n;
+    tail[0] = st.n_short, tail[1] = st.n_blend, tail[2] = st.n_full, tail[3] = st.n_floored, tail[4] = st.n_fallback;
+    rc = write_column(out, "value", o, n + 5, err);
+  }
+  free(sh);
+  free(h);
+  free(u);
+  free(mat);
+  return rc;
+}
+
 /* The whole model on a panel directory with every date an output date: OUT gets
- * t,i,group,spec_ret,spec_var,<styles> for every listed stock-date (spec_var annualised; empty
- * fields are NaN), and OUT.fret gets t,<factor returns> for every date. */
+ * t,i,group,carried,spec_ret,spec_var,<styles> for every stock-date with in_universe (spec_var
+ * annualised; empty fields are NaN), OUT.fret gets t,<factor returns>,n_thin_groups for every
+ * date, OUT.te and OUT.cov the tracking errors of carried stocks and the covariances they use. */
 static int run_model(const char *dir, const char *out, int nkv, char **kv, zz_err *err) {
   double *mat[9] = {0};
   panel p;
@@ -321,27 +367,50 @@ static int run_model(const char *dir, const char *out, int nkv, char **kv, zz_er
     FILE *f = fopen(out, "w");
     snprintf(path, sizeof path, "%s.fret", out);
     FILE *g = fopen(path, "w");
-    if (!f || !g) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", out);
+    snprintf(path, sizeof path, "%s.te", out);
+    FILE *ft = fopen(path, "w");
+    snprintf(path, sizeof path, "%s.cov", out);
+    FILE *fc = fopen(path, "w");
+    if (!f || !g || !ft || !fc) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", out);
     const double *sr = risk_model_specific_returns(m), *fr = risk_model_factor_returns(m);
     int K = risk_model_n_factors(m);
+    double *act = calloc((size_t)n + 1, sizeof *act);
+    if (!rc && !act) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    if (!rc) fprintf(ft, "t,i,j,te\n");
     for (int t = 0; !rc && t < T; t++) {
       risk_snapshot s;
       if ((rc = risk_model_snapshot(m, t, &s, err))) break;
       if (t == 0) {
-        fprintf(f, "t,i,group,spec_ret,spec_var");
+        fprintf(f, "t,i,group,carried,spec_ret,spec_var");
         for (int k = 0; k < s.n_styles; k++) fprintf(f, ",%s", risk_style_name(k));
         fprintf(f, "\n");
         fprintf(g, "t");
         for (int k = 0; k < K; k++) fprintf(g, ",%s", risk_model_factor_name(m, k));
-        fprintf(g, "\n");
+        fprintf(g, ",n_thin\n");
       }
       fprintf(g, "%d", t);
       for (int k = 0; k < K; k++) fprintf(g, ",%s", zz_fmt_double(b, sizeof b, fr[(size_t)t * K + k]));
-      fprintf(g, "\n");
+      fprintf(g, ",%d\n", s.n_thin_groups);
+      int j0 = -1, any = 0;
+      for (int i = 0; i < n; i++) {
+        if (s.in_universe[i] && !s.carried[i] && j0 < 0) j0 = i;
+        any |= s.carried[i];
+      }
+      if (any && s.cov_ready && j0 >= 0) {
+        fprintf(fc, "%d", t);
+        for (int k = 0; k < K * K; k++) fprintf(fc, ",%s", zz_fmt_double(b, sizeof b, s.factor_cov[k]));
+        fprintf(fc, "\n");
+        for (int i = 0; i < n; i++) {
+          if (!s.carried[i]) continue;
+          act[i] = 1, act[j0] = -1;
+          fprintf(ft, "%d,%d,%d,%s\n", t, i, j0, zz_fmt_double(b, sizeof b, risk_model_te(m, t, act)));
+          act[i] = 0, act[j0] = 0;
+        }
+      }
       for (int i = 0; i < n; i++) {
         if (!s.in_universe[i]) continue;
         double e = sr[(size_t)t * n + i], v = s.specific_var[i];
-        fprintf(f, "%d,%d,%d,", t, i, s.group[i]);
+        fprintf(f, "%d,%d,%d,%d,", t, i, s.group[i], s.carried[i]);
         fprintf(f, "%s,", isfinite(e) ? zz_fmt_double(b, sizeof b, e) : "nan");
         fprintf(f, "%s", isfinite(v) ? zz_fmt_double(b, sizeof b, v) : "nan");
         for (int k = 0; k < s.n_styles; k++) fprintf(f, ",%s", zz_fmt_double(b, sizeof b, s.style[(size_t)i * s.n_styles + k]));
@@ -349,7 +418,10 @@ static int run_model(const char *dir, const char *out, int nkv, char **kv, zz_er
       }
     }
     if (f && fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", out);
-    if (g && fclose(g) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", path);
+    if (g && fclose(g) && !rc) rc = zz_fail(err, ZZ_EIO, "%s.fret: write failed", out);
+    if (ft && fclose(ft) && !rc) rc = zz_fail(err, ZZ_EIO, "%s.te: write failed", out);
+    if (fc && fclose(fc) && !rc) rc = zz_fail(err, ZZ_EIO, "%s.cov: write failed", out);
+    free(act);
   }
   risk_model_free(m);
   free(ot);
@@ -372,8 +444,10 @@ int main(int argc, char **argv) {
     rc = run_styles(argv[2], argv[3], argc - 4, argv + 4, &err);
   } else if (argc >= 4 && !strcmp(argv[1], "model")) {
     rc = run_model(argv[2], argv[3], argc - 4, argv + 4, &err);
+  } else if (argc >= 4 && !strcmp(argv[1], "shrink")) {
+    rc = run_shrink(argv[2], argv[3], argc - 4, argv + 4, &err);
   } else {
-    fprintf(stderr, "usage: risk_driver neutralise|wls|cov|styles ... (see the file's header)\n");
+    fprintf(stderr, "usage: risk_driver neutralise|wls|cov|styles|model|shrink ... (see the file's header)\n");
     return 2;
   }
   if (rc) fprintf(stderr, "risk_driver: %s\n", err.msg);
