@@ -38,6 +38,8 @@ static void simulate_help(FILE *f) {
           "  --ideal               fractional shares, no costs, no rules, trade at the close of the target date\n"
           "                        (holding index weights then tracks a total-return index exactly)\n"
           "  --end DATE            last simulated date (default: end of the market)\n"
+          "  --hedge-cost C        annual cost of the index hedge (futures basis, e.g. 0.02), subtracted day\n"
+          "                        by day (C / 252) from the hedged NAV (default 0)\n"
           "  --no-cache            do not read or write the market's binary cache\n\n"
           "Bad targets (unknown codes, non-trading dates, negative or non-finite weights, weights summing\n"
           "above 1) are refused with file:line and nothing is written.\n"
@@ -56,7 +58,7 @@ int cmd_simulate(int argc, char **argv) {
     simulate_help(stdout);
     return 0;
   }
-  enum { O_BUY = 256, O_SELL, O_COMM, O_CMIN, O_LIMIT, O_NORULES, O_IDEAL, O_NOCACHE };
+  enum { O_BUY = 256, O_SELL, O_COMM, O_CMIN, O_LIMIT, O_NORULES, O_IDEAL, O_NOCACHE, O_HEDGE };
   static const struct option longopts[] = {{"market", required_argument, NULL, 'm'},
                                            {"targets", required_argument, NULL, 't'},
                                            {"out", required_argument, NULL, 'o'},
@@ -75,13 +77,14 @@ int cmd_simulate(int argc, char **argv) {
                                            {"ideal", no_argument, NULL, O_IDEAL},
                                            {"end", required_argument, NULL, 'e'},
                                            {"no-cache", no_argument, NULL, O_NOCACHE},
+                                           {"hedge-cost", required_argument, NULL, O_HEDGE},
                                            {NULL, 0, NULL, 0}};
   const char *market = NULL, *targets = NULL, *outdir = NULL;
   sim_config cfg;
   sim_config_default(&cfg);
   /* options are applied after --ideal so that an explicit option wins whatever the order */
   int ideal = 0, norules = 0, nocache = 0, lag = -1, index = PANEL_CSI500, costs = -1, limit = -1, price = -1;
-  double capital = NAN, buy = NAN, sell = NAN, comm = NAN, cmin = NAN, lot = NAN;
+  double capital = NAN, buy = NAN, sell = NAN, comm = NAN, cmin = NAN, lot = NAN, hedge = NAN;
   int32_t end = 0;
   optind = 1;
   opterr = 0;
@@ -133,6 +136,10 @@ int cmd_simulate(int argc, char **argv) {
       case O_NORULES: norules = 1; break;
       case O_IDEAL: ideal = 1; break;
       case O_NOCACHE: nocache = 1; break;
+      case O_HEDGE:
+        if (parse_num(optarg, &hedge) || hedge < -1 || hedge > 1)
+          return cli_usage_error("simulate", "--hedge-cost: expected an annual rate in [-1, 1], found '%s'", optarg);
+        break;
       case 'e':
         if (zz_date_parse(optarg, &end)) return cli_usage_error("simulate", "--end: expected a date YYYY-MM-DD, found '%s'", optarg);
         break;
@@ -156,6 +163,7 @@ int cmd_simulate(int argc, char **argv) {
   if (isfinite(comm)) cfg.commission_rate = comm;
   if (isfinite(cmin)) cfg.commission_min = cmin;
   if (isfinite(lot)) cfg.lot = lot;
+  if (isfinite(hedge)) cfg.hedge_cost = hedge;
 
   panel *p = NULL;
   sim_targets *tg = NULL;

@@ -8,7 +8,8 @@
  *      portfolio value at today's execution prices, rounded to lots; sells first (suspension,
  *      limit-down, T+1 checks), then buys (suspension, limit-up checks) scaled to the cash available;
  *   4. fills booked with their costs (cash, shares, cost ledger);
- *   5. end-of-day marking at the close: NAV, benchmark NAV, hedged NAV = prod(1 + r_p - r_b).
+ *   5. end-of-day marking at the close: NAV, benchmark NAV, hedged NAV = prod(1 + r_p - r_b - c/252)
+ *      with c = hedge_cost, the annual cost of the short index position (0 by default).
  * A target dated d trades on the next trading day (exec_lag = 1) at that day's VWAP.
  */
 #ifndef ZZ_SIM_H
@@ -40,6 +41,8 @@ typedef struct sim_config {
   sim_price exec_price;   /* SIM_PRICE_VWAP */
   int enforce_rules;      /* 1: suspension, limit and T+1 rules; 0: every order fills */
   int32_t end;            /* last simulated date YYYYMMDD (0 = end of the panel) */
+  double hedge_cost;      /* annual cost of the index hedge (futures basis, 0): hedged NAV is
+                             prod(1 + r_p - r_b - hedge_cost / 252) */
 } sim_config;
 
 /* Realistic defaults (the values in the comments above). */
@@ -115,7 +118,7 @@ typedef struct sim_result {
   int32_t *dates;
   double *nav;            /* portfolio value / capital */
   double *benchmark;      /* index close / index close on day 0 (1 throughout without an index) */
-  double *hedged;         /* prod(1 + r_p - r_b) */
+  double *hedged;         /* prod(1 + r_p - r_b - hedge_cost / 252) */
   double *cash;           /* CNY at the close */
   double *value;          /* portfolio value CNY at the close */
   double *turnover;       /* (bought + sold) / 2 / value before trading, on trade days; else 0 */

@@ -457,7 +457,8 @@ int sim_run(const panel *p, sim_targets *tg, const sim_config *c, sim_result **o
     r->value[d] = value;
     r->nav[d] = value / c->capital;
     r->benchmark[d] = d ? r->benchmark[d - 1] * (1.0 + rb) : 1.0;
-    r->hedged[d] = (d ? r->hedged[d - 1] : 1.0) * (1.0 + rp - rb);
+    /* the hedge's cost accrues from the day after the first (day 0 is the base) */
+    r->hedged[d] = d ? r->hedged[d - 1] * (1.0 + rp - rb - c->hedge_cost / 252.0) : 1.0 + rp - rb;
     r->cash[d] = s.cash;
     r->turnover[d] = day_turnover;
     r->costs[d] = day_costs;

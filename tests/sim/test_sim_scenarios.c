@@ -447,6 +447,16 @@ static void test_ideal_tracking(void) {
     }
   }
   sim_result_free(r);
+  /* a hedge cost of 2.52 % a year: the exactly tracking book loses 0.01 % a day to the hedge from day 1
+   * on, so hedged(t) = 0.9999^t while the NAV and benchmark do not move */
+  c.hedge_cost = 0.0252;
+  r = run(p, tg, &c);
+  if (r)
+    for (int t = 0; t < ND; t++) {
+      CHECK_NEAR(r->hedged[t], pow(0.9999, t), 1e-12);
+      CHECK_NEAR(r->nav[t], ic[t] / ic[0], 1e-12);
+    }
+  sim_result_free(r);
   sim_targets_free(tg);
   tp_free(p);
 }
