@@ -225,6 +225,14 @@ int panel_index_snapshot(const panel *p, int index, int t);
 /* Dense weights (fractions) of an index in force at date t into w[n_stocks]; members set to 1 in
  * is_member (may be NULL). Returns the number of members, 0 if none in force. */
 int panel_index_weights(const panel *p, int index, int t, double *w, uint8_t *is_member);
+/* The weights the index has at the close of date t: the snapshot in force, each member's weight
+ * drifted with its adjusted close from the snapshot date to t and renormalised,
+ * w_i(t) = w_i(s) R_i / sum_j w_j(s) R_j with R_i = close_i(t) adj_i(t) / (close_i(s) adj_i(s)).
+ * A suspended member keeps its last close (R unchanged while suspended), so it keeps its drifted
+ * weight; a member with no price at or since the snapshot keeps R = 1. Adjusted, not raw, closes:
+ * a bonus issue or split (frequent in A-shares) leaves a member's cap unchanged, a cash dividend
+ * lowers it by ~2 % a year (ignored). Same return value and arguments as panel_index_weights. */
+int panel_index_weights_drifted(const panel *p, int index, int t, double *w, uint8_t *is_member);
 /* Latest fundamental value announced on or before date ymd for stock i, or NaN. */
 double panel_fund_asof(const panel *p, panel_fund_field f, int i, int32_t ymd);
 /* Last trading day of each ISO week: writes date indices to out (n_dates capacity), returns count. */
@@ -235,6 +243,15 @@ void panel_print_summary(const panel *p, FILE *f);
 
 /* ------------------------------------------------------------ synthetic market */
 
+typedef enum {
+  SYNTH_WEIGHTS_DAILY = 0,  /* every trading day */
+  SYNTH_WEIGHTS_MONTHLY = 1 /* the first written day and the last trading day of each month */
+} synth_weights_freq;
+typedef enum {
+  SYNTH_INDEX_TOTAL = 0, /* total return: close_t = close_t-1 (1 + sum_i w_i,t-1 r_i,t), r adjusted */
+  SYNTH_INDEX_PRICE = 1  /* price index: cash dividends do not count (docs/synthetic_market.md) */
+} synth_index_kind;
+
 typedef struct synth_opts {
   int n_stocks;        /* 1900 .. 6000, default 2400 */
   int32_t start, end;  /* YYYYMMDD, default 20100101 .. 20231231 */
@@ -242,6 +259,17 @@ typedef struct synth_opts {
   int n_industries;    /* default 31 */
   int truth_scores;    /* also write truth/expected_return.csv (the oracle's scores), default 0 */
   int oracle_paths;    /* Monte Carlo paths per sampled date for the oracle, 1 .. 1000; 0 = default 16 */
+  /* Vendor conditions (docs/synthetic_market.md, "Vendor conditions"): what a market built from public
+   * vendor data looks like. The defaults write the clean market, byte for byte as without them. */
+  double industry_coverage; /* share of stocks with a row in industry.csv, 0 .. 1, default 1 */
+  int singleton_industries; /* extra industries holding one stock each (CSI300 members), 0 .. 20, default 0 */
+  int no_fundamentals;      /* 1: no fundamentals.csv (market values only in bars.csv), default 0 */
+  int vendor_bars;          /* 1: bars.csv without adj_factor and vwap, no row on a suspended day, default 0 */
+  synth_weights_freq weights;    /* index_weights.csv snapshots, default SYNTH_WEIGHTS_DAILY */
+  int long_suspensions;     /* CSI300 / CSI500 members suspended 30-80 trading days, staying members, 0 .. 50 */
+  double max_weight;        /* > 0: CSI300's largest member weighs more than this on the first written date
+                               (its share counts scaled from the start), 0 .. 0.5, default 0 = off */
+  synth_index_kind index_kind;   /* index_bars.csv closes, default SYNTH_INDEX_TOTAL (total return) */
 } synth_opts;
 
 typedef struct synth_report {
@@ -253,9 +281,14 @@ typedef struct synth_report {
   double oracle_cond_rankic_mean; /* conditional oracle: expected alpha given the memory at T, ignoring */
   double oracle_cond_rankic_ir;   /* future signal innovations (not a ceiling; simple models beat it) */
   double drift_rankic_mean;       /* RankIC of the alpha actually applied in the window (diagnostic) */
+  double csi300_max_weight;       /* CSI300's largest weight (fraction) on the first written date */
 } synth_report;
 
 void synth_default_opts(synth_opts *o);
+/* Turns every vendor condition on (`zhizeng synth --vendor`): industry coverage 0.12, 2 singleton
+ * industries, no fundamentals, vendor bars, monthly weights, 3 long suspensions, max weight 0.067,
+ * price index. Leaves the other fields as they are. */
+void synth_vendor_opts(synth_opts *o);
 /* Writes a complete market directory (SPEC 2.1 files) to out_dir. Same options -> same bytes. */
 int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_err *err);
 

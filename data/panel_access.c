@@ -111,6 +111,36 @@ int panel_index_weights(const panel *p, int index, int t, double *w, uint8_t *is
   return (int)(I->snap_first[s + 1] - I->snap_first[s]);
 }
 
+/* Last finite adjusted close of stock i on a date in [t0, t], or NaN. */
+static double last_adj_close(const panel *p, int t0, int t, int i) {
+  for (int u = t; u >= t0; u--) {
+    const size_t a = panel_at(p, u, i);
+    const double c = p->f[PF_CLOSE][a] * p->f[PF_ADJ][a];
+    if ((p->flags[a] & PANEL_LISTED) && isfinite(c) && c > 0) return c;
+  }
+  return NAN;
+}
+
+int panel_index_weights_drifted(const panel *p, int index, int t, double *w, uint8_t *is_member) {
+  const int m = panel_index_weights(p, index, t, w, is_member);
+  if (m <= 0) return m;
+  const panel_index *I = &p->index[index];
+  const int s = panel_index_snapshot(p, index, t), ts = I->snap_t[s];
+  if (ts == t) return m;
+  double sum = 0;
+  for (size_t k = I->snap_first[s]; k < I->snap_first[s + 1]; k++) {
+    const int i = I->member[k];
+    const double c0 = last_adj_close(p, 0, ts, i), c1 = last_adj_close(p, ts, t, i);
+    /* a member without a price at the snapshot, or none since, keeps its snapshot weight's units */
+    const double r = isfinite(c0) && isfinite(c1) ? c1 / c0 : 1.0;
+    w[i] *= r;
+    sum += w[i];
+  }
+  if (sum > 0)
+    for (size_t k = I->snap_first[s]; k < I->snap_first[s + 1]; k++) w[I->member[k]] /= sum;
+  return m;
+}
+
 double panel_fund_asof(const panel *p, panel_fund_field f, int i, int32_t ymd) {
   const panel_fundamentals *F = &p->fund;
   if (!F->first || i < 0 || i >= p->n_stocks || (unsigned)f >= PFUND_N_FIELDS) return NAN;

@@ -10,6 +10,7 @@
 #include "data.h"
 #include "panel_internal.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -958,10 +959,12 @@ static int read_industry(loader *L, zz_err *err) {
     char code[ZZ_CODE_LEN];
     if ((rc = row_code(r, cc, code, err))) goto done;
     const char *nm = zz_csv_field(r, ci);
-    if (!nm[0]) {
-      rc = zz_csv_fail(r, ci, err, ZZ_EDATA, "empty industry name");
-      goto done;
-    }
+    while (isspace((unsigned char)*nm)) nm++;
+    /* an empty industry or the literal "unclassified" (vendor files for stocks without a level-1
+     * industry) is no industry: the stock stays unclassified (-1) over the row's dates */
+    int unclassified = !nm[0] || !strncasecmp(nm, "unclassified", 12);
+    for (const char *q = nm + (nm[0] ? 12 : 0); unclassified && nm[0] && *q; q++) unclassified = isspace((unsigned char)*q);
+    if (unclassified) continue;
     snprintf(x.name, sizeof x.name, "%s", nm);
     if (cs >= 0 && zz_csv_field(r, cs)[0] && (rc = zz_csv_date(r, cs, &x.start, err))) goto done;
     if (ce >= 0 && zz_csv_field(r, ce)[0] && (rc = zz_csv_date(r, ce, &x.end, err))) goto done;

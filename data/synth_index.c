@@ -2,7 +2,8 @@
  * eligible stocks by average float market cap, exactly 300 / 500 / 1000 members on every date
  * (a delisting member is replaced on its last trading day by the next ranked stock, cascading down
  * the three indices), float-cap weights that drift with adjusted prices between reviews, and
- * total-return index closes R_t = sum_i w_{i,t-1} r_{i,t}. */
+ * total-return index closes R_t = sum_i w_{i,t-1} r_{i,t}, and beside them price-index closes from the
+ * same weights and the stocks' price returns (cash dividends left out). */
 #include "synth_private.h"
 
 #include <stdlib.h>
@@ -23,6 +24,7 @@ struct synth_index {
   int pending;        /* a review ranking waits for its effective day */
   uint8_t *review;    /* per calendar day: 1 on review days, 2 on effective days */
   double close[PANEL_N_INDEX];
+  double close_px[PANEL_N_INDEX]; /* price index: sum_i w_{i,t-1} ret_px_{i,t} */
   rank_item *tmp;     /* scratch for ranking */
 };
 
@@ -50,7 +52,7 @@ int synth_index_create(synth_index **out, const synth_market *m, zz_err *err) {
     return zz_fail(err, ZZ_ENOMEM, "out of memory for the indices");
   }
   memset(x->member_of, -1, (size_t)m->n);
-  for (int k = 0; k < PANEL_N_INDEX; k++) x->close[k] = index_base[k];
+  for (int k = 0; k < PANEL_N_INDEX; k++) x->close[k] = x->close_px[k] = index_base[k];
   /* reviews: June and December; effective the first trading day after the second Friday, ranked on
    * the trading day before */
   for (int t = 1; t < m->n_days; t++) {
@@ -85,6 +87,8 @@ void synth_index_free(synth_index *x) {
 }
 
 double synth_index_close(const synth_index *x, int k) { return x->close[k]; }
+double synth_index_close_price(const synth_index *x, int k) { return x->close_px[k]; }
+int synth_index_review_day(const synth_index *x, int t) { return x->review[t]; }
 
 int synth_index_member(const synth_index *x, int i, double *w) {
   if (w) *w = x->w[i];
@@ -121,10 +125,16 @@ int synth_index_step(synth_index *x, const synth_market *m, int t, zz_err *err) 
   const int n = m->n;
   /* 1. index returns over day t with the weights of t-1's close */
   if (t > 0) {
-    double R[PANEL_N_INDEX] = {0, 0, 0};
+    double R[PANEL_N_INDEX] = {0, 0, 0}, P[PANEL_N_INDEX] = {0, 0, 0};
     for (int i = 0; i < n; i++)
-      if (x->member_of[i] >= 0) R[x->member_of[i]] += x->w[i] * m->s[i].ret;
-    for (int k = 0; k < PANEL_N_INDEX; k++) x->close[k] *= 1 + R[k];
+      if (x->member_of[i] >= 0) {
+        R[x->member_of[i]] += x->w[i] * m->s[i].ret;
+        P[x->member_of[i]] += x->w[i] * m->s[i].ret_px;
+      }
+    for (int k = 0; k < PANEL_N_INDEX; k++) {
+      x->close[k] *= 1 + R[k];
+      x->close_px[k] *= 1 + P[k];
+    }
   }
   /* 2. average float caps for the next review */
   for (int i = 0; i < n; i++) {

@@ -269,6 +269,20 @@ int synth_market_copy(synth_market **dst, const synth_market *src) {
   return ZZ_OK;
 }
 
+void synth_market_scale_shares(synth_market *m, int i, double f) {
+  synth_stock *s = &m->s[i];
+  const int all_float = s->float_shares == s->total_shares;
+  s->total_shares = round_lot((double)s->total_shares * f);
+  /* a fully floating stock stays fully floating, so the lock-up draws see the same condition */
+  s->float_shares = all_float ? s->total_shares : round_lot((double)s->float_shares * f);
+  if (s->float_shares > s->total_shares) s->float_shares = s->total_shares;
+}
+
+void synth_market_suspend(synth_market *m, int i, int days) {
+  m->s[i].susp_left = days;
+  m->s[i].susp_rows = 0;
+}
+
 /* ------------------------------------------------------------ daily step */
 
 static int month_of(int32_t ymd) { return ymd / 100 % 100; }
@@ -371,7 +385,7 @@ void synth_market_step(synth_market *m, int t) {
     synth_stock *s = &m->s[i];
     double *F = m->feat + ((size_t)i * SYNTH_FEAT + (size_t)(t % SYNTH_FEAT)) * 4;
     s->has_bar = s->row = 0;
-    s->ret = 0;
+    s->ret = s->ret_px = 0;
     s->alpha = s->eps = 0;
     if (s->st_pending) s->st = 1, s->st_pending = 0;
     if (s->st && t >= s->st_end_t) s->st = 0;
@@ -397,6 +411,8 @@ void synth_market_step(synth_market *m, int t) {
       } else {
         s->has_bar = s->row = 1;
         int64_t pre = s->close_c;
+        const int64_t prev = s->close_c;
+        double bonus = 1.0; /* shares per old share after today's ex-rights event */
         if (t == s->ex_t && t > s->list_t) {
           const int64_t div = (int64_t)llround((0.005 + 0.025 * synth_rng_uniform(rng)) * (double)pre);
           const double u = synth_rng_uniform(rng);
@@ -404,6 +420,7 @@ void synth_market_step(synth_market *m, int t) {
           const double ratio = pre < 2500 ? 1.0 : u < 0.12 ? 2.0 : u < 0.21 ? 1.5 : u < 0.30 ? 1.3 : 1.0;
           pre = (int64_t)llround((double)(pre - div) / ratio);
           if (pre < 1) pre = 1;
+          bonus = ratio;
           if (ratio != 1.0) {
             s->total_shares = round_lot((double)s->total_shares * ratio);
             s->float_shares = round_lot((double)s->float_shares * ratio);
@@ -442,6 +459,8 @@ void synth_market_step(synth_market *m, int t) {
         s->vwap_e4 = clampi((int64_t)llround(100.0 * (double)(open + high + low + 2 * close) / 5.0), low * 100,
                             high * 100);
         s->ret = (double)close / (double)pre - 1;
+        /* the bonus issue is no loss to a holder (twice the shares at half the price), the dividend is */
+        s->ret_px = (double)close * bonus / (double)prev - 1;
         /* face-value delisting: 20 closes below 1 CNY in a row -> ST, delisted 15 trading days later
          * (written period only, and only while more than 1880 other stocks stay listed) */
         s->low_days = close < 100 ? s->low_days + 1 : 0;

@@ -89,6 +89,8 @@ typedef struct synth_stock {
   int has_bar, row;  /* trading today; a row is written (trading, or suspended=1 row) */
   int64_t open_c, high_c, low_c, pre_c, up_c, down_c, vwap_e4, volume;
   double ret;        /* today's adjusted return close / pre_close - 1 (0 when not trading) */
+  double ret_px;     /* today's price return close * bonus ratio / yesterday's close - 1: like ret, but a
+                        cash dividend is a loss (what a price index counts); 0 when not trading */
   double alpha;      /* planted alpha in today's return (0 when not trading) */
   double eps;        /* specific shock in today's return, mean 0 given yesterday (0 when not trading) */
 } synth_stock;
@@ -134,6 +136,12 @@ void synth_market_free(synth_market *m);
 int synth_market_copy(synth_market **dst, const synth_market *src);
 /* Generates day t (0 .. n_days-1) for every stock: prices, volumes, events, exposures for t+1. */
 void synth_market_step(synth_market *m, int t);
+/* Multiplies stock i's float and total share counts by f (>= 1), rounded to board lots; before day 0
+ * only (the --max-weight stock: the process draws the same random numbers for any share count). */
+void synth_market_scale_shares(synth_market *m, int i, double f);
+/* Suspends stock i for `days` trading days from the next synth_market_step, with no bar rows (the
+ * --long-suspensions members). */
+void synth_market_suspend(synth_market *m, int i, int days);
 static inline int synth_listed(const synth_stock *s, int t) { return s->list_t <= t && t < s->delist_t; }
 static inline int synth_industry_at(const synth_stock *s, int t) {
   return (s->ind_change_t >= 0 && t >= s->ind_change_t) ? s->ind_new : s->ind;
@@ -146,7 +154,10 @@ void synth_index_free(synth_index *x);
 /* After synth_market_step(t): index returns with yesterday's weights, reviews, delisting
  * replacements, today's weights. */
 int synth_index_step(synth_index *x, const synth_market *m, int t, zz_err *err);
-double synth_index_close(const synth_index *x, int k);
+double synth_index_close(const synth_index *x, int k);       /* total-return index */
+double synth_index_close_price(const synth_index *x, int k); /* price index (ret_px), same weights */
+/* 1 on a review's ranking day (members must be trading to stay eligible), 2 on its effective day, else 0. */
+int synth_index_review_day(const synth_index *x, int t);
 /* Weight (fraction) of stock i in the index it belongs to at today's close, and that index (-1). */
 int synth_index_member(const synth_index *x, int i, double *w);
 

@@ -1,6 +1,9 @@
 /* synth_write.c — `synth_write`: runs the synthetic market date by date and writes the market
  * directory (SPEC 2.1 files plus truth/ with the true factor returns and the oracle RankIC).
- * Files are written under temporary names and renamed only when everything succeeded. */
+ * Files are written under temporary names and renamed only when everything succeeded.
+ * The vendor conditions (synth_opts after oracle_paths) are applied here: what is written, plus two
+ * interventions in the process (a scaled-up largest stock, forced long suspensions), each chosen by
+ * its own generator so that the market's stream is only touched where the process must change. */
 #include "synth_private.h"
 
 #include <errno.h>
@@ -19,13 +22,54 @@ void synth_default_opts(synth_opts *o) {
   o->n_industries = 31;
   o->truth_scores = 0;
   o->oracle_paths = 16;
+  o->industry_coverage = 1.0;
+  o->singleton_industries = 0;
+  o->no_fundamentals = 0;
+  o->vendor_bars = 0;
+  o->weights = SYNTH_WEIGHTS_DAILY;
+  o->long_suspensions = 0;
+  o->max_weight = 0;
+  o->index_kind = SYNTH_INDEX_TOTAL;
+}
+
+void synth_vendor_opts(synth_opts *o) {
+  /* the public-vendor market that broke the pipeline: SW industries for ~12 % of the names, one-stock
+   * industries, no balance sheets, tushare-style bars, month-end weights, a benchmark heavyweight above
+   * the optimiser's 5 % cap, a price index as the benchmark */
+  o->industry_coverage = 0.12;
+  o->singleton_industries = 2;
+  o->no_fundamentals = 1;
+  o->vendor_bars = 1;
+  o->weights = SYNTH_WEIGHTS_MONTHLY;
+  o->long_suspensions = 3;
+  o->max_weight = 0.067;
+  o->index_kind = SYNTH_INDEX_PRICE;
+}
+
+/* 1 when any vendor condition is on: truth/vendor.csv lists what was done to which stock */
+static int vendor_on(const synth_opts *o) {
+  return o->industry_coverage < 1.0 || o->singleton_industries > 0 || o->no_fundamentals || o->vendor_bars ||
+         o->weights != SYNTH_WEIGHTS_DAILY || o->long_suspensions > 0 || o->max_weight > 0 ||
+         o->index_kind != SYNTH_INDEX_TOTAL;
 }
 
 enum { OUT_BARS, OUT_WEIGHTS, OUT_INDEX_BARS, OUT_FUND, OUT_FACTORS, OUT_ORACLE, OUT_EXPECTED, OUT_STOCKS,
-       OUT_INDUSTRY, OUT_N };
+       OUT_INDUSTRY, OUT_VENDOR, OUT_INDEX_TOTAL, OUT_N };
 static const char *const out_names[OUT_N] = {
     "bars.csv", "index_weights.csv", "index_bars.csv", "fundamentals.csv", "truth/factor_returns.csv",
-    "truth/oracle_rankic.csv", "truth/expected_return.csv", "stocks.csv", "industry.csv"};
+    "truth/oracle_rankic.csv", "truth/expected_return.csv", "stocks.csv", "industry.csv", "truth/vendor.csv",
+    "truth/index_total_return.csv"};
+
+/* Whether output k is written with these options (the others are removed if an earlier run left them). */
+static int out_wanted(const synth_opts *o, int k) {
+  switch (k) {
+    case OUT_EXPECTED: return o->truth_scores;
+    case OUT_FUND: return !o->no_fundamentals;
+    case OUT_VENDOR: return vendor_on(o);
+    case OUT_INDEX_TOTAL: return o->index_kind == SYNTH_INDEX_PRICE;
+    default: return 1;
+  }
+}
 
 /* ------------------------------------------------------------ oracle RankIC */
 
@@ -73,7 +117,14 @@ typedef struct oracle_slot {
   uint8_t *sampled; /* trading at t: a row of truth/expected_return.csv */
 } oracle_slot;
 
+/* A forced long suspension (--long-suspensions): planned before the run, its stock chosen on day t
+ * among the members of `index` at the previous close. */
+typedef struct long_susp {
+  int t, days, index, stock;
+} long_susp;
+
 typedef struct synth_run {
+  const synth_opts *o;
   synth_market *m;
   synth_index *x;
   synth_out out[OUT_N];
@@ -85,6 +136,13 @@ typedef struct synth_run {
   synth_market *sim; /* scratch copy of the market for the oracle's Monte Carlo */
   int paths;
   double *pa, *pe;   /* n x paths: simulated window alpha and window specific shocks */
+  /* vendor conditions */
+  synth_rng vrng;    /* the vendor choices' own generator: the market's stream never feeds them */
+  int big;           /* the --max-weight stock, -1 when off */
+  double big_scale;  /* its share counts' multiplier */
+  long_susp *susp;   /* o->long_suspensions planned suspensions */
+  int *days300;      /* written days each stock was a CSI300 member (singleton candidates) */
+  double max_w0;     /* CSI300's largest weight at the first written close */
 } synth_run;
 
 static double adj_close(const synth_stock *s) { return (double)s->close_c / 100.0 * s->adj; }
@@ -242,10 +300,15 @@ static void write_bars(synth_run *R, int t) {
   synth_market *m = R->m;
   synth_out *f = &R->out[OUT_BARS];
   const char *ds = m->date_str[t];
+  const int vendor = m->o.vendor_bars;
   for (int i = 0; i < m->n; i++) {
     const synth_stock *s = &m->s[i];
-    /* a stock suspended on the first written day gets a suspended=1 row, so its close is known */
-    if (!s->row && !(t == m->t0 && synth_listed(s, t))) continue;
+    if (vendor) {
+      /* a vendor has no bar for a suspended stock, not even on the first day it was asked for */
+      if (!s->has_bar) continue;
+    } else if (!s->row && !(t == m->t0 && synth_listed(s, t))) {
+      continue; /* a stock suspended on the first written day gets a suspended=1 row, so its close is known */
+    }
     char *p = synth_out_reserve(f, 320);
     memcpy(p, ds, 10);
     p += 10;
@@ -266,10 +329,12 @@ static void write_bars(synth_run *R, int t) {
     *p++ = ',';
     p = synth_fmt_i64(p, s->pre_c, 2);
     *p++ = ',';
-    p = synth_fmt_i64(p, s->vwap_e4, 4);
-    *p++ = ',';
-    p = synth_fmt_fixed(p, s->adj, 10);
-    *p++ = ',';
+    if (!vendor) { /* ingest derives them: vwap = amount / volume, adj from pre_close vs the last close */
+      p = synth_fmt_i64(p, s->vwap_e4, 4);
+      *p++ = ',';
+      p = synth_fmt_fixed(p, s->adj, 10);
+      *p++ = ',';
+    }
     p = synth_fmt_i64(p, s->up_c, 2);
     *p++ = ',';
     p = synth_fmt_i64(p, s->down_c, 2);
@@ -286,13 +351,39 @@ static void write_bars(synth_run *R, int t) {
   }
 }
 
+/* 1 when no trading day of the synthetic calendar follows ymd in its month (a vendor's month-end
+ * snapshot date; it does not depend on where the written period ends). */
+static int month_end(int32_t ymd) {
+  for (int32_t d = zz_date_to_days(ymd) + 1;; d++) {
+    const int32_t y = zz_days_to_date(d);
+    if (y / 100 != ymd / 100) return 1;
+    if (zz_date_weekday(y) < 6 && !synth_is_holiday(y)) return 0;
+  }
+}
+
+static void put_index_close(synth_out *f, const char *ds, const char *code, double close) {
+  char *p = synth_out_reserve(f, 96);
+  memcpy(p, ds, 10);
+  p += 10;
+  *p++ = ',';
+  p = put_str(p, code);
+  *p++ = ',';
+  p = synth_fmt_fixed(p, close, 6);
+  *p++ = '\n';
+  synth_out_advance(f, p);
+}
+
 static void write_index(synth_run *R, int t) {
   synth_market *m = R->m;
   const char *ds = m->date_str[t];
+  /* monthly: the first written day stands for the previous month-end snapshot that a vendor query from
+   * `start` returns (there is no earlier date to write it on), then each month's last trading day */
+  const int snapshot = m->o.weights == SYNTH_WEIGHTS_DAILY || t == m->t0 || month_end(m->dates[t]);
+  const int price = m->o.index_kind == SYNTH_INDEX_PRICE;
   for (int k = 0; k < PANEL_N_INDEX; k++) {
     synth_out *f = &R->out[OUT_WEIGHTS];
     const char *code = zz_index_code(k);
-    for (int i = 0; i < m->n; i++) {
+    for (int i = 0; i < m->n && snapshot; i++) {
       double w;
       if (synth_index_member(R->x, i, &w) != k) continue;
       char *p = synth_out_reserve(f, 96);
@@ -307,16 +398,9 @@ static void write_index(synth_run *R, int t) {
       *p++ = '\n';
       synth_out_advance(f, p);
     }
-    f = &R->out[OUT_INDEX_BARS];
-    char *p = synth_out_reserve(f, 96);
-    memcpy(p, ds, 10);
-    p += 10;
-    *p++ = ',';
-    p = put_str(p, code);
-    *p++ = ',';
-    p = synth_fmt_fixed(p, synth_index_close(R->x, k), 6);
-    *p++ = '\n';
-    synth_out_advance(f, p);
+    put_index_close(&R->out[OUT_INDEX_BARS], ds, code,
+                    price ? synth_index_close_price(R->x, k) : synth_index_close(R->x, k));
+    if (price) put_index_close(&R->out[OUT_INDEX_TOTAL], ds, code, synth_index_close(R->x, k));
   }
 }
 
@@ -363,6 +447,7 @@ static void write_fundamentals(synth_run *R, int t) {
     const double v[7] = {(double)s->float_shares, (double)s->total_shares, book, s->roe * book,
                          assets * (0.4 + 0.3 * s->margin) * exp(0.1 * synth_rng_normal(&m->rng)), assets - book,
                          assets};
+    if (m->o.no_fundamentals) continue; /* the state still evolves: the market's stream stays the same */
     synth_out *f = &R->out[OUT_FUND];
     char *p = synth_out_reserve(f, 256);
     memcpy(p, m->date_str[t], 10);
@@ -378,7 +463,229 @@ static void write_fundamentals(synth_run *R, int t) {
   }
 }
 
-static void write_static(synth_run *R) {
+/* ------------------------------------------------------------ vendor conditions */
+
+/* A row of truth/vendor.csv: kind,code,start_date,end_date,detail (detail: key=value;key=value). */
+static void put_vendor(synth_run *R, const char *kind, const char *code, const char *from, const char *to,
+                       const char *detail) {
+  char line[512];
+  snprintf(line, sizeof line, "%s,%s,%s,%s,%s\n", kind, code, from, to, detail);
+  synth_out_str(&R->out[OUT_VENDOR], line);
+}
+
+static int cmp_desc(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return x > y ? -1 : x < y ? 1 : 0;
+}
+
+static double odds(double w) { return w / (1 - w); }
+
+/* The --max-weight stock: the largest float cap among the stocks the first composition (ranked on day
+ * 0) can take, and the share multiplier (>= 1) that makes it `target` of the 300 largest caps. */
+static int pick_big(const synth_market *m, double target, double *scale, double *tmp) {
+  int c = 0, big = -1;
+  for (int i = 0; i < m->n; i++) {
+    const synth_stock *s = &m->s[i];
+    if (!synth_listed(s, 0) || s->st) continue;
+    tmp[c] = (double)s->float_shares * (double)s->close_c;
+    if (big < 0 || tmp[c] > (double)m->s[big].float_shares * (double)m->s[big].close_c) big = i;
+    c++;
+  }
+  qsort(tmp, (size_t)c, sizeof *tmp, cmp_desc);
+  double top = 0;
+  for (int r = 0; r < c && r < 300; r++) top += tmp[r];
+  const double cap = tmp[0], rest = top - cap;
+  *scale = c > 1 ? fmax(1.0, odds(target) * rest / cap) : 1.0;
+  return big;
+}
+
+/* Days 0 .. t0 (the burn-in and the first written day's step), nothing written. With --max-weight the
+ * run restarts from day 0 with another multiplier until that stock weighs between 1.02 and 1.35 times
+ * max_weight in CSI300 at the first written close (above it, but not a caricature): its cap drifts with
+ * its own returns over the burn-in, so day 0's share is only a first guess. Share counts draw no random numbers, so every attempt is the
+ * same market but for that stock's size (and the size exposures, which depend on it); weight odds are
+ * proportional to the multiplier, so one correction usually suffices. */
+static int burn_in(synth_run *R, zz_err *err) {
+  const synth_opts *o = R->o;
+  const double W = o->max_weight;
+  int rc;
+  R->big = -1;
+  R->big_scale = 1;
+  if (W > 0) R->big = pick_big(R->m, fmin(1.15 * W, 0.9), &R->big_scale, R->a);
+  for (int attempt = 0;; attempt++) {
+    synth_market *m = R->m;
+    if (R->big >= 0 && R->big_scale > 1) synth_market_scale_shares(m, R->big, R->big_scale);
+    for (int t = 0; t <= m->t0; t++) {
+      synth_market_step(m, t);
+      if ((rc = synth_index_step(R->x, m, t, err))) return rc;
+      if (t < m->t0 && (rc = oracle_step(R, t, err))) return rc;
+    }
+    if (W <= 0) return ZZ_OK;
+    double w = 0;
+    const int in300 = synth_index_member(R->x, R->big, &w) == PANEL_CSI300;
+    /* too heavy only matters while the multiplier can still shrink (a stock naturally above W stays) */
+    if (in300 && w > 1.02 * W && (w <= 1.35 * W || R->big_scale == 1 || attempt == 7)) return ZZ_OK;
+    if (attempt == 7)
+      return zz_fail(err, ZZ_EINTERNAL, "--max-weight %g: the largest CSI300 member still weighs %.4f after %d attempts",
+                     W, w, attempt + 1);
+    if (synth_index_member(R->x, R->big, NULL) != PANEL_CSI300) {
+      /* it left CSI300 during the burn-in (ST, say): scale CSI300's heaviest member instead */
+      R->big = -1;
+      R->big_scale = 1;
+      w = 0;
+      for (int i = 0; i < m->n; i++) {
+        double wi;
+        if (synth_index_member(R->x, i, &wi) == PANEL_CSI300 && wi > w) w = wi, R->big = i;
+      }
+      if (R->big < 0) return zz_fail(err, ZZ_EINTERNAL, "--max-weight: CSI300 has no member at the first written close");
+    }
+    R->big_scale = fmax(1.0, R->big_scale * odds(fmin(1.15 * W, 0.9)) / odds(w));
+    synth_index_free(R->x);
+    R->x = NULL;
+    synth_market_free(R->m);
+    R->m = NULL;
+    if ((rc = synth_market_create(&R->m, o, err)) || (rc = synth_index_create(&R->x, R->m, err))) return rc;
+  }
+}
+
+/* Plans the --long-suspensions: lengths 30 .. 80 trading days, starting after the first written day and
+ * ending before the last (the stock trades again in the written period), alternately in CSI300 and
+ * CSI500. A window without a review's ranking day keeps the stock a member (eligibility asks for a bar
+ * on that day; real indexes keep a suspended member's weight); when 200 draws find none, the last draw
+ * stays and the stock may leave at that review. */
+static int plan_suspensions(synth_run *R, zz_err *err) {
+  const synth_market *m = R->m;
+  const int W = m->n_days - m->t0;
+  for (int k = 0; k < R->o->long_suspensions; k++) {
+    long_susp *L = &R->susp[k];
+    L->days = 30 + synth_rng_below(&R->vrng, 51);
+    if (L->days > W - 2) L->days = W - 2;
+    if (L->days < 30)
+      return zz_fail(err, ZZ_EUSAGE, "--long-suspensions: the written period holds %d trading days: expected at least 32",
+                     W);
+    L->index = k % 2 == 0 ? PANEL_CSI300 : PANEL_CSI500;
+    L->stock = -1;
+    const int lo = m->t0 + 1, span = W - 1 - L->days;
+    for (int tries = 0; tries < 200; tries++) {
+      L->t = lo + synth_rng_below(&R->vrng, span);
+      int review = 0;
+      for (int u = L->t; u < L->t + L->days && !review; u++) review = synth_index_review_day(R->x, u) == 1;
+      if (!review) break;
+    }
+  }
+  return ZZ_OK;
+}
+
+static int is_long_suspended(const synth_run *R, int i) {
+  for (int k = 0; k < R->o->long_suspensions; k++)
+    if (R->susp[k].stock == i) return 1;
+  return 0;
+}
+
+/* Before day t's step: the planned suspensions starting today take a member of their index at the last
+ * close that traded then, is not ST, will not delist and plays no other vendor role. */
+static int start_suspensions(synth_run *R, int t, zz_err *err) {
+  synth_market *m = R->m;
+  for (int k = 0; k < R->o->long_suspensions; k++) {
+    long_susp *L = &R->susp[k];
+    if (L->t != t) continue;
+    int c = 0;
+    for (int pass = 0; pass < 2; pass++) { /* count the candidates, then take the r-th */
+      const int r = pass ? synth_rng_below(&R->vrng, c) : -1;
+      int j = 0;
+      for (int i = 0; i < m->n; i++) {
+        const synth_stock *s = &m->s[i];
+        if (synth_index_member(R->x, i, NULL) != L->index || !s->has_bar || s->susp_left || s->st || s->st_pending ||
+            s->delist_t < m->n_days || i == R->big || is_long_suspended(R, i))
+          continue;
+        if (pass && j == r) {
+          L->stock = i;
+          break;
+        }
+        j++;
+      }
+      if (!pass) c = j;
+      if (!c) return zz_fail(err, ZZ_EINTERNAL, "%d: no %s member to suspend", (int)m->dates[t], zz_index_name(L->index));
+    }
+    synth_market_suspend(m, L->stock, L->days);
+    char detail[64];
+    snprintf(detail, sizeof detail, "index=%s;days=%d", zz_index_code(L->index), L->days);
+    put_vendor(R, "long_suspension", m->s[L->stock].code, m->date_str[t], m->date_str[t + L->days - 1], detail);
+  }
+  return ZZ_OK;
+}
+
+/* At the first written close: CSI300's largest weight (reported), and the --max-weight row. */
+static void first_close(synth_run *R) {
+  const synth_market *m = R->m;
+  R->max_w0 = 0;
+  for (int i = 0; i < m->n; i++) {
+    double w;
+    if (synth_index_member(R->x, i, &w) == PANEL_CSI300 && w > R->max_w0) R->max_w0 = w;
+  }
+  if (R->big >= 0) {
+    double w;
+    synth_index_member(R->x, R->big, &w);
+    char detail[96];
+    snprintf(detail, sizeof detail, "index=000300;weight=%.6f;share_scale=%.6f", w, R->big_scale);
+    put_vendor(R, "max_weight", m->s[R->big].code, m->date_str[m->t0], "", detail);
+  }
+}
+
+/* --singleton-industries: stocks that were CSI300 members on every written day (else on some), never
+ * change industry, never delist and play no other vendor role, each moved into an industry of its own
+ * (the label only: its returns keep their industry factor). Marks solo[i] = k for the k-th. */
+static int choose_singletons(synth_run *R, int *solo, int *cand, zz_err *err) {
+  const synth_market *m = R->m;
+  const int K = R->o->singleton_industries, W = m->n_days - m->t0;
+  for (int i = 0; i < m->n; i++) solo[i] = -1;
+  if (K <= 0) return ZZ_OK;
+  int c = 0;
+  for (int tier = 0; tier < 2 && c < K; tier++) {
+    c = 0;
+    for (int i = 0; i < m->n; i++) {
+      const synth_stock *s = &m->s[i];
+      if ((tier == 0 ? R->days300[i] < W : R->days300[i] == 0) || s->ind_change_t >= 0 || s->delist_t < m->n_days ||
+          i == R->big || is_long_suspended(R, i))
+        continue;
+      cand[c++] = i;
+    }
+  }
+  if (c < K)
+    return zz_fail(err, ZZ_EUSAGE, "--singleton-industries %d: only %d CSI300 members qualify", K, c);
+  for (int k = 0; k < K; k++) { /* partial Fisher-Yates: K distinct candidates */
+    const int r = k + synth_rng_below(&R->vrng, c - k), i = cand[r];
+    cand[r] = cand[k];
+    cand[k] = i;
+    solo[i] = k;
+  }
+  return ZZ_OK;
+}
+
+/* --industry-coverage: round(F N) stocks (at least the singletons) keep their industry rows, the others
+ * have none (ingest rejects an empty industry field, so absence is how a vendor gap reaches the panel). */
+static void choose_covered(synth_run *R, const int *solo, uint8_t *covered, int *order) {
+  const synth_market *m = R->m;
+  const double F = R->o->industry_coverage;
+  if (F >= 1.0) {
+    memset(covered, 1, (size_t)m->n);
+    return;
+  }
+  memset(covered, 0, (size_t)m->n);
+  int want = (int)llround(F * m->n), have = 0;
+  for (int i = 0; i < m->n; i++)
+    if (solo[i] >= 0) covered[i] = 1, have++;
+  for (int i = 0; i < m->n; i++) order[i] = i;
+  for (int k = 0; k < m->n - 1; k++) { /* Fisher-Yates */
+    const int r = k + synth_rng_below(&R->vrng, m->n - k), i = order[r];
+    order[r] = order[k];
+    order[k] = i;
+  }
+  for (int k = 0; k < m->n && have < want; k++)
+    if (!covered[order[k]]) covered[order[k]] = 1, have++;
+}
+
+static int write_static(synth_run *R, zz_err *err) {
   synth_market *m = R->m;
   synth_out *f = &R->out[OUT_STOCKS];
   for (int i = 0; i < m->n; i++) {
@@ -389,12 +696,24 @@ static void write_static(synth_run *R) {
     snprintf(line, sizeof line, "%s,SYN%.6s,%s,%s,%s\n", s->code, s->code, panel_board_name(s->board), d1, d2);
     synth_out_str(f, line);
   }
+  int *solo = malloc((size_t)m->n * sizeof *solo), *scratch = malloc((size_t)m->n * sizeof *scratch);
+  uint8_t *covered = malloc((size_t)m->n);
+  int rc = solo && scratch && covered ? ZZ_OK : zz_fail(err, ZZ_ENOMEM, "out of memory for industry.csv");
+  if (!rc) rc = choose_singletons(R, solo, scratch, err);
+  if (!rc) choose_covered(R, solo, covered, scratch);
   f = &R->out[OUT_INDUSTRY];
-  for (int i = 0; i < m->n; i++) {
+  for (int i = 0; i < m->n && !rc; i++) {
     const synth_stock *s = &m->s[i];
+    if (!covered[i]) continue;
     char line[256], d1[11], d2[11], d3[11];
     zz_date_format(s->list_date, d1);
-    if (s->ind_change_t >= 0) {
+    if (solo[i] >= 0) {
+      char name[32], detail[96];
+      snprintf(name, sizeof name, "Singleton%02d", solo[i] + 1);
+      snprintf(line, sizeof line, "%s,%s,%s,\n", s->code, name, d1);
+      snprintf(detail, sizeof detail, "industry=%s;from=%s", name, synth_industry_names[s->ind]);
+      put_vendor(R, "singleton_industry", s->code, d1, "", detail);
+    } else if (s->ind_change_t >= 0) {
       zz_date_format(m->dates[s->ind_change_t - 1], d2);
       zz_date_format(m->dates[s->ind_change_t], d3);
       snprintf(line, sizeof line, "%s,%s,%s,%s\n%s,%s,%s,\n", s->code, synth_industry_names[s->ind], d1, d2,
@@ -404,6 +723,10 @@ static void write_static(synth_run *R) {
     }
     synth_out_str(f, line);
   }
+  free(solo);
+  free(scratch);
+  free(covered);
+  return rc;
 }
 
 static int make_dir(const char *path, zz_err *err) {
@@ -423,10 +746,13 @@ static const char *const headers[OUT_N] = {
     "date,rankic,rankic_conditional,rankic_realised_drift\n",
     "date,code,expected_return,expected_return_conditional,realised_drift\n",
     "code,name,board,list_date,delist_date\n",
-    "code,industry,start_date,end_date\n"};
+    "code,industry,start_date,end_date\n",
+    "kind,code,start_date,end_date,detail\n",
+    "date,index,close\n"};
+static const char vendor_bars_header[] =
+    "date,code,open,high,low,close,volume,amount,pre_close,up_limit,down_limit,suspended,is_st,float_mv,total_mv\n";
 
 static int run_all(synth_run *R, const char *dir, zz_err *err) {
-  synth_market *m = R->m;
   int rc;
   char truth[4096];
   if ((rc = make_dir(dir, err))) return rc;
@@ -434,31 +760,38 @@ static int run_all(synth_run *R, const char *dir, zz_err *err) {
     return zz_fail(err, ZZ_EUSAGE, "%s: path too long", dir);
   if ((rc = make_dir(truth, err))) return rc;
   for (int k = 0; k < OUT_N; k++) {
-    if (k == OUT_EXPECTED && !m->o.truth_scores) continue;
+    if (!out_wanted(R->o, k)) continue;
     if ((rc = synth_out_open(&R->out[k], dir, out_names[k], err))) return rc;
-    if (headers[k]) {
+    if (k == OUT_BARS && R->o->vendor_bars) {
+      synth_out_str(&R->out[k], vendor_bars_header);
+    } else if (headers[k]) {
       synth_out_str(&R->out[k], headers[k]);
     } else {
       synth_out_str(&R->out[k], "date,country,size,momentum");
-      for (int j = 0; j < m->n_ind; j++) {
+      for (int j = 0; j < R->m->n_ind; j++) {
         synth_out_str(&R->out[k], ",");
         synth_out_str(&R->out[k], synth_industry_names[j]);
       }
       synth_out_str(&R->out[k], "\n");
     }
   }
-  for (int t = 0; t < m->n_days; t++) {
-    synth_market_step(m, t);
-    if ((rc = synth_index_step(R->x, m, t, err))) return rc;
+  if ((rc = plan_suspensions(R, err)) || (rc = burn_in(R, err))) return rc;
+  synth_market *m = R->m; /* burn_in may have made a new one */
+  for (int t = m->t0; t < m->n_days; t++) {
+    if (t > m->t0) { /* day t0 was stepped by burn_in */
+      if ((rc = start_suspensions(R, t, err))) return rc;
+      synth_market_step(m, t);
+      if ((rc = synth_index_step(R->x, m, t, err))) return rc;
+    }
     if ((rc = oracle_step(R, t, err))) return rc;
-    if (t < m->t0) continue;
+    for (int i = 0; i < m->n; i++) R->days300[i] += synth_index_member(R->x, i, NULL) == PANEL_CSI300;
+    if (t == m->t0) first_close(R);
     write_bars(R, t);
     write_index(R, t);
     write_factors(R, t);
     write_fundamentals(R, t);
   }
-  write_static(R);
-  return ZZ_OK;
+  return write_static(R, err);
 }
 
 int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_err *err) {
@@ -468,6 +801,20 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
   memset(&R, 0, sizeof R);
   R.paths = o->oracle_paths > 0 ? o->oracle_paths : 16;
   if (R.paths > 1000) return zz_fail(err, ZZ_EUSAGE, "oracle paths %d: expected 1 .. 1000", o->oracle_paths);
+  if (!(o->industry_coverage >= 0 && o->industry_coverage <= 1))
+    return zz_fail(err, ZZ_EUSAGE, "industry coverage %g: expected 0 .. 1", o->industry_coverage);
+  if (o->singleton_industries < 0 || o->singleton_industries > 20)
+    return zz_fail(err, ZZ_EUSAGE, "singleton industries %d: expected 0 .. 20", o->singleton_industries);
+  if (o->long_suspensions < 0 || o->long_suspensions > 50)
+    return zz_fail(err, ZZ_EUSAGE, "long suspensions %d: expected 0 .. 50", o->long_suspensions);
+  if (!(o->max_weight >= 0 && o->max_weight <= 0.5))
+    return zz_fail(err, ZZ_EUSAGE, "max weight %g: expected 0 (off) .. 0.5", o->max_weight);
+  if ((o->weights != SYNTH_WEIGHTS_DAILY && o->weights != SYNTH_WEIGHTS_MONTHLY) ||
+      (o->index_kind != SYNTH_INDEX_TOTAL && o->index_kind != SYNTH_INDEX_PRICE))
+    return zz_fail(err, ZZ_EUSAGE, "weights %d / index kind %d: unknown value", (int)o->weights, (int)o->index_kind);
+  R.o = o;
+  /* the vendor choices draw from their own generator, so turning one on moves no other random number */
+  synth_rng_seed(&R.vrng, o->seed ^ 0x5be0cd19137e2179ull);
   int rc = synth_market_create(&R.m, o, err);
   if (rc) return rc;
   rc = synth_index_create(&R.x, R.m, err);
@@ -493,7 +840,10 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
     R.ra = malloc((size_t)n * sizeof *R.ra);
     R.rb = malloc((size_t)n * sizeof *R.rb);
     R.tmp = malloc((size_t)n * sizeof *R.tmp);
-    if (!R.a || !R.b || !R.c || !R.d || !R.pa || !R.pe || !R.ra || !R.rb || !R.tmp) rc = ZZ_ENOMEM;
+    R.susp = calloc((size_t)o->long_suspensions + 1, sizeof *R.susp);
+    R.days300 = calloc((size_t)n, sizeof *R.days300);
+    if (!R.a || !R.b || !R.c || !R.d || !R.pa || !R.pe || !R.ra || !R.rb || !R.tmp || !R.susp || !R.days300)
+      rc = ZZ_ENOMEM;
     if (rc) zz_fail(err, ZZ_ENOMEM, "out of memory for the oracle RankIC");
   }
   if (!rc) rc = run_all(&R, out_dir, err);
@@ -511,14 +861,17 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
   if (rc) /* a failure while renaming: remove what this run committed, leave no partial market */
     for (int k = 0; k < OUT_N; k++)
       if (committed[k]) remove(R.out[k].path);
-  if (!rc && !o->truth_scores) { /* no stale oracle scores from an earlier --truth run */
+  /* no stale file from an earlier run with other options (oracle scores of a --truth run, the
+   * fundamentals that a --no-fundamentals market must not have, ...) */
+  for (int k = 0; k < OUT_N && !rc; k++) {
     char p[4096];
-    if ((size_t)snprintf(p, sizeof p, "%s/%s", out_dir, out_names[OUT_EXPECTED]) < sizeof p) remove(p);
+    if (!out_wanted(o, k) && (size_t)snprintf(p, sizeof p, "%s/%s", out_dir, out_names[k]) < sizeof p) remove(p);
   }
   if (!rc && rep) {
     rep->n_dates = R.m->n_days - R.m->t0;
     rep->n_stocks = n;
     rep->n_ic_dates = R.ic_n;
+    rep->csi300_max_weight = R.max_w0;
     if (R.ic_n > 0) {
       const double mean = R.ic_sum / R.ic_n;
       const double var = R.ic_n > 1 ? (R.ic_sum2 - R.ic_n * mean * mean) / (R.ic_n - 1) : 0;
@@ -549,6 +902,8 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
   free(R.ra);
   free(R.rb);
   free(R.tmp);
+  free(R.susp);
+  free(R.days300);
   synth_index_free(R.x);
   synth_market_free(R.m);
   return rc;

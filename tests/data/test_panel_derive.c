@@ -32,7 +32,8 @@ static void write_market(void) {
                 "2020-08-24,000300,600000.SH,50\n2020-08-24,000300,300001.SZ,50\n");
   snprintf(p, sizeof p, "%s/industry.csv", dir);
   write_file(p, "code,industry,start_date,end_date\n600000.SH,Banks,2010-01-01,\n"
-                "300001.SZ,Machinery,,2020-08-24\n300001.SZ,Electronics,2020-08-25,\n");
+                "300001.SZ,Machinery,,2020-08-24\n300001.SZ,Electronics,2020-08-25,\n"
+                "600001.SH,,,\n600001.SH, Unclassified ,2020-01-01,\n"); /* vendor: no industry */
   snprintf(p, sizeof p, "%s/fundamentals.csv", dir);
   write_file(p, "date,code,float_shares,total_shares\n2020-01-01,600000.SH,,2000\n2020-08-21,600000.SH,1000,\n");
 }
@@ -109,7 +110,8 @@ int main(void) {
   CHECK(p->index[PANEL_CSI500].present && isnan(p->index[PANEL_CSI500].close[0]) &&
         p->index[PANEL_CSI500].close[4] == 6000);
   CHECK(p->index[PANEL_CSI300].close[2] == 4020 && !p->index[PANEL_CSI1000].present);
-  /* industries, sorted names: Banks 0, Electronics 1, Machinery 2; 600001.SH unclassified */
+  /* industries, sorted names: Banks 0, Electronics 1, Machinery 2; 600001.SH unclassified (an empty
+   * industry and the literal 'unclassified' are no industry, not a fourth one) */
   CHECK(p->n_industries == 3 && !strcmp(p->industry_names[1], "Electronics"));
   CHECK(p->industry[panel_at(p, 0, a)] == 0 && p->industry[panel_at(p, 2, c)] == 2 &&
         p->industry[panel_at(p, 3, c)] == 1 && p->industry[panel_at(p, 0, s)] == -1);
