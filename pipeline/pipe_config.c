@@ -62,6 +62,14 @@ static const key_def keys[] = {
     {"risk", "spec_nw_lags", K_INT, F(spec_nw_lags), "20", 0, 60, "Newey-West lags of the specific variance (20: monthly horizon)"},
     {"risk", "huber_k", K_DBL, F(huber_k), "1.345", 0, 100, "Huber threshold of the robust daily regressions (0: plain WLS)"},
     {"risk", "fundamentals", K_BOOL, F(fundamentals), "1", 0, 1, "fundamental styles when fundamentals.csv exists"},
+    {"risk", "min_industry_eff", K_DBL, F(min_industry_eff), "5", 0, 1e6,
+     "an industry whose effective count (sum w)^2 / sum w^2 is below this is left out of that day's regression"},
+    {"risk", "spec_shrink_q", K_DBL, F(spec_shrink_q), "0.1", 0, 100, "Bayesian shrinkage intensity q of specific volatility toward its size decile"},
+    {"risk", "spec_min_days", K_INT, F(spec_min_days), "60", 1, 100000,
+     "specific-return days below which a stock's specific volatility is its size decile's mean"},
+    {"risk", "spec_full_days", K_INT, F(spec_full_days), "180", 1, 100000,
+     "specific-return days from which a stock's own (shrunk) specific volatility is used in full"},
+    {"risk", "spec_vol_floor", K_DBL, F(spec_vol_floor), "0.05", 0, 10, "floor on annualised specific volatility"},
     {"optimizer", "indices", K_STR, F(indices), "csi300,csi500,csi1000", 0, 0,
      "comma-separated benchmark indices: csi300, csi500, csi1000"},
     {"optimizer", "floors", K_STR, F(floors), "0.8,0", 0, 0,
@@ -71,6 +79,10 @@ static const key_def keys[] = {
     {"optimizer", "te_max_csi1000", K_DBL, F(te_max[PANEL_CSI1000]), "0.05", 0, 1, "annualised TE limit, CSI1000"},
     {"optimizer", "style_bound", K_DBL, F(style_bound), "0.5", 0, 100, "|active style exposure| limit"},
     {"optimizer", "industry_bound", K_DBL, F(industry_bound), "0.02", 0, 1, "|active industry weight| limit"},
+    {"optimizer", "unclassified_bound", K_DBL, F(unclassified_bound), "0.05", 0, 1,
+     "|active weight| limit of the stocks without an industry (one group, not an industry)"},
+    {"optimizer", "spec_var_floor", K_DBL, F(spec_var_floor), "0.0001", 0, 1,
+     "specific variances below this are raised to it before solving (repair, noted in diagnostics)"},
     {"optimizer", "turnover_max", K_DBL, F(turnover_max), "0.2", 0, 1, "one-way turnover limit per rebalance"},
     {"optimizer", "active_max", K_DBL, F(active_max), "0.01", 0, 1, "weight above benchmark weight per stock"},
     {"optimizer", "weight_max", K_DBL, F(weight_max), "0.05", 0, 1, "absolute weight cap per stock"},
@@ -91,6 +103,10 @@ static const key_def keys[] = {
     {"sim", "lot", K_DBL, F(lot), "100", 0, 1e6, "board lot in shares (0: fractional)"},
     {"sim", "exec_price", K_STR, F(exec_price), "vwap", 0, 0, "execution price: vwap, close or open"},
     {"sim", "exec_lag", K_INT, F(exec_lag), "1", 0, 10, "trading days from score date to trade date"},
+    {"sim", "hedge_cost", K_DBL, F(hedge_cost), "0", -1, 1,
+     "annual cost of the index hedge (futures basis), subtracted day by day (/252) from the hedged NAV"},
+    {"report", "index_kind", K_STR, F(index_kind), "price", 0, 0,
+     "what index_bars.csv closes are: price (hedged returns then include the dividend yield) or total"},
     {"report", "title", K_STR, F(title), "zhizeng index-enhancement report", 0, 0, "report title"},
     {"report", "note", K_STR, F(note), "", 0, 0, "free text shown under the title (e.g. what a demo shrinks); may continue on indented lines"},
     {"output", "dir", K_STR, F(out_dir), "zhizeng-out", 0, 0, "output directory (stages/ cache and report/)"},
@@ -381,6 +397,11 @@ int pipe_config_check(const pipe_config *c, zz_err *err) {
     return zz_fail(err, ZZ_EUSAGE, "sim.limit_test: expected close, sealed or vwap, found '%s'", c->limit_test);
   if (sim_price_parse(c->exec_price) < 0)
     return zz_fail(err, ZZ_EUSAGE, "sim.exec_price: expected vwap, close or open, found '%s'", c->exec_price);
+  if (c->spec_full_days < c->spec_min_days)
+    return zz_fail(err, ZZ_EUSAGE, "risk.spec_full_days (%d) must not be below risk.spec_min_days (%d)",
+                   c->spec_full_days, c->spec_min_days);
+  if (strcmp(c->index_kind, "price") && strcmp(c->index_kind, "total"))
+    return zz_fail(err, ZZ_EUSAGE, "report.index_kind: expected price or total, found '%s'", c->index_kind);
   if (!c->out_dir[0]) return zz_fail(err, ZZ_EUSAGE, "output.dir is empty");
   return ZZ_OK;
 }

@@ -27,6 +27,14 @@ static double max_abs(const double *v, int n) {
   return m;
 }
 
+/* Largest |active weight| over the real industries (the unclassified group has its own column). */
+static double max_abs_industry(const opt_result *r, int g_unc) {
+  double m = 0;
+  for (int g = 0; g < r->n_ind; g++)
+    if (g != g_unc) m = fabs(r->industry_active[g]) > m ? fabs(r->industry_active[g]) : m;
+  return m;
+}
+
 static void fmt_relax(const opt_result *r, char *buf, size_t n) {
   buf[0] = 0;
   size_t used = 0;
@@ -40,7 +48,8 @@ static void fmt_relax(const opt_result *r, char *buf, size_t n) {
 const char *const pipe_diag_header =
     "run,date,status,n_universe,n_members,te,te_max,max_abs_style,style_bound,max_abs_industry,industry_bound,"
     "constituent_weight,constituent_floor,turnover,turnover_max,turnover_exempt,max_active,active_max,max_weight,"
-    "weight_max,forced_bounds,invested,max_violation,gap,relaxations\n";
+    "weight_max,forced_bounds,invested,max_violation,gap,relaxations,spec_floored,attempts,carried_members,"
+    "bench_dropped,classified_universe,classified_bench,unclassified_active,unclassified_bound,note\n";
 
 /* One backtest's weekly optimisation; writes opt_dir/targets.csv, diagnostics.csv, DONE. */
 static int optimise_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_err *err) {
@@ -68,6 +77,8 @@ static int optimise_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
   opt_limits_default(&lim);
   lim.style_bound = c->style_bound;
   lim.industry_bound = c->industry_bound;
+  lim.unclassified_bound = c->unclassified_bound;
+  lim.spec_var_floor = c->spec_var_floor;
   lim.te_max = c->te_max[b->index];
   lim.constituent_floor = b->floor;
   lim.turnover_max = c->turnover_max;
@@ -119,29 +130,32 @@ static int optimise_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
     for (int i = 0; i < N && has_prev; i++) drift[i] /= dsum;
     /* benchmark */
     memset(member, 0, (size_t)N);
-    if (panel_index_weights(p, b->index, t, wb, member) <= 0) {
+    if (panel_index_weights_drifted(p, b->index, t, wb, member) <= 0) {
       rc = zz_fail(err, ZZ_EDATA, "%s: %s has no constituent weights in force on %s", b->label, zz_index_name(b->index), db);
       break;
     }
-    /* universe: risk-model stocks with a score, a benchmark weight or a holding */
-    int n = 0, n_mem = 0, dropped = 0;
-    double bsum = 0;
+    /* universe: risk-model stocks with a score, a benchmark weight or a holding. A suspended member is
+     * in the risk snapshot with its last exposures (carried) and keeps its drifted weight; a member
+     * the risk model never saw (no cap since listing) is the only one left out, and reported. */
+    int n = 0, n_mem = 0, dropped = 0, n_carried = 0;
+    double bsum = 0, dropped_w = 0;
     for (int i = 0; i < N; i++) {
       int ok = s.in_universe[i] && s.group[i] >= 0 && isfinite(s.specific_var[i]);
       for (int q = 0; ok && q < s.n_styles; q++) ok = isfinite(s.style[(size_t)i * s.n_styles + q]);
       if (!ok) {
-        if (wb[i] > 0) dropped++;
+        if (wb[i] > 0) dropped++, dropped_w += wb[i];
         continue;
       }
       if (isfinite(z[i]) || wb[i] > 0 || drift[i] > 0) {
         uni[n++] = i;
         bsum += wb[i];
         n_mem += wb[i] > 0;
+        n_carried += wb[i] > 0 && s.carried[i];
       }
     }
     if (dropped)
-      fprintf(stderr, "[optimise] %s %s: %d constituent(s) without risk exposures left out, benchmark renormalised\n",
-              b->label, db, dropped);
+      fprintf(stderr, "[optimise] %s %s: %d constituent(s) (%.2f%% of the index) never had risk exposures: left out, "
+              "benchmark renormalised\n", b->label, db, dropped, 100 * dropped_w);
     opt_problem *op = NULL;
     opt_result *r = NULL;
     if ((rc = opt_problem_create(n, s.n_styles, s.n_groups, 1, &op, err))) break;
@@ -160,15 +174,37 @@ static int optimise_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
       op->ind[j] = s.group[i];
       op->spec_var[j] = s.specific_var[i];
       const unsigned fl = p->flags[a];
-      const int susp = (fl & PANEL_SUSPENDED) || !(fl & PANEL_LISTED);
+      const int susp = (fl & PANEL_SUSPENDED) || !(fl & PANEL_LISTED) || s.carried[i]; /* carried: no bar */
       op->can_buy[j] = !susp && !(fl & PANEL_LIMIT_UP);
       op->can_sell[j] = !susp && !(fl & PANEL_LIMIT_DOWN);
     }
     op->has_prev = has_prev;
     memcpy(op->fcov, s.factor_cov, sizeof(double) * (size_t)s.n_factors * (size_t)s.n_factors);
-    rc = opt_solve(op, &lim, &r, err);
+    /* industry coverage of the week: universe and benchmark weight outside the unclassified group */
+    const int g_unc = opt_problem_unclassified(op);
+    double cls_u = 0, cls_b = 0;
+    for (int j = 0; j < n; j++)
+      if (op->ind[j] != g_unc) cls_u += 1, cls_b += op->bench[j];
+    cls_u = n ? cls_u / n : NAN;
+    zz_err oe = {0};
+    rc = opt_solve(op, &lim, &r, &oe);
+    if (rc == ZZ_ENUMERIC) {
+      /* the week cannot be solved: hold the current book (no orders), mark it, and go on */
+      fprintf(stderr, "[optimise] %s %s: not solved, the book is held this week: %s\n", b->label, db, oe.msg);
+      char vb[4][40];
+      fprintf(fd, "%s,%s,held,%d,%d,,,,,,,,,,,%d,,,,,0,,,,,0,0,%d,%d,%s,%s,,,", b->label, db, n, n_mem, !has_prev,
+              n_carried, dropped, zz_fmt_double(vb[0], 40, cls_u), zz_fmt_double(vb[1], 40, cls_b));
+      zz_csv_write_field(fd, oe.msg);
+      fputc('\n', fd);
+      memcpy(prev, drift, sizeof *prev * (size_t)N); /* the held book, drifted to this week */
+      if (has_prev) t_prev = t;
+      rc = ZZ_OK;
+      n_reb++;
+      opt_problem_free(op);
+      continue;
+    }
     if (rc) {
-      zz_wrap(err, "%s: optimisation of %s", b->label, db);
+      zz_fail(err, rc, "%s: optimisation of %s: %s", b->label, db, oe.msg);
       opt_problem_free(op);
       break;
     }
@@ -191,17 +227,23 @@ static int optimise_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
     t_prev = t;
     char rel[512], vb[17][40];
     fmt_relax(r, rel, sizeof rel);
-    fprintf(fd, "%s,%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s,%d,%s,%s,%s,%s\n", b->label, db,
+    fprintf(fd, "%s,%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s,%d,%s,%s,%s,%s", b->label, db,
             opt_status_name(r->status), n, n_mem, zz_fmt_double(vb[0], 40, r->te), zz_fmt_double(vb[1], 40, r->limits.te_max),
             zz_fmt_double(vb[2], 40, max_abs(r->style_exposure, r->n_style)),
             zz_fmt_double(vb[3], 40, r->limits.style_bound),
-            zz_fmt_double(vb[4], 40, max_abs(r->industry_active, r->n_ind)),
+            zz_fmt_double(vb[4], 40, max_abs_industry(r, g_unc)),
             zz_fmt_double(vb[5], 40, r->limits.industry_bound), zz_fmt_double(vb[6], 40, r->constituent_weight),
             zz_fmt_double(vb[7], 40, r->limits.constituent_floor), zz_fmt_double(vb[8], 40, r->turnover),
             zz_fmt_double(vb[9], 40, r->limits.turnover_max), !has_prev, zz_fmt_double(vb[10], 40, max_active),
             zz_fmt_double(vb[11], 40, r->limits.active_max), zz_fmt_double(vb[12], 40, max_w),
             zz_fmt_double(vb[13], 40, r->limits.weight_max), r->forced_bounds, zz_fmt_double(vb[14], 40, r->invested),
             zz_fmt_double(vb[15], 40, r->max_violation), zz_fmt_double(vb[16], 40, r->gap), rel);
+    fprintf(fd, ",%d,%d,%d,%d,%s,%s,%s,%s,", r->spec_floored, r->attempts, n_carried, dropped,
+            zz_fmt_double(vb[0], 40, cls_u), zz_fmt_double(vb[1], 40, cls_b),
+            g_unc >= 0 ? zz_fmt_double(vb[2], 40, r->industry_active[g_unc]) : "",
+            g_unc >= 0 ? zz_fmt_double(vb[3], 40, r->limits.unclassified_bound) : "");
+    zz_csv_write_field(fd, r->note);
+    fputc('\n', fd);
     if (r->n_relax) fprintf(stderr, "[optimise] %s %s: relaxed %s\n", b->label, db, rel);
     n_reb++;
     opt_result_free(r);
@@ -242,6 +284,11 @@ int pipe_optimise(pipe_ctx *x, const int *todo, int n_todo, zz_err *err) {
   rcfg.spec_nw_lags = c->spec_nw_lags;
   rcfg.huber_k = c->huber_k;
   rcfg.use_fundamentals = c->fundamentals;
+  rcfg.min_industry_eff = c->min_industry_eff;
+  rcfg.spec_shrink_q = c->spec_shrink_q;
+  rcfg.spec_vol_floor = c->spec_vol_floor;
+  rcfg.spec_min_days = c->spec_min_days;
+  rcfg.spec_full_days = c->spec_full_days;
   fprintf(stderr, "[risk] building the risk model for %d weekly rebalance dates\n", n_out);
   risk_model *rm = NULL;
   int rc = risk_model_build(p, &rcfg, wk, n_out, &rm, err);

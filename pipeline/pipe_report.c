@@ -214,8 +214,9 @@ static const char *floor_name(double fl, char *b, size_t n) {
 
 /* Appends opt_dir/diagnostics.csv (without its header) to f and summarises it. */
 typedef struct diag_sum {
-  int rebalances, relaxed, gap_status;
+  int rebalances, relaxed, gap_status, held, repaired, retried, carried_weeks;
   double max_te, mean_turnover, min_constituent;
+  double cov_universe, cov_bench; /* mean industry coverage: share of universe / benchmark classified */
 } diag_sum;
 
 static int copy_diag(const pipe_bt *b, FILE *f, diag_sum *d, zz_err *err) {
@@ -228,10 +229,14 @@ static int copy_diag(const pipe_bt *b, FILE *f, diag_sum *d, zz_err *err) {
   if (rc) return rc;
   static const char *const n_te[] = {"te", NULL}, *const n_tov[] = {"turnover", NULL},
                            *const n_cw[] = {"constituent_weight", NULL}, *const n_rl[] = {"relaxations", NULL},
-                           *const n_st[] = {"status", NULL};
+                           *const n_st[] = {"status", NULL}, *const n_sf[] = {"spec_floored", NULL},
+                           *const n_at[] = {"attempts", NULL}, *const n_ca[] = {"carried_members", NULL},
+                           *const n_cu[] = {"classified_universe", NULL}, *const n_cb[] = {"classified_bench", NULL};
   const int cte = zz_csv_require(r, n_te, err), cto = zz_csv_require(r, n_tov, err),
-            ccw = zz_csv_require(r, n_cw, err), crl = zz_csv_require(r, n_rl, err), cst = zz_csv_require(r, n_st, err);
-  if (cte < 0 || cto < 0 || ccw < 0 || crl < 0 || cst < 0) {
+            ccw = zz_csv_require(r, n_cw, err), crl = zz_csv_require(r, n_rl, err), cst = zz_csv_require(r, n_st, err),
+            csf = zz_csv_require(r, n_sf, err), cat = zz_csv_require(r, n_at, err), cca = zz_csv_require(r, n_ca, err),
+            ccu = zz_csv_require(r, n_cu, err), ccb = zz_csv_require(r, n_cb, err);
+  if (cte < 0 || cto < 0 || ccw < 0 || crl < 0 || cst < 0 || csf < 0 || cat < 0 || cca < 0 || ccu < 0 || ccb < 0) {
     zz_csv_close(r);
     return ZZ_EDATA;
   }
@@ -243,11 +248,24 @@ static int copy_diag(const pipe_bt *b, FILE *f, diag_sum *d, zz_err *err) {
       zz_csv_write_field(f, zz_csv_field(r, k));
     }
     fputc('\n', f);
-    double te, to, cw;
-    if ((rc = zz_csv_double(r, cte, 0, &te, err)) || (rc = zz_csv_double(r, cto, 0, &to, err)) ||
-        (rc = zz_csv_double(r, ccw, 0, &cw, err)))
+    double te, to, cw, sf, at, ca, cu, cb;
+    if ((rc = zz_csv_double(r, cca, 0, &ca, err)) || (rc = zz_csv_double(r, ccu, 1, &cu, err)) ||
+        (rc = zz_csv_double(r, ccb, 1, &cb, err)))
       break;
     d->rebalances++;
+    d->carried_weeks += ca > 0;
+    d->cov_universe += isfinite(cu) ? cu : 0;
+    d->cov_bench += isfinite(cb) ? cb : 0;
+    if (!strcmp(zz_csv_field(r, cst), "held")) { /* not solved: the book was held, no limits to read */
+      d->held++;
+      continue;
+    }
+    if ((rc = zz_csv_double(r, cte, 0, &te, err)) || (rc = zz_csv_double(r, cto, 0, &to, err)) ||
+        (rc = zz_csv_double(r, ccw, 0, &cw, err)) || (rc = zz_csv_double(r, csf, 0, &sf, err)) ||
+        (rc = zz_csv_double(r, cat, 0, &at, err)))
+      break;
+    d->repaired += sf > 0;
+    d->retried += at > 1;
     d->relaxed += zz_csv_field(r, crl)[0] != 0;
     d->gap_status += strcmp(zz_csv_field(r, cst), "optimal") != 0;
     d->max_te = te > d->max_te ? te : d->max_te;
@@ -256,6 +274,7 @@ static int copy_diag(const pipe_bt *b, FILE *f, diag_sum *d, zz_err *err) {
   }
   if (rc > 0) rc = ZZ_OK;
   if (n_to) d->mean_turnover /= n_to;
+  if (d->rebalances) d->cov_universe /= d->rebalances, d->cov_bench /= d->rebalances;
   zz_csv_close(r);
   return rc < 0 ? -rc : rc;
 }
@@ -289,7 +308,8 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
     fprintf(fy, "run,index,score,floor,year,partial,first,last,absolute,hedged,benchmark\n");
     fprintf(fs, "run,index,score,floor,days,weeks");
     for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", k_sum_csv[m]);
-    fprintf(fs, ",rebalances,relaxed_rebalances,max_te_ex_ante,mean_turnover_ex_ante\n");
+    fprintf(fs, ",rebalances,relaxed_rebalances,max_te_ex_ante,mean_turnover_ex_ante,held_rebalances,"
+                "industry_coverage_universe,industry_coverage_bench\n");
     extern const char *const pipe_diag_header;
     fputs(pipe_diag_header, fd);
     for (int k = 0; k < nb && !rc; k++) {
@@ -307,8 +327,8 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
       fprintf(fs, "%s,%s,%s,%s,%d,%d", bt->label, zz_index_name(bt->index), pipe_head_name(bt->head),
               zz_fmt_double(b[3], 32, bt->floor), sum[k].days, sum[k].weeks);
       for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", csvv(b[0], v[m]));
-      fprintf(fs, ",%d,%d,%s,%s\n", ds[k].rebalances, ds[k].relaxed, csvv(b[0], ds[k].max_te),
-              csvv(b[1], ds[k].mean_turnover));
+      fprintf(fs, ",%d,%d,%s,%s,%d,%s,%s\n", ds[k].rebalances, ds[k].relaxed, csvv(b[0], ds[k].max_te),
+              csvv(b[1], ds[k].mean_turnover), ds[k].held, csvv(b[2], ds[k].cov_universe), csvv(b[3], ds[k].cov_bench));
     }
   }
   /* per index: yearly and summary tables (seed 002 tables 18-29) */
@@ -447,11 +467,12 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   /* optimizer diagnostics summary */
   if (!rc) {
     tbl t;
-    if (tbl_init(&t, nb, 6)) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    if (tbl_init(&t, nb, 11)) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
     else {
-      const char *hd[6] = {"backtest", "rebalances", "with a relaxation", "not certified (gap)", "max ex-ante TE",
-                           "min constituent weight"};
-      for (int k = 0; k < 6; k++) thead(&t, k, "%s", hd[k]);
+      const char *hd[11] = {"backtest", "rebalances", "with a relaxation", "not certified (gap)", "max ex-ante TE",
+                            "min constituent weight", "held (not solved)", "inputs repaired", "GLPK retried",
+                            "weeks with suspended members", "industry coverage (universe / index weight)"};
+      for (int k = 0; k < 11; k++) thead(&t, k, "%s", hd[k]);
       for (int k = 0; k < nb; k++) {
         tset(&t, k, 0, "%s", x->bt[k].label);
         tset(&t, k, 1, "%d", ds[k].rebalances);
@@ -459,10 +480,18 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
         tset(&t, k, 3, "%d", ds[k].gap_status);
         tset(&t, k, 4, "%s", pct(b[0], ds[k].max_te));
         tset(&t, k, 5, "%s", pct(b[1], ds[k].min_constituent));
+        tset(&t, k, 6, "%d", ds[k].held);
+        tset(&t, k, 7, "%d", ds[k].repaired);
+        tset(&t, k, 8, "%d", ds[k].retried);
+        tset(&t, k, 9, "%d", ds[k].carried_weeks);
+        tset(&t, k, 10, "%s / %s", pct(b[2], ds[k].cov_universe), pct(b[3], ds[k].cov_bench));
       }
       fprintf(md, "## Optimizer diagnostics\n\nOne row per rebalance per backtest in diagnostics.csv: achieved "
                   "tracking error, style exposures, industry deviations, constituent weight, turnover and weights "
-                  "against the limits in force, and every relaxation.\n\n");
+                  "against the limits in force, and every relaxation. A week the optimiser cannot solve even after "
+                  "its repairs and GLPK retries is held (no orders that week) and counted as held. Industry "
+                  "coverage: the share of the optimised universe, and of the benchmark weight, with an industry "
+                  "(the rest is one unclassified group bounded by optimizer.unclassified_bound).\n\n");
       rep_html_heading(h, "Optimizer diagnostics");
       tbl_emit(&t, md, h, "Constraints per backtest (details: diagnostics.csv)");
     }
@@ -504,15 +533,26 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
            c->seq, c->epochs, c->patience, c->seeds, c->train_years,
            c->day_stride > 1 ? " (every k-th training day, see model.day_stride)" : "", c->costs, c->buy_rate,
            c->sell_rate);
+  char bench_note[640], hc[40];
+  snprintf(bench_note, sizeof bench_note,
+           "Benchmark: the index closes are a %s index (report.index_kind)%s. Hedge cost: %s a year, subtracted day "
+           "by day (/252) from the hedged NAV (sim.hedge_cost).",
+           strcmp(c->index_kind, "total") ? "price" : "total-return",
+           strcmp(c->index_kind, "total") ? ", so hedged returns include the members' dividend yield (about 1.5-2.5 "
+                                            "pt a year for CSI300) that a futures hedge would not earn"
+                                          : "",
+           pct(hc, c->hedge_cost));
   fprintf(md, "# %s\n\n", c->title);
   if (c->note[0]) fprintf(md, "%s\n\n", c->note);
-  fprintf(md, "%s\n\n", setup);
+  fprintf(md, "%s\n\n%s\n\n", setup, bench_note);
   if (c->note[0]) rep_html_para(h, c->note); /* rep_html_open wrote the title */
   rep_html_para(h, setup);
+  rep_html_para(h, bench_note);
   rc = factor_section(x, md, h, err);
   if (!rc) rc = backtest_section(x, md, h, err);
   fprintf(md, "Annualised return = NAV_end^(252/days) - 1; Sharpe from daily returns (std ddof 1) x sqrt(252); max "
-              "drawdown of the compounded NAV; weekly win rate over ISO weeks; hedged NAV = prod(1 + r_p - r_b). "
+              "drawdown of the compounded NAV; weekly win rate over ISO weeks; hedged NAV = prod(1 + r_p - r_b - "
+              "hedge_cost / 252). "
               "\"undefined\" marks a statistic that cannot be computed.\n");
   if (fclose(md) && !rc) rc = zz_fail(err, ZZ_EIO, "report.md: write failed");
   int rc2 = rep_html_close(h, rc ? NULL : err);

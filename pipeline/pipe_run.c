@@ -340,6 +340,7 @@ static int stage_sim(pipe_ctx *x, pipe_bt *b, int *cached, zz_err *err) {
   sc.exec_lag = c->exec_lag;
   sc.exec_price = (sim_price)sim_price_parse(c->exec_price);
   sc.end = x->p->dates[x->t_last];
+  sc.hedge_cost = c->hedge_cost;
   int rc = sim_targets_read(path, x->p, &tg, err);
   if (!rc) rc = sim_run(x->p, tg, &sc, &r, err);
   if (!rc) rc = sim_result_write(r, b->sim_dir, err);

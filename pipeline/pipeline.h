@@ -38,17 +38,22 @@ typedef struct pipe_config {
   double vol_halflife, corr_halflife, spec_halflife;
   int nw_lags, spec_nw_lags, fundamentals;
   double huber_k;
+  double min_industry_eff, spec_shrink_q, spec_vol_floor;
+  int spec_min_days, spec_full_days;
   /* [optimizer] */
   char indices[PIPE_STR];         /* "csi300,csi500,csi1000" */
   char floors[PIPE_STR];          /* "0.8,0" */
   double te_max[PANEL_N_INDEX];
-  double style_bound, industry_bound, turnover_max, active_max, weight_max, cash, gap_tol;
+  double style_bound, industry_bound, unclassified_bound, spec_var_floor, turnover_max, active_max, weight_max, cash,
+      gap_tol;
   int max_rounds, relax, workers;
   /* [sim] */
   double capital, buy_rate, sell_rate, commission_rate, commission_min, stamp_old, stamp_new, lot;
   char costs[PIPE_STR], limit_test[PIPE_STR], exec_price[PIPE_STR];
   int exec_lag;
+  double hedge_cost;               /* annual, subtracted day by day from the hedged NAV */
   /* [report] */
+  char index_kind[PIPE_STR];       /* "price" or "total": what the index closes are */
   char title[PIPE_STR];
   char note[1024];                /* free text shown under the report's title */
   /* [output] */

@@ -208,7 +208,7 @@ def diagnostics(zz, work):
     runs = {}
     for r in rows:
         runs.setdefault(r["run"], []).append(r["date"])
-        f = {k: float(r[k]) for k in r if k not in ("run", "date", "status", "relaxations")}
+        f = {k: float(r[k]) for k in r if k not in ("run", "date", "status", "relaxations", "note") and r[k] != ""}
         relaxed = {x.split(":")[0] for x in r["relaxations"].split(";") if x}
         floor = 0.8 if "floor80" in r["run"] else 0.0
         for k, v in list(lim.items()) + [("constituent_floor", floor)]:
