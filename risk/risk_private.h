@@ -32,4 +32,7 @@ int risk_cov_get(const risk_cov_state *s, double *cov, int *n_repaired, zz_err *
  * eigenvectors into the columns of v[n x n]. */
 int risk_sym_eigen(int n, double *a, double *w, double *v);
 
+/* Median of v[0 .. m-1] (sorts v in place); NaN when m <= 0. risk_regress.c. */
+double risk_median(double *v, int m);
+
 #endif

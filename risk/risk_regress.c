@@ -156,7 +156,8 @@ static int cmp_dbl(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static double median_sorted(double *v, int m) {
+double risk_median(double *v, int m) {
+  if (m <= 0) return NAN;
   qsort(v, (size_t)m, sizeof *v, cmp_dbl);
   return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
 }
@@ -186,10 +187,10 @@ int risk_wls_robust(int n, int S, int G, const double *ret, const double *cap, c
       rw[i] = ret[i] - row_fit(i, S, G, group, style, f);
       ab[m++] = rw[i];
     }
-    double med = median_sorted(ab, m);
+    double med = risk_median(ab, m);
     for (int i = 0, q = 0; i < n; i++)
       if (row_ok(i, S, G, ret, cap, group, style)) ab[q++] = fabs(rw[i] - med);
-    double scale = 1.4826 * median_sorted(ab, m);
+    double scale = 1.4826 * risk_median(ab, m);
     if (!(scale > 0)) break; /* an exact fit: nothing to down-weight */
     for (int i = 0; i < n; i++) {
       double u = fabs(rw[i]) / (huber_k * scale);

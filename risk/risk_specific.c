@@ -28,11 +28,6 @@ static int cmp_cap_rank(const void *a, const void *b) {
   return (x->i > y->i) - (x->i < y->i);
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* The number of entries of the sorted ord[0 .. m-1] strictly below key. */
 static int rank_below(const cap_rank *ord, int m, cap_rank key) {
   int lo = 0, hi = m;
@@ -107,8 +102,7 @@ int risk_specific_shrink(int n, const double *sigma_hat, const int *n_obs, const
     int nb = 0;
     for (int i = 0; i < n; i++)
       if (in_universe[i] && n_obs[i] >= 1) buf[nb++] = sigma_hat[i];
-    if (nb) qsort(buf, (size_t)nb, sizeof *buf, cmp_double);
-    mean[N_DECILES] = nb ? (nb % 2 ? buf[nb / 2] : 0.5 * (buf[nb / 2 - 1] + buf[nb / 2])) : vfloor;
+    mean[N_DECILES] = nb ? risk_median(buf, nb) : vfloor;
     dev[N_DECILES] = 0;
   }
   int fallback = 0;

@@ -250,11 +250,6 @@ static void standardise(int n, double *x, const double *cap, const uint8_t *univ
   }
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Fills missing universe values with the median of their group's values (0 if the group has
  * none), then standardises (no winsorising). Returns the number filled. */
 static long fill_and_standardise(int n, double *x, const double *cap, const uint8_t *univ, const int16_t *group,
@@ -269,11 +264,7 @@ static long fill_and_standardise(int n, double *x, const double *cap, const uint
       int m = 0;
       for (int i = 0; i < n; i++)
         if (univ[i] && group[i] == g && isfinite(x[i])) buf[m++] = x[i];
-      double med = 0;
-      if (m > 0) {
-        qsort(buf, (size_t)m, sizeof *buf, cmp_double);
-        med = m % 2 ? buf[m / 2] : 0.5 * (buf[m / 2 - 1] + buf[m / 2]);
-      }
+      const double med = m > 0 ? risk_median(buf, m) : 0;
       for (int i = 0; i < n; i++)
         if (univ[i] && group[i] == g && !isfinite(x[i])) x[i] = med;
     }
