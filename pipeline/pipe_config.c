@@ -106,7 +106,8 @@ static const key_def keys[] = {
     {"sim", "hedge_cost", K_DBL, F(hedge_cost), "0", -1, 1,
      "annual cost of the index hedge (futures basis), subtracted day by day (/252) from the hedged NAV"},
     {"report", "index_kind", K_STR, F(index_kind), "price", 0, 0,
-     "what index_bars.csv closes are: price (hedged returns then include the dividend yield) or total"},
+     "what index_bars.csv closes are, stated in the report: price (hedged returns then include the dividend "
+     "yield) or total; the synthetic market (market.dir empty) is always total"},
     {"report", "title", K_STR, F(title), "zhizeng index-enhancement report", 0, 0, "report title"},
     {"report", "note", K_STR, F(note), "", 0, 0, "free text shown under the title (e.g. what a demo shrinks); may continue on indented lines"},
     {"output", "dir", K_STR, F(out_dir), "zhizeng-out", 0, 0, "output directory (stages/ cache and report/)"},

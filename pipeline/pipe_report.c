@@ -533,14 +533,16 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
            c->seq, c->epochs, c->patience, c->seeds, c->train_years,
            c->day_stride > 1 ? " (every k-th training day, see model.day_stride)" : "", c->costs, c->buy_rate,
            c->sell_rate);
+  /* the synthetic market the pipeline writes itself has total-return index closes */
+  const int price_index = strcmp(c->index_kind, "total") && c->market_dir[0];
   char bench_note[640], hc[40];
   snprintf(bench_note, sizeof bench_note,
-           "Benchmark: the index closes are a %s index (report.index_kind)%s. Hedge cost: %s a year, subtracted day "
+           "Benchmark: the index closes are a %s index (%s)%s. Hedge cost: %s a year, subtracted day "
            "by day (/252) from the hedged NAV (sim.hedge_cost).",
-           strcmp(c->index_kind, "total") ? "price" : "total-return",
-           strcmp(c->index_kind, "total") ? ", so hedged returns include the members' dividend yield (about 1.5-2.5 "
-                                            "pt a year for CSI300) that a futures hedge would not earn"
-                                          : "",
+           price_index ? "price" : "total-return", c->market_dir[0] ? "report.index_kind" : "synthetic market",
+           price_index ? ", so hedged returns include the members' dividend yield (about 1.5-2.5 "
+                         "pt a year for CSI300) that a futures hedge would not earn"
+                       : "",
            pct(hc, c->hedge_cost));
   fprintf(md, "# %s\n\n", c->title);
   if (c->note[0]) fprintf(md, "%s\n\n", c->note);

@@ -645,7 +645,7 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
         p->ind_names = a;
       }
       k = p->n_ind++;
-      snprintf(p->ind_names[k], OPT_NAME_LEN, "%s", name);
+      memcpy(p->ind_names[k], name, strlen(name) + 1); /* shorter than OPT_NAME_LEN: checked above */
     }
     p->ind[i] = k;
   }
