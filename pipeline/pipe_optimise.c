@@ -21,17 +21,11 @@ static double adj_close(const panel *p, int t, int i) {
   return p->f[PF_CLOSE][a] * p->f[PF_ADJ][a];
 }
 
-static double max_abs(const double *v, int n) {
+/* Largest |v[k]| over k != skip (skip -1: all). */
+static double max_abs(const double *v, int n, int skip) {
   double m = 0;
-  for (int k = 0; k < n; k++) m = fabs(v[k]) > m ? fabs(v[k]) : m;
-  return m;
-}
-
-/* Largest |active weight| over the real industries (the unclassified group has its own column). */
-static double max_abs_industry(const opt_result *r, int g_unc) {
-  double m = 0;
-  for (int g = 0; g < r->n_ind; g++)
-    if (g != g_unc) m = fabs(r->industry_active[g]) > m ? fabs(r->industry_active[g]) : m;
+  for (int k = 0; k < n; k++)
+    if (k != skip) m = fabs(v[k]) > m ? fabs(v[k]) : m;
   return m;
 }
 
@@ -50,6 +44,51 @@ const char *const pipe_diag_header =
     "constituent_weight,constituent_floor,turnover,turnover_max,turnover_exempt,max_active,active_max,max_weight,"
     "weight_max,forced_bounds,invested,max_violation,gap,relaxations,spec_floored,attempts,carried_members,"
     "bench_dropped,classified_universe,classified_bench,unclassified_active,unclassified_bound,note\n";
+
+/* A week's figures that do not come from the optimiser's result. */
+typedef struct diag_week {
+  int n, n_mem, exempt, carried, dropped;
+  int g_unc;                /* the unclassified group, -1 if none */
+  double cls_u, cls_b;      /* industry coverage of the universe and of the benchmark weight */
+  double max_active, max_w; /* of the targets */
+} diag_week;
+
+/* ",x", or "," alone when the value is absent (a held week has no optimiser figures). */
+static void put_num(FILE *f, int present, double x) {
+  char b[40];
+  fputc(',', f);
+  if (present) fputs(zz_fmt_double(b, sizeof b, x), f);
+}
+
+/* One row of diagnostics.csv in the order of pipe_diag_header. r = NULL: the week was held (not solved),
+ * its optimiser columns stay empty and `note` says why; else the note is the optimiser's. */
+static void diag_row(FILE *fd, const char *label, const char *db, const diag_week *w, const opt_result *r,
+                     const char *note) {
+  static const opt_result none; /* zeros: the counts of a held week */
+  const int s = r != NULL;
+  const opt_result *q = s ? r : &none;
+  const opt_limits *L = &q->limits;
+  char rel[512];
+  fmt_relax(q, rel, sizeof rel);
+  fprintf(fd, "%s,%s,%s,%d,%d", label, db, s ? opt_status_name(r->status) : "held", w->n, w->n_mem);
+  put_num(fd, s, q->te), put_num(fd, s, L->te_max);
+  put_num(fd, s, max_abs(q->style_exposure, q->n_style, -1)), put_num(fd, s, L->style_bound);
+  put_num(fd, s, max_abs(q->industry_active, q->n_ind, w->g_unc)), put_num(fd, s, L->industry_bound);
+  put_num(fd, s, q->constituent_weight), put_num(fd, s, L->constituent_floor);
+  put_num(fd, s, q->turnover), put_num(fd, s, L->turnover_max);
+  fprintf(fd, ",%d", w->exempt);
+  put_num(fd, s, w->max_active), put_num(fd, s, L->active_max);
+  put_num(fd, s, w->max_w), put_num(fd, s, L->weight_max);
+  fprintf(fd, ",%d", q->forced_bounds);
+  put_num(fd, s, q->invested), put_num(fd, s, q->max_violation), put_num(fd, s, q->gap);
+  fprintf(fd, ",%s,%d,%d,%d,%d", rel, q->spec_floored, q->attempts, w->carried, w->dropped);
+  put_num(fd, 1, w->cls_u), put_num(fd, 1, w->cls_b);
+  put_num(fd, s && w->g_unc >= 0, s && w->g_unc >= 0 ? q->industry_active[w->g_unc] : 0);
+  put_num(fd, s && w->g_unc >= 0, L->unclassified_bound);
+  fputc(',', fd);
+  zz_csv_write_field(fd, note);
+  fputc('\n', fd);
+}
 
 /* One backtest's weekly optimisation; writes opt_dir/targets.csv, diagnostics.csv, DONE. */
 static int optimise_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_err *err) {
@@ -186,16 +225,13 @@ static int optimise_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
     for (int j = 0; j < n; j++)
       if (op->ind[j] != g_unc) cls_u += 1, cls_b += op->bench[j];
     cls_u = n ? cls_u / n : NAN;
+    diag_week wk = {n, n_mem, !has_prev, n_carried, dropped, g_unc, cls_u, cls_b, NAN, NAN};
     zz_err oe = {0};
     rc = opt_solve(op, &lim, &r, &oe);
     if (rc == ZZ_ENUMERIC) {
       /* the week cannot be solved: hold the current book (no orders), mark it, and go on */
       fprintf(stderr, "[optimise] %s %s: not solved, the book is held this week: %s\n", b->label, db, oe.msg);
-      char vb[4][40];
-      fprintf(fd, "%s,%s,held,%d,%d,,,,,,,,,,,%d,,,,,0,,,,,0,0,%d,%d,%s,%s,,,", b->label, db, n, n_mem, !has_prev,
-              n_carried, dropped, zz_fmt_double(vb[0], 40, cls_u), zz_fmt_double(vb[1], 40, cls_b));
-      zz_csv_write_field(fd, oe.msg);
-      fputc('\n', fd);
+      diag_row(fd, b->label, db, &wk, NULL, oe.msg);
       memcpy(prev, drift, sizeof *prev * (size_t)N); /* the held book, drifted to this week */
       if (has_prev) t_prev = t;
       rc = ZZ_OK;
@@ -225,26 +261,13 @@ static int optimise_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
       }
     }
     t_prev = t;
-    char rel[512], vb[17][40];
-    fmt_relax(r, rel, sizeof rel);
-    fprintf(fd, "%s,%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s,%d,%s,%s,%s,%s", b->label, db,
-            opt_status_name(r->status), n, n_mem, zz_fmt_double(vb[0], 40, r->te), zz_fmt_double(vb[1], 40, r->limits.te_max),
-            zz_fmt_double(vb[2], 40, max_abs(r->style_exposure, r->n_style)),
-            zz_fmt_double(vb[3], 40, r->limits.style_bound),
-            zz_fmt_double(vb[4], 40, max_abs_industry(r, g_unc)),
-            zz_fmt_double(vb[5], 40, r->limits.industry_bound), zz_fmt_double(vb[6], 40, r->constituent_weight),
-            zz_fmt_double(vb[7], 40, r->limits.constituent_floor), zz_fmt_double(vb[8], 40, r->turnover),
-            zz_fmt_double(vb[9], 40, r->limits.turnover_max), !has_prev, zz_fmt_double(vb[10], 40, max_active),
-            zz_fmt_double(vb[11], 40, r->limits.active_max), zz_fmt_double(vb[12], 40, max_w),
-            zz_fmt_double(vb[13], 40, r->limits.weight_max), r->forced_bounds, zz_fmt_double(vb[14], 40, r->invested),
-            zz_fmt_double(vb[15], 40, r->max_violation), zz_fmt_double(vb[16], 40, r->gap), rel);
-    fprintf(fd, ",%d,%d,%d,%d,%s,%s,%s,%s,", r->spec_floored, r->attempts, n_carried, dropped,
-            zz_fmt_double(vb[0], 40, cls_u), zz_fmt_double(vb[1], 40, cls_b),
-            g_unc >= 0 ? zz_fmt_double(vb[2], 40, r->industry_active[g_unc]) : "",
-            g_unc >= 0 ? zz_fmt_double(vb[3], 40, r->limits.unclassified_bound) : "");
-    zz_csv_write_field(fd, r->note);
-    fputc('\n', fd);
-    if (r->n_relax) fprintf(stderr, "[optimise] %s %s: relaxed %s\n", b->label, db, rel);
+    wk.max_active = max_active, wk.max_w = max_w;
+    diag_row(fd, b->label, db, &wk, r, r->note);
+    if (r->n_relax) {
+      char rel[512];
+      fmt_relax(r, rel, sizeof rel);
+      fprintf(stderr, "[optimise] %s %s: relaxed %s\n", b->label, db, rel);
+    }
     n_reb++;
     opt_result_free(r);
     opt_problem_free(op);

@@ -103,7 +103,7 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
   double *cur_base = malloc(N * S * 3 * sizeof(double)), *cur = cur_base, *prev = cur ? cur + N * S : NULL;
   double *last_style = cur ? prev + N * S : NULL;
   double *dwork = malloc(N * 11 * sizeof(double) + (size_t)K * sizeof(double));
-  uint8_t *univ = malloc(N * 3);
+  uint8_t *univ = malloc(N * 2);
   int16_t *grp = malloc(N * 4 * sizeof(int16_t));
   int *nobs = malloc(N * sizeof(int));
   if (!m->dates || !m->names || !m->fret || !m->r2 || !m->nreg || !m->spec_ret || !m->out_t || !m->cov_ready ||
@@ -127,9 +127,8 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
   double *f = cap_o + N;
   for (size_t i = 0; i < N; i++) se[i] = sw[i] = scnt[i] = wsum[i] = wcnt[i] = 0, last_cap[i] = NAN;
   int L1 = cfg.spec_nw_lags + 1;
-  uint8_t *univ_prev = univ + N, *ever = univ + 2 * N; /* ever: in the universe on some earlier day */
+  uint8_t *univ_prev = univ + N;
   int16_t *grp_prev = grp + N, *grp_reg = grp + 2 * N, *last_grp = grp + 3 * N;
-  memset(ever, 0, N);
   double lam_s = pow(0.5, 1.0 / cfg.spec_halflife), sum_r2 = 0;
   int ko = 0;
   for (int t = 0; t < T; t++) {
@@ -204,7 +203,8 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
       memcpy(os, cur, N * S * sizeof *cur);
       const double *capt = p->f[PF_FLOAT_MV] + panel_at(p, t, 0);
       for (int i = 0; i < n; i++) {
-        oc[i] = !univ[i] && ever[i] && (p->flags[panel_at(p, t, i)] & PANEL_LISTED);
+        /* last_cap is set (finite) once a stock has left the universe: it was in it on an earlier day */
+        oc[i] = !univ[i] && isfinite(last_cap[i]) && (p->flags[panel_at(p, t, i)] & PANEL_LISTED);
         ou[i] = univ[i] || oc[i];
         og[i] = oc[i] ? last_grp[i] : grp[i];
         cap_o[i] = univ[i] ? capt[i] : oc[i] ? last_cap[i] : NAN;
@@ -233,7 +233,6 @@ int risk_model_build(const panel *p, const risk_config *cfg_in, const int *out_t
       m->st.spec_floored += ss.n_floored;
       ko++;
     }
-    for (int i = 0; i < n; i++) ever[i] |= univ[i];
     double *tmp = prev;
     prev = cur;
     cur = tmp;

@@ -19,7 +19,10 @@ the optimiser (GLPK failure on a degenerate specific variance). Checks, from the
 
 Only the Python standard library is needed. Exits 77 (skip) when the zhizeng binary is missing.
 """
-import argparse, csv, os, shutil, subprocess, sys
+import argparse, csv, os, shutil, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ref_pipeline import run  # noqa: E402  (a command that must succeed, its output shown if not)
 
 CONFIG = """[market]
 dir = {market}
@@ -47,14 +50,6 @@ index_kind = price
 [output]
 dir = {out}
 """
-
-
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        print(r.stdout[-6000:])
-        sys.exit(f"FAIL: {' '.join(cmd)} exited {r.returncode}")
-    return r.stdout
 
 
 def main():
