@@ -447,3 +447,19 @@ void zz_csv_write_field(FILE *f, const char *s) {
   }
   fputc('"', f);
 }
+
+FILE *zz_out_open(const char *path, char *tmp, size_t n, zz_err *err) {
+  snprintf(tmp, n, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) zz_fail(err, ZZ_EIO, "%s: cannot write", tmp);
+  return f;
+}
+
+int zz_out_close(FILE *f, const char *tmp, const char *path, zz_err *err) {
+  const int bad = ferror(f);
+  if (fclose(f) || bad || rename(tmp, path)) {
+    remove(tmp);
+    return zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+  }
+  return ZZ_OK;
+}

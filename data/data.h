@@ -89,6 +89,11 @@ int zz_csv_fail(const zz_csv *r, int col, zz_err *err, int code, const char *fmt
 char *zz_fmt_double(char *buf, size_t n, double v);
 /* Writes a field to a CSV stream, quoting it when it contains a comma, quote or newline. */
 void zz_csv_write_field(FILE *f, const char *s);
+/* Output that is never left partial: zz_out_open opens path + ".tmp" (its name into tmp[n]); zz_out_close
+ * closes it and renames it to path when every write succeeded, else removes it and returns ZZ_EIO naming
+ * the file. */
+FILE *zz_out_open(const char *path, char *tmp, size_t n, zz_err *err);
+int zz_out_close(FILE *f, const char *tmp, const char *path, zz_err *err);
 
 /* ----------------------------------------------------------- dates, codes */
 
@@ -128,7 +133,8 @@ typedef struct panel_stock {
   char code[ZZ_CODE_LEN];
   char name[64];
   panel_board board;
-  int32_t list_date;   /* YYYYMMDD, 0 if unknown (then: first bar) */
+  int32_t list_date;   /* YYYYMMDD from stocks.csv; 0 if not given (panel_universe_mask then counts from
+                          the first listed day) */
   int32_t delist_date; /* YYYYMMDD, 0 if still listed */
 } panel_stock;
 
@@ -197,6 +203,8 @@ typedef struct panel {
   int n_datasets;
   panel_dataset *datasets;
   int from_cache;             /* 1 when panel_load read the binary cache instead of the CSVs */
+  int has_is_st;              /* 1 when bars.csv has an is_st column (PANEL_ST is the vendor's flag) */
+  int has_limits;             /* 1 when bars.csv has an up_limit column (else up_limit is derived) */
 } panel;
 
 typedef struct panel_load_opts {
@@ -240,6 +248,55 @@ int panel_week_ends(const panel *p, int *out);
 /* Prints the ingest summary (date range, stocks, members per index at first and last date,
  * share of suspended stock-days, limit-up and limit-down counts). */
 void panel_print_summary(const panel *p, FILE *f);
+
+/* ------------------------------------------------------------ universe screen */
+
+/* The research universe of the reference study (CSI All-Share): no ST / *ST stocks, no new listings.
+ * One mask, applied the same way to training labels, scores, factor tests and the optimiser's buy list.
+ * A stock-day (t, i) is eligible when all of:
+ *   - listed on t (PANEL_LISTED);
+ *   - not ST on t (when exclude_st): by the day's is_st flag (PANEL_ST) when bars.csv has is_st;
+ *     otherwise derived from the day's up_limit when bars.csv gives up_limit: with pc = pre_close (the
+ *     previous close when missing), ratios s = panel_limit_ratio(board, 1, date) and
+ *     n = panel_limit_ratio(board, 0, date), the day is ST when up_limit is within a cent of
+ *     round(pc * (1 + s), 2) and not within a cent of round(pc * (1 + n), 2), not ST in the opposite
+ *     case, and otherwise (suspended, no limit or pre_close, an ex-rights day whose pre_close was
+ *     derived, an IPO day, both within a cent: prices below ~0.4 CNY) keeps the previous day's state
+ *     (not ST before the first decided day). Where ST stocks have the board's normal limit (STAR,
+ *     ChiNext from 2020-08-24, BSE: s == n) the limits cannot tell, and the stock counts as not ST.
+ *     With neither is_st nor up_limit, ST cannot be determined and is not excluded (src says so);
+ *   - listed at least min_listed_days trading days: the age on t is the number of trading days from
+ *     the listing day through t, both included (the listing day is day 1); eligible when
+ *     age >= min_listed_days (default 60: the first 59 trading days are excluded, the 60th is
+ *     eligible; 0 or 1: no age rule). The listing day is stocks[i].list_date (the first calendar date
+ *     on or after it); trading days before the panel's first date are estimated as the weekdays
+ *     (Mon-Fri) from list_date to the day before dates[0]. With no list_date, the first PANEL_LISTED
+ *     day stands for it, except when that is dates[0]: the listing is then older than the panel and
+ *     the age rule does not exclude the stock.
+ * Only data of day t and before decide (t, i): the mask is causal. Suspension is not part of it (the
+ * stages exclude suspended days on their own terms). */
+typedef struct panel_universe_opts {
+  int exclude_st;      /* 1 (default): ST / *ST stock-days are not eligible; 0: kept */
+  int min_listed_days; /* 60 (default): eligible from the listing's 60th trading day; 0: no age rule */
+} panel_universe_opts;
+void panel_universe_init(panel_universe_opts *o);
+
+/* Which ST rule a mask used: callers warn on PANEL_ST_UNKNOWN and stamp their report "ST not excluded". */
+typedef enum {
+  PANEL_ST_BY_FLAG = 0,   /* the is_st column of bars.csv */
+  PANEL_ST_BY_LIMITS = 1, /* no is_st: derived from the 5 % up_limit */
+  PANEL_ST_UNKNOWN = 2,   /* neither is_st nor up_limit: ST stocks are NOT excluded */
+  PANEL_ST_KEPT = 3       /* exclude_st = 0: ST stocks kept on request */
+} panel_st_source;
+/* "ST excluded by is_st", "ST excluded by 5 % price limits (no is_st)",
+ * "ST not excluded (no is_st, no up_limit)", "ST kept (--keep-st)". */
+const char *panel_st_source_name(panel_st_source s);
+/* The rule panel_universe_mask uses for this panel and options (o NULL: defaults), without the mask. */
+panel_st_source panel_universe_st_source(const panel *p, const panel_universe_opts *o);
+/* Writes eligible[n_dates x n_stocks] (date-major, 1 = eligible, see above); o NULL: defaults; src (may be
+ * NULL) gets the ST rule used. ZZ_EUSAGE for min_listed_days < 0. */
+int panel_universe_mask(const panel *p, const panel_universe_opts *o, uint8_t *eligible, panel_st_source *src,
+                        zz_err *err);
 
 /* ------------------------------------------------------------ synthetic market */
 
@@ -291,5 +348,34 @@ void synth_default_opts(synth_opts *o);
 void synth_vendor_opts(synth_opts *o);
 /* Writes a complete market directory (SPEC 2.1 files) to out_dir. Same options -> same bytes. */
 int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_err *err);
+
+/* ---------------------------------------------------------------- shared statistics (zz_stats.c) */
+
+/* The cross-sectional statistics every stage uses, implemented once. Ranks are average ranks (1-based;
+ * tied values share the mean of their ranks), as scipy.stats.rankdata(method="average"). */
+
+/* Bytes of workspace zz_spearman_ws and zz_rank_avg need for n values (n * 32 on LP64). */
+size_t zz_stats_work_bytes(int n);
+
+/* Average ranks of x[0..n-1] into rank[0..n-1]. NaN entries get rank NaN and the others are ranked
+ * 1..m among themselves; -inf / +inf rank first / last. work: zz_stats_work_bytes(n) bytes, or NULL
+ * to allocate it here. Returns ZZ_OK, or ZZ_ENOMEM (rank all NaN) when that allocation fails. */
+int zz_rank_avg(const double *x, int n, double *rank, void *work);
+
+/* Spearman rank correlation of a[n], b[n]: Pearson correlation of their average ranks, clamped to
+ * [-1, 1]. NaN when n < 2, when either side is constant, or when any a[k] or b[k] is NaN (callers pass
+ * the pairs they want, usually the finite ones); -inf / +inf are ranked like any other value. This is
+ * scipy.stats.spearmanr(a, b) with nan_policy="propagate" (scipy 1.10 also answers NaN when +inf and
+ * -inf both occur; here they are ranked). work: zz_stats_work_bytes(n) bytes, reused across calls
+ * (nothing is allocated). */
+double zz_spearman_ws(const double *a, const double *b, int n, void *work);
+/* As zz_spearman_ws with a workspace allocated per call (NaN if that fails). */
+double zz_spearman(const double *a, const double *b, int n);
+
+/* Cross-sectional z-score of x[0..n-1] into z[0..n-1] (z may be x): over the finite entries, the mean
+ * and the POPULATION standard deviation (divide by the count); z = (x - mean) / std for a finite entry,
+ * NaN for a non-finite one. When all finite entries are equal (or there is only one) or the std is 0,
+ * every finite entry gets 0, the neutral score. Returns the number of finite entries (0: z all NaN). */
+int zz_zscore(const double *x, int n, double *z);
 
 #endif

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 /* Bump when the layout or the derivation rules of panel_ingest.c change. */
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u /* 2: has_is_st, has_limits; list_date 0 when stocks.csv does not give it */
 static const char cache_magic[8] = {'Z', 'Z', 'P', 'A', 'N', 'E', 'L', 0};
 
 /* ---------------------------------------------------------------- stamp */
@@ -206,6 +206,17 @@ static void xfer(cio *io, panel *p) {
     p->n_industries = (int)dims[2];
     p->fund.n = (size_t)dims[3];
     p->n_datasets = (int)dims[4];
+  }
+  int64_t cols[2] = {p->has_is_st, p->has_limits}; /* optional bars.csv columns the universe screen needs */
+  SEC_VAL(io, cols);
+  if (io->failed || io->oom) return;
+  if (io->reading) {
+    if ((cols[0] != 0 && cols[0] != 1) || (cols[1] != 0 && cols[1] != 1)) {
+      io->failed = 1;
+      return;
+    }
+    p->has_is_st = (int)cols[0];
+    p->has_limits = (int)cols[1];
   }
   size_t nd = (size_t)p->n_dates, ns = (size_t)p->n_stocks, cells = nd * ns;
   SEC_ARR(io, p->dates, nd);

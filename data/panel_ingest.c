@@ -401,6 +401,8 @@ static int read_bars(loader *L, int *adj_given, zz_err *err) {
   const char *const *opt[] = {A_PRE, A_VWAP, A_ADJ, A_UP, A_DOWN, A_SUSP, A_ST, A_FMV, A_TMV};
   for (int k = BC_PRE_CLOSE; k < BC_N; k++) c[k] = zz_csv_find(r, opt[k - BC_PRE_CLOSE]);
   *adj_given = c[BC_ADJ] >= 0;
+  p->has_is_st = c[BC_ST] >= 0;     /* the universe screen's ST rule (panel_universe.c) */
+  p->has_limits = c[BC_UP] >= 0;
   int s_vol = tushare ? 2 : 0, s_amt = tushare ? 3 : 0, s_mv = tushare ? 4 : 0;
   char last_raw[64] = "";
   int last_i = -1;
@@ -688,7 +690,8 @@ static void derive(loader *L, int adj_given) {
         t1 = t;
       }
     if (t0 < 0) continue;
-    if (!s->list_date) s->list_date = p->dates[t0];
+    /* list_date stays 0 when stocks.csv does not give it: panel_universe_mask tells an unknown listing
+       from one on the first bar's date */
     int delisted = s->delist_date && s->delist_date <= p->dates[nd - 1];
     int end = delisted ? t1 : nd - 1;
     if (!delisted && nd - 1 - t1 > 20) stale++;

@@ -73,39 +73,6 @@ static int out_wanted(const synth_opts *o, int k) {
 
 /* ------------------------------------------------------------ oracle RankIC */
 
-typedef struct { double v; int i; } val_idx;
-static int cmp_val(const void *a, const void *b) {
-  const val_idx *x = a, *y = b;
-  if (x->v != y->v) return x->v < y->v ? -1 : 1;
-  return x->i - y->i;
-}
-
-/* Average ranks (ties share their mean rank) of v[0..n-1] into r. */
-static void average_ranks(const double *v, int n, double *r, val_idx *tmp) {
-  for (int k = 0; k < n; k++) tmp[k] = (val_idx){v[k], k};
-  qsort(tmp, (size_t)n, sizeof *tmp, cmp_val);
-  for (int a = 0; a < n;) {
-    int b = a;
-    while (b + 1 < n && tmp[b + 1].v == tmp[a].v) b++;
-    for (int k = a; k <= b; k++) r[tmp[k].i] = 0.5 * (a + b) + 1;
-    a = b + 1;
-  }
-}
-
-static double pearson(const double *x, const double *y, int n) {
-  double mx = 0, my = 0;
-  for (int k = 0; k < n; k++) mx += x[k], my += y[k];
-  mx /= n;
-  my /= n;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (int k = 0; k < n; k++) {
-    sxy += (x[k] - mx) * (y[k] - my);
-    sxx += (x[k] - mx) * (x[k] - mx);
-    syy += (y[k] - my) * (y[k] - my);
-  }
-  return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
-}
-
 #define N_SLOTS 3
 typedef struct oracle_slot {
   int t;          /* sampled date, -1 when free */
@@ -129,8 +96,8 @@ typedef struct synth_run {
   synth_index *x;
   synth_out out[OUT_N];
   oracle_slot slot[N_SLOTS];
-  double *a, *b, *c, *d, *ra, *rb;
-  val_idx *tmp;
+  double *a, *b, *c, *d;
+  void *rank_work; /* zz_stats_work_bytes(n): the oracle RankIC's ranks */
   double ic_sum, ic_sum2, cic_sum, cic_sum2, dic_sum;
   int ic_n;
   synth_market *sim; /* scratch copy of the market for the oracle's Monte Carlo */
@@ -170,12 +137,9 @@ static void put_expected(synth_run *R, const oracle_slot *o) {
   }
 }
 
-/* Spearman correlation (average ranks) of x and y over c stocks; NAN when undefined. */
+/* Spearman correlation (average ranks) of x and y over c stocks; NAN when undefined or c < 3. */
 static double rank_ic(synth_run *R, const double *x, const double *y, int c) {
-  if (c < 3) return NAN;
-  average_ranks(x, c, R->ra, R->tmp);
-  average_ranks(y, c, R->rb, R->tmp);
-  return pearson(R->ra, R->rb, c);
+  return c < 3 ? NAN : zz_spearman_ws(x, y, c, R->rank_work);
 }
 
 /* The oracle's score at the close of t: the expected alpha in the returns of days t+2 .. t+11 given the
@@ -837,12 +801,10 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
     R.d = malloc((size_t)n * sizeof *R.d);
     R.pa = malloc((size_t)n * (size_t)R.paths * sizeof *R.pa);
     R.pe = malloc((size_t)n * (size_t)R.paths * sizeof *R.pe);
-    R.ra = malloc((size_t)n * sizeof *R.ra);
-    R.rb = malloc((size_t)n * sizeof *R.rb);
-    R.tmp = malloc((size_t)n * sizeof *R.tmp);
+    R.rank_work = malloc(zz_stats_work_bytes(n));
     R.susp = calloc((size_t)o->long_suspensions + 1, sizeof *R.susp);
     R.days300 = calloc((size_t)n, sizeof *R.days300);
-    if (!R.a || !R.b || !R.c || !R.d || !R.pa || !R.pe || !R.ra || !R.rb || !R.tmp || !R.susp || !R.days300)
+    if (!R.a || !R.b || !R.c || !R.d || !R.pa || !R.pe || !R.rank_work || !R.susp || !R.days300)
       rc = ZZ_ENOMEM;
     if (rc) zz_fail(err, ZZ_ENOMEM, "out of memory for the oracle RankIC");
   }
@@ -899,9 +861,7 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
   free(R.pa);
   free(R.pe);
   synth_market_free(R.sim);
-  free(R.ra);
-  free(R.rb);
-  free(R.tmp);
+  free(R.rank_work);
   free(R.susp);
   free(R.days300);
   synth_index_free(R.x);

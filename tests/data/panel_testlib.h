@@ -157,6 +157,7 @@ static inline int tl_compare(const panel *a, const panel *b) {
          "stocks");
   for (int k = 0; k < PF_N_FIELDS; k++) SAME(tl_same_double(a->f[k], b->f[k], cells), panel_field_name(k));
   SAME(!memcmp(a->flags, b->flags, cells), "flags");
+  SAME(a->has_is_st == b->has_is_st && a->has_limits == b->has_limits, "has_is_st / has_limits");
   SAME(a->n_industries == b->n_industries, "n_industries");
   if (a->n_industries == b->n_industries && a->n_industries > 0)
     SAME(!memcmp(a->industry_names, b->industry_names, (size_t)a->n_industries * 64), "industry names");
