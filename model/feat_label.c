@@ -31,7 +31,7 @@ int label_raw(const panel *p, int skip, int horizon, double *y, zz_err *err) {
   return ZZ_OK;
 }
 
-int label_compute(const panel *p, int skip, int horizon, double *y, zz_err *err) {
+int label_compute(const panel *p, int skip, int horizon, const uint8_t *eligible, double *y, zz_err *err) {
   int rc = label_raw(p, skip, horizon, y, err);
   if (rc) return rc;
   const int T = p->n_dates, N = p->n_stocks;
@@ -55,7 +55,7 @@ int label_compute(const panel *p, int skip, int horizon, double *y, zz_err *err)
       if (g < -1 || g >= p->n_industries) g = -1;
       ind[i] = g;
       valid[i] = (p->flags[k] & PANEL_LISTED) && !(p->flags[k] & PANEL_SUSPENDED) && isfinite(yt[i]) &&
-                 isfinite(lcap[i]);
+                 isfinite(lcap[i]) && (!eligible || eligible[k]); /* the universe screen on date t */
       n += valid[i];
     }
     if (n < 3) {
@@ -67,17 +67,10 @@ int label_compute(const panel *p, int skip, int horizon, double *y, zz_err *err)
       zz_wrap(err, "label neutralisation on %d", (int)p->dates[t]);
       break;
     }
-    double sum = 0;
-    int m = 0;
+    /* z-score over the valid stocks (zz_zscore: population std; residuals all equal -> 0) */
     for (int i = 0; i < N; i++)
-      if (valid[i] && isfinite(res[i])) sum += res[i], m++;
-    const double mean = m ? sum / m : 0;
-    double ss = 0;
-    for (int i = 0; i < N; i++)
-      if (valid[i] && isfinite(res[i])) ss += (res[i] - mean) * (res[i] - mean);
-    const double sd = m ? sqrt(ss / m) : 0;
-    for (int i = 0; i < N; i++)
-      yt[i] = valid[i] && isfinite(res[i]) && sd > 0 ? (res[i] - mean) / sd : NAN;
+      if (!valid[i]) res[i] = NAN;
+    zz_zscore(res, N, yt);
   }
   free(lcap), free(res), free(valid), free(ind);
   return rc;

@@ -205,12 +205,15 @@ void feat_batch(const feat_ctx *c, const feat_prep *pp, int t, const int *idx, i
  * (NaN when t+skip+horizon is beyond the calendar or the stock is unlisted at either end).
  * label_compute neutralises it per date t (risk_neutralise: industry dummies + log market cap,
  * cap = float_mv, else total_mv) over the stocks listed and not suspended on t with a finite
- * return and cap, then z-scores the residuals (mean 0, population std 1). Dates with fewer than
- * 3 such stocks get NaN. Both write n_dates * n_stocks doubles, date-major. */
+ * return and cap, then z-scores the residuals (zz_zscore: mean 0, population std 1; residuals all
+ * equal give 0). Dates with fewer than 3 such stocks get NaN. Both write n_dates * n_stocks doubles, date-major.
+ * eligible (n_dates x n_stocks, panel_universe_mask; NULL: every stock-day) restricts label_compute to the
+ * universe: an ineligible (t, i) gets NaN (neither trained nor validated on) and is left out of date t's
+ * neutralisation and z-score. Only eligibility on the label's date t counts, not on t+1 .. t+11. */
 #define LABEL_SKIP 1
 #define LABEL_HORIZON 10
 int label_raw(const panel *p, int skip, int horizon, double *y, zz_err *err);
-int label_compute(const panel *p, int skip, int horizon, double *y, zz_err *err);
+int label_compute(const panel *p, int skip, int horizon, const uint8_t *eligible, double *y, zz_err *err);
 const char *feat_dataset(const feat_ctx *c);
 
 /* Training (SPEC 4, seed 002 1.2). One trading day is one batch (its valid stocks with a finite
@@ -240,6 +243,8 @@ typedef struct train_opts {
   int day_stride;        /* train and validate on every k-th day of the training and validation
                             periods (0 or 1: every day); a smaller, faster run (the demo) */
   int progress;          /* 1: progress bar on stderr */
+  panel_universe_opts universe; /* universe screen of labels and validation (data.h): ST excluded, listed
+                                   >= 60 trading days (panel_universe_init's defaults) */
 } train_opts;
 void train_default_opts(train_opts *o);
 
@@ -255,7 +260,9 @@ typedef struct train_split {
 int train_split_year(const panel *p, int year, int train_years, int seq, train_split *sp, zz_err *err);
 
 /* Trains (or resumes) all seeds of one year into dir/Y<year>_seed<k>.zzm (.lin for linear), with
- * .ckpt checkpoints and .log.csv training logs. Returns ZZ_OK, or ZZ_ENUMERIC for a non-finite
+ * .ckpt checkpoints and .log.csv training logs. Trains and validates on the stock-days of
+ * o->universe only (the label and the validation return of an ineligible stock-day are NaN); the
+ * feature preprocessing is fitted on every valid window of the training period. Returns ZZ_OK, or ZZ_ENUMERIC for a non-finite
  * loss (the message names epoch and day; the last good checkpoint stays). *stopped is set to 1 when
  * stop_after_epochs ended the run early. */
 int train_year(const panel *p, const train_opts *o, int year, const char *dir, int *stopped, zz_err *err);
@@ -263,13 +270,40 @@ int train_year(const panel *p, const train_opts *o, int year, const char *dir, i
 /* Scores every trading day (freq 0) or the last trading day of each week (freq 1) of years
  * y0..y1 with the models found in dir, averaging the per-date z-scored scores of the seeds, and
  * writes path: date,code,score (and f1..fK, the first seed's batch-normalised factor unit, for the
- * multivariate head). */
+ * multivariate head). Only stock-days of the universe (panel_universe_mask with the default
+ * panel_universe_opts: no ST, listed >= 60 trading days) with a valid window are scored; the
+ * per-date z-scores are taken over them. */
 int score_write(const panel *p, const char *dir, int y0, int y1, int weekly, const char *path, zz_err *err);
-/* As score_write; factor_unit = 0 leaves out the f1..fK columns (date,code,score only). */
-int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, int factor_unit, const char *path,
-                   zz_err *err);
+/* As score_write; factor_unit = 0 leaves out the f1..fK columns (date,code,score only); u is the
+ * universe screen (NULL: panel_universe_init's defaults). */
+int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, int factor_unit,
+                   const panel_universe_opts *u, const char *path, zz_err *err);
+/* Daily scores (date,code,score) written to path as score_write_ex does, and handed over in memory:
+ * *scores = an n_dates x n_stocks matrix (NaN where not scored) holding exactly the values written,
+ * for the caller to free. */
+int score_write_keep(const panel *p, const char *dir, int y0, int y1, const panel_universe_opts *u, const char *path,
+                     double **scores, zz_err *err);
 
-/* Spearman rank correlation of a[n], b[n] (average ranks for ties); NaN when n < 2 or constant. */
+/* The daily RankIC of validation: zz_spearman (data.h, "shared statistics"): Spearman rank correlation
+ * of a[n], b[n] with average ranks for ties; NaN when n < 2, a side is constant or a value is NaN. */
 double train_rank_ic(const double *a, const double *b, int n);
+
+/* scores.csv (written by score_write / score_write_matrix, read back here, score_file.c): CSV
+ * date,code,score[,more columns]. Each column becomes a dense n_dates x n_stocks matrix
+ * aligned to the panel (NaN where absent). Dates outside the panel's calendar, unknown codes, NaN or
+ * non-numeric values are errors naming file:line:column. */
+typedef struct score_table {
+  int n_cols;
+  char (*names)[64];
+  double **values;     /* n_cols matrices */
+  int32_t first_date, last_date;
+  size_t n_rows;
+} score_table;
+int score_table_read(const char *path, const panel *p, score_table **out, zz_err *err);
+void score_table_free(score_table *s);
+/* Writes a dense n_dates x n_stocks score matrix (NaN = no row) as scores.csv (date,code,score), to a
+ * temporary name renamed at the end. */
+int score_write_matrix(const panel *p, const double *v, const char *path, zz_err *err);
+
 
 #endif

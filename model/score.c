@@ -13,21 +13,20 @@
 
 #define SCORE_MAX_SEEDS 64
 
+/* A seed's scores s[n] z-scored over the date into z[n] (zz_zscore: population std, 0 when constant). */
 static void zscore(const float *s, int n, double *z) {
-  double m = 0, v = 0;
-  for (int r = 0; r < n; r++) m += s[r];
-  m /= n;
-  for (int r = 0; r < n; r++) v += (s[r] - m) * (s[r] - m);
-  const double sd = sqrt(v / n);
-  for (int r = 0; r < n; r++) z[r] = sd > 0 ? (s[r] - m) / sd : 0.0;
+  for (int r = 0; r < n; r++) z[r] = s[r];
+  zz_zscore(z, n, z);
 }
 
 int score_write(const panel *p, const char *dir, int y0, int y1, int weekly, const char *path, zz_err *err) {
-  return score_write_ex(p, dir, y0, y1, weekly, 1, path, err);
+  return score_write_ex(p, dir, y0, y1, weekly, 1, NULL, path, err);
 }
 
-int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, int factor_unit, const char *path,
-                   zz_err *err) {
+/* Scores and writes; mat (n_dates x n_stocks, NaN-filled by the caller) also receives the scores
+ * written when not NULL. */
+static int score_run(const panel *p, const char *dir, int y0, int y1, int weekly, int factor_unit,
+                     const panel_universe_opts *u, const char *path, double *mat, zz_err *err) {
   char tmp_path[4200];
   snprintf(tmp_path, sizeof tmp_path, "%s.tmp", path);
   FILE *f = fopen(tmp_path, "w");
@@ -35,6 +34,7 @@ int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, 
   const int N = p->n_stocks > 0 ? p->n_stocks : 1;
   int *idx = malloc((size_t)N * sizeof *idx), *wk = malloc((size_t)(p->n_dates + 1) * sizeof *wk);
   uint8_t *is_end = calloc((size_t)(p->n_dates + 1), 1);
+  uint8_t *elig = malloc((size_t)p->n_dates * (size_t)N); /* the universe screen: no score outside it */
   float *s = malloc((size_t)N * sizeof *s), *h = NULL, *x = NULL;
   double *z = malloc((size_t)N * sizeof *z), *acc = malloc((size_t)N * sizeof *acc);
   nn_model *nm[SCORE_MAX_SEEDS] = {0};
@@ -44,10 +44,11 @@ int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, 
   feat_prep *pp = NULL;
   int rc = ZZ_OK, K = 0, header = 0, years = 0;
   long rows = 0;
-  if (!idx || !wk || !is_end || !s || !z || !acc) {
+  if (!idx || !wk || !is_end || !elig || !s || !z || !acc) {
     rc = zz_fail(err, ZZ_ENOMEM, "out of memory for scoring");
     goto out;
   }
+  if ((rc = panel_universe_mask(p, u, elig, NULL, err))) goto out;
   const int nw = panel_week_ends(p, wk);
   for (int k = 0; k < nw; k++) is_end[wk[k]] = 1;
   if ((rc = nn_work_create(&w, 1, err))) goto out;
@@ -107,7 +108,7 @@ int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, 
       if (p->dates[t] / 10000 != year || (weekly && !is_end[t])) continue;
       int n = 0;
       for (int i = 0; i < p->n_stocks; i++)
-        if (feat_valid(fc, t, i)) idx[n++] = i;
+        if (elig[panel_at(p, t, i)] && feat_valid(fc, t, i)) idx[n++] = i;
       if (n < 2) continue;
       feat_batch(fc, pp, t, idx, n, x);
       for (int r = 0; r < n; r++) acc[r] = 0;
@@ -136,6 +137,7 @@ int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, 
       char db[16], nb[40];
       zz_date_format(p->dates[t], db);
       for (int r = 0; r < n; r++) {
+        if (mat) mat[panel_at(p, t, idx[r])] = acc[r]; /* the value written: zz_fmt_double round-trips */
         fprintf(f, "%s,%s,%s", db, p->stocks[idx[r]].code, zz_fmt_double(nb, sizeof nb, acc[r]));
         for (int k = 0; k < K && factor_unit; k++) fprintf(f, ",%s", zz_fmt_double(nb, sizeof nb, h[(size_t)r * K + k]));
         fputc('\n', f);
@@ -155,10 +157,28 @@ out:
   feat_prep_free(pp);
   feat_free(fc);
   nn_work_free(w);
-  free(idx), free(wk), free(is_end), free(s), free(h), free(x), free(z), free(acc);
+  free(idx), free(wk), free(is_end), free(elig), free(s), free(h), free(x), free(z), free(acc);
   if (fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", tmp_path);
   if (!rc && rename(tmp_path, path)) rc = zz_fail(err, ZZ_EIO, "%s: cannot rename into place", path);
   if (rc) remove(tmp_path);
   else fprintf(stderr, "score: %ld rows (%d years) -> %s\n", rows, years, path);
+  return rc;
+}
+
+int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, int factor_unit,
+                   const panel_universe_opts *u, const char *path, zz_err *err) {
+  return score_run(p, dir, y0, y1, weekly, factor_unit, u, path, NULL, err);
+}
+
+int score_write_keep(const panel *p, const char *dir, int y0, int y1, const panel_universe_opts *u, const char *path,
+                     double **scores, zz_err *err) {
+  *scores = NULL;
+  const size_t cells = (size_t)p->n_dates * (size_t)p->n_stocks;
+  double *mat = malloc(sizeof *mat * (cells ? cells : 1));
+  if (!mat) return zz_fail(err, ZZ_ENOMEM, "out of memory for the score matrix");
+  for (size_t k = 0; k < cells; k++) mat[k] = NAN;
+  int rc = score_run(p, dir, y0, y1, 0, 0, u, path, mat, err);
+  if (rc) free(mat);
+  else *scores = mat;
   return rc;
 }

@@ -26,6 +26,7 @@ void train_default_opts(train_opts *o) {
   o->seed = 1;
   o->threads = 1;
   o->train_years = 10;
+  panel_universe_init(&o->universe);
 }
 
 /* splitmix64 of a value, as a hash: the networks' generator (nn_internal.h) applied to a copy */
@@ -39,51 +40,7 @@ double train_now(void) {
 
 /* ---------------------------------------------------------------- RankIC */
 
-typedef struct {
-  double v;
-  int i;
-} vi;
-static int cmp_vi(const void *a, const void *b) {
-  const vi *x = a, *y = b;
-  if (x->v != y->v) return x->v < y->v ? -1 : 1;
-  return (x->i > y->i) - (x->i < y->i);
-}
-
-static int ranks(const double *a, int n, double *r, vi *tmp) {
-  for (int j = 0; j < n; j++) tmp[j].v = a[j], tmp[j].i = j;
-  qsort(tmp, (size_t)n, sizeof *tmp, cmp_vi);
-  for (int j = 0; j < n;) {
-    int k = j;
-    while (k + 1 < n && tmp[k + 1].v == tmp[j].v) k++;
-    const double avg = 0.5 * (j + k) + 1;
-    for (int m = j; m <= k; m++) r[tmp[m].i] = avg;
-    j = k + 1;
-  }
-  return 0;
-}
-
-double train_rank_ic(const double *a, const double *b, int n) {
-  if (n < 2) return NAN;
-  double *ra = malloc((size_t)n * sizeof *ra), *rb = malloc((size_t)n * sizeof *rb);
-  vi *tmp = malloc((size_t)n * sizeof *tmp);
-  double ic = NAN;
-  if (ra && rb && tmp) {
-    ranks(a, n, ra, tmp);
-    ranks(b, n, rb, tmp);
-    double ma = 0, mb = 0;
-    for (int j = 0; j < n; j++) ma += ra[j], mb += rb[j];
-    ma /= n, mb /= n;
-    double sab = 0, saa = 0, sbb = 0;
-    for (int j = 0; j < n; j++) {
-      sab += (ra[j] - ma) * (rb[j] - mb);
-      saa += (ra[j] - ma) * (ra[j] - ma);
-      sbb += (rb[j] - mb) * (rb[j] - mb);
-    }
-    if (saa > 0 && sbb > 0) ic = sab / sqrt(saa * sbb);
-  }
-  free(ra), free(rb), free(tmp);
-  return ic;
-}
+double train_rank_ic(const double *a, const double *b, int n) { return zz_spearman(a, b, n); }
 
 /* ----------------------------------------------------------- checkpoint blob */
 

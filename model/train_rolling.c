@@ -65,6 +65,7 @@ int train_year(const panel *p, const train_opts *o, int year, const char *dir, i
   char *prep_str = NULL;
   const size_t nn = (size_t)p->n_dates * (size_t)p->n_stocks;
   double *lab = malloc((nn ? nn : 1) * sizeof *lab), *ret = malloc((nn ? nn : 1) * sizeof *ret);
+  uint8_t *elig = NULL;
   train_data d = {0};
   if (!lab || !ret) {
     rc = zz_fail(err, ZZ_ENOMEM, "out of memory for labels");
@@ -83,9 +84,17 @@ int train_year(const panel *p, const train_opts *o, int year, const char *dir, i
     rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
     goto out;
   }
-  if ((rc = label_compute(p, LABEL_SKIP, LABEL_HORIZON, lab, err)) ||
+  /* the universe screen (ST, new listings): an ineligible stock-day has no label and no validation return */
+  if (!(elig = malloc(nn ? nn : 1))) {
+    rc = zz_fail(err, ZZ_ENOMEM, "out of memory for the universe mask");
+    goto out;
+  }
+  if ((rc = panel_universe_mask(p, &o->universe, elig, NULL, err)) ||
+      (rc = label_compute(p, LABEL_SKIP, LABEL_HORIZON, elig, lab, err)) ||
       (rc = label_raw(p, LABEL_SKIP, LABEL_HORIZON, ret, err)))
     goto out;
+  for (size_t k = 0; k < nn; k++)
+    if (!elig[k]) ret[k] = NAN;
   const int N = p->n_stocks > 0 ? p->n_stocks : 1;
   const size_t row = (size_t)o->seq * (size_t)feat_n_features(fc);
   d = (train_data){.p = p, .fc = fc, .pp = pp, .prep_str = prep_str, .lab = lab, .ret = ret, .val_stride = o->day_stride};
@@ -111,7 +120,7 @@ int train_year(const panel *p, const train_opts *o, int year, const char *dir, i
 out:
   if (rc) zz_wrap(err, "training year %d", year);
   free(d.idx), free(d.x), free(d.s), free(d.a), free(d.b);
-  free(lab), free(ret), free(prep_str);
+  free(lab), free(ret), free(prep_str), free(elig);
   feat_prep_free(pp);
   feat_free(fc);
   return rc;

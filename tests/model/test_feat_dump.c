@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
   const size_t n = (size_t)p->n_dates * (size_t)p->n_stocks;
   double *raw = malloc(n * sizeof *raw), *lab = malloc(n * sizeof *lab);
   if (!raw || !lab || label_raw(p, LABEL_SKIP, LABEL_HORIZON, raw, &err) ||
-      label_compute(p, LABEL_SKIP, LABEL_HORIZON, lab, &err)) {
+      label_compute(p, LABEL_SKIP, LABEL_HORIZON, NULL, lab, &err)) {
     fprintf(stderr, "test_feat_dump: %s\n", err.msg);
     return 1;
   }
