@@ -1,16 +1,19 @@
-/* sim.h — zhizeng's event-driven A-share simulator (SPEC 8; docs/simulator.md).
+/* sim.h — zhizeng's event-driven A-share simulator (SPEC 8, 10.1; docs/simulator.md).
  *
- * Given a panel and dated target weights, it walks the trading calendar and, each day, in this order:
+ * A book (sim_book) walks the trading calendar; each day, in this order:
  *   1. corporate actions: held share counts are multiplied by adj[t] / adj[t-1] (dividends reinvested,
  *      bonus shares); a held stock that is no longer listed is liquidated at its last close;
- *   2. benchmark bookkeeping (index close of the day; index reviews need nothing more here);
- *   3. orders due today: every target batch whose trade date is today becomes orders sized from the
- *      portfolio value at today's execution prices, rounded to lots; sells first (suspension,
- *      limit-down, T+1 checks), then buys (suspension, limit-up checks) scaled to the cash available;
- *   4. fills booked with their costs (cash, shares, cost ledger);
- *   5. end-of-day marking at the close: NAV, benchmark NAV, hedged NAV = prod(1 + r_p - r_b - c/252)
- *      with c = hedge_cost, the annual cost of the short index position (0 by default).
- * A target dated d trades on the next trading day (exec_lag = 1) at that day's VWAP.
+ *   2. orders due today: a target portfolio decided at the close of date d was sized there in shares
+ *      (w x book value / close of d) and trades exec_lag days later: sells first (suspension,
+ *      limit-down, T+1 checks), then buys (suspension, limit-up checks) rounded to the board's lots,
+ *      cut lot by lot from the largest overshoot when cash binds, leftover cash invested a lot at a
+ *      time in the largest shortfall;
+ *   3. end-of-day marking at the close.
+ * NAV, benchmark and hedged NAV start at the close of the first execution day e (nav_e = 1 - costs /
+ * capital, benchmark_e = 1); the fills-to-close move of day e is reported as entry slippage. A simulated
+ * day from e on without the benchmark's close is an error.
+ * The closed-loop backtest steps a book: run to the rebalance date, read its weights, submit the
+ * optimiser's targets; sim_run does the same for a file of targets.
  */
 #ifndef ZZ_SIM_H
 #define ZZ_SIM_H
@@ -43,13 +46,22 @@ typedef struct sim_config {
   int32_t end;            /* last simulated date YYYYMMDD (0 = end of the panel) */
   double hedge_cost;      /* annual cost of the index hedge (futures basis, 0): hedged NAV is
                              prod(1 + r_p - r_b - hedge_cost / 252) */
+  int allow_same_close;   /* 1: exec_lag 0 is allowed with exec_price close (a trade at the close that
+                             produced the score: relaxes SPEC 10.1; the ideal mode); 0 (default) refuses it */
 } sim_config;
 
 /* Realistic defaults (the values in the comments above). */
 void sim_config_default(sim_config *c);
 /* The "ideal" mode: fractional shares, no costs, no trading rules, trades at the close of the target
- * date itself. Holding index weights this way reproduces a total-return index exactly. */
+ * date itself (allow_same_close = 1). Holding index weights this way reproduces a total-return index. */
 void sim_config_ideal(sim_config *c);
+/* Checks a configuration: positive capital, non-negative rates, lot and lag, a known benchmark, and
+ * exec_lag 0 only with exec_price close and allow_same_close (else a trade would fill at a price from
+ * before the close that produced its score). ZZ_EUSAGE naming the key (sim.exec_lag ...). */
+int sim_config_check(const sim_config *c, zz_err *err);
+/* What day t's bar allows for stock i (never a later day's): buying needs listed, not suspended (flag
+ * or zero volume) and not at the up limit under c->limit_test; selling the same with the down limit. */
+void sim_tradable(const panel *p, const sim_config *c, int t, int i, int *can_buy, int *can_sell);
 /* Parses "proportional|commission|none", "close|sealed|vwap", "vwap|close|open"; -1 if unknown. */
 int sim_cost_mode_parse(const char *s);
 int sim_limit_test_parse(const char *s);
@@ -79,6 +91,9 @@ int sim_targets_add(sim_targets *t, int32_t date, int stock, double weight, zz_e
  * dates that are not trading days, duplicate (date, code), negative or non-finite weights, and
  * batches whose weights sum above 1 (+1e-9). */
 int sim_targets_read(const char *path, const panel *p, sim_targets **out, zz_err *err);
+/* Writes the batches as sim_targets_read reads them (date,code,weight; an empty batch as one CASH row;
+ * batches and rows in the order they were added), to a temporary name renamed at the end. */
+int sim_targets_write(const sim_targets *t, const panel *p, const char *path, zz_err *err);
 /* Number of batches; date of batch k (sorted ascending after sim_targets_validate / read). */
 int sim_targets_count(const sim_targets *t);
 /* Checks dates against the panel's calendar, weights and sums (errors without file positions for
@@ -112,16 +127,29 @@ typedef struct sim_position {
   double cost_basis;      /* cash paid for the shares held (incl. buy costs), less cost of shares sold */
 } sim_position;
 
+/* One executed batch (rebalance). */
+typedef struct sim_rebalance {
+  int32_t decision_date;  /* the close at which the target was decided and sized */
+  int32_t trade_date;
+  double value;           /* book value at the fills before trading, CNY */
+  double turnover;        /* realised one-way, cash as a position: (S + B + |S - B - K|) / 2 / value */
+  double bought, sold, costs; /* CNY */
+  double cash_weight;     /* cash / (value - costs) right after trading */
+  double l1_target;       /* sum_i |w_i after trading - target w_i| over stocks, at the fill prices */
+  int n_unfilled;         /* orders unfilled or partly filled (rules, cash, no price) */
+  double unfilled_value;  /* their untraded shares x price / value */
+} sim_rebalance;
+
 typedef struct sim_result {
-  int n_days;             /* simulated days: from the first target date to the end */
-  int first_t;            /* panel date index of day 0 */
+  int n_days;             /* days from the first execution day e to the end */
+  int first_t;            /* panel date index of day 0 (= e) */
   int32_t *dates;
-  double *nav;            /* portfolio value / capital */
+  double *nav;            /* (1 - costs of day 0 / capital) x value / value of day 0 */
   double *benchmark;      /* index close / index close on day 0 (1 throughout without an index) */
-  double *hedged;         /* prod(1 + r_p - r_b - hedge_cost / 252) */
+  double *hedged;         /* nav of day 0, then x (1 + r_p - r_b - hedge_cost / 252) */
   double *cash;           /* CNY at the close */
   double *value;          /* portfolio value CNY at the close */
-  double *turnover;       /* (bought + sold) / 2 / value before trading, on trade days; else 0 */
+  double *turnover;       /* realised one-way turnover of the day's batches (sim_rebalance), else 0 */
   double *costs;          /* CNY paid that day */
   size_t n_trades;
   sim_trade *trades;
@@ -129,12 +157,47 @@ typedef struct sim_result {
   sim_position *positions;
   double total_costs;
   int benchmark_index;    /* -1 when none */
+  double entry_costs;     /* costs paid on day 0, CNY */
+  double entry_slippage;  /* value at the close of day 0 / (capital - entry_costs) - 1: in neither NAV */
+  double mean_invested;   /* mean over the days of 1 - cash / value */
+  int n_rebalances;
+  sim_rebalance *rebalances;
 } sim_result;
 
-/* Runs the simulation. targets are validated (and sorted) first; nothing is allocated on error. */
+/* ------------------------------------------------------------------ stepping */
+
+/* A simulation in progress. Create it at its first date (all cash), run it to a date, read its book,
+ * submit a target portfolio decided at that close, and so on; finish runs to the end. */
+typedef struct sim_book sim_book;
+
+int sim_book_create(const panel *p, const sim_config *c, int32_t start, sim_book **out, zz_err *err);
+void sim_book_free(sim_book *b);
+/* Simulates every day up to and including the close of `date` (a trading day, not before the last
+ * simulated one, not after the configured end). */
+int sim_book_run_to(sim_book *b, int32_t date, zz_err *err);
+/* Date (YYYYMMDD) of the last simulated close, 0 before the first. */
+int32_t sim_book_date(const sim_book *b);
+/* The book at the last simulated close: w[n_stocks] = shares x close / value (a suspended stock at
+ * its last close), *cash_weight = cash / value, *value in CNY. Any output pointer may be NULL. */
+void sim_book_weights(const sim_book *b, double *w, double *cash_weight, double *value);
+/* Submits a full target portfolio (held stocks not in it are sold) decided at the last simulated
+ * close: sized there in shares, traded on trade_date (0: exec_lag trading days later). Weights are
+ * >= 0, finite, summing to at most 1 + 1e-9. A trade day past the end drops the batch (returns ZZ_OK). */
+int sim_book_submit(sim_book *b, const int *stock, const double *weight, int n, int32_t trade_date, zz_err *err);
+/* Runs to the end and hands over the result; the book is spent (free it). Fails when no batch traded. */
+int sim_book_finish(sim_book *b, sim_result **out, zz_err *err);
+
+/* Runs the simulation of a target file: a book created at the first batch date, each batch submitted
+ * at the close of its date. targets are validated (and sorted) first; nothing is allocated on error. */
 int sim_run(const panel *p, sim_targets *targets, const sim_config *c, sim_result **out, zz_err *err);
 void sim_result_free(sim_result *r);
-/* Writes nav.csv, trades.csv and positions.csv into dir (created if missing). */
+/* Writes nav.csv, trades.csv, positions.csv, rebalances.csv and summary.csv into dir (created if
+ * missing), each to a temporary name first, so that an error leaves none of them partial. */
 int sim_result_write(const sim_result *r, const char *dir, zz_err *err);
+/* Reads back what sim_result_write wrote (the stage cache, `zhizeng report`): the daily series of
+ * nav.csv (date, nav, benchmark, hedged required and positive; cash, turnover, costs, value optional),
+ * rebalances.csv and summary.csv when present; trades and positions are not read (NULL, 0). Errors
+ * name file:line:column. */
+int sim_result_read(const char *dir, sim_result **out, zz_err *err);
 
 #endif

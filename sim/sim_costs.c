@@ -32,6 +32,22 @@ void sim_config_ideal(sim_config *c) {
   c->exec_lag = 0;
   c->exec_price = SIM_PRICE_CLOSE;
   c->enforce_rules = 0;
+  c->allow_same_close = 1;
+}
+
+int sim_config_check(const sim_config *c, zz_err *err) {
+  if (!(c->capital > 0) || !isfinite(c->capital))
+    return zz_fail(err, ZZ_EUSAGE, "sim.capital: initial capital must be a positive number, got %g", c->capital);
+  if (c->lot < 0 || c->exec_lag < 0 || c->buy_rate < 0 || c->sell_rate < 0 || c->commission_rate < 0 ||
+      c->commission_min < 0 || c->stamp_old < 0 || c->stamp_new < 0)
+    return zz_fail(err, ZZ_EUSAGE, "simulator settings must not be negative (lot, lag, cost rates)");
+  if (c->benchmark >= PANEL_N_INDEX) return zz_fail(err, ZZ_EUSAGE, "unknown benchmark index %d", c->benchmark);
+  if (c->exec_lag == 0 && !(c->exec_price == SIM_PRICE_CLOSE && c->allow_same_close))
+    return zz_fail(err, ZZ_EUSAGE,
+                   "sim.exec_lag = 0 (--lag 0) would trade at or before the close that produced the score; it is "
+                   "refused unless sim.exec_price = close and sim.allow_same_close = 1 (--price close "
+                   "--allow-same-close), which relaxes SPEC 10.1");
+  return ZZ_OK;
 }
 
 int sim_cost_mode_parse(const char *s) {

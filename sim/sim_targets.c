@@ -221,3 +221,22 @@ fail:
   sim_targets_free(t);
   return rc ? rc : ZZ_EINTERNAL;
 }
+
+int sim_targets_write(const sim_targets *t, const panel *p, const char *path, zz_err *err) {
+  char tmp[4200];
+  FILE *f = zz_out_open(path, tmp, sizeof tmp, err);
+  if (!f) return ZZ_EIO;
+  fputs("date,code,weight\n", f);
+  char db[16], nb[40];
+  for (int k = 0; k < t->nb; k++) {
+    int rows = 0;
+    zz_date_format(t->b[k].date, db);
+    for (size_t j = 0; j < t->n; j++)
+      if (t->e[j].date == t->b[k].date) {
+        fprintf(f, "%s,%s,%s\n", db, p->stocks[t->e[j].stock].code, zz_fmt_double(nb, sizeof nb, t->e[j].weight));
+        rows++;
+      }
+    if (!rows) fprintf(f, "%s,CASH,0\n", db);
+  }
+  return zz_out_close(f, tmp, path, err);
+}

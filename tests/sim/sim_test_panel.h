@@ -77,6 +77,12 @@ static inline void tp_flat_from(panel *p, int t, int i, double close) {
   for (int s = t; s < p->n_dates; s++) tp_bar(p, s, i, close, close, close, close, close, close);
 }
 
+/* Gives stock i another code and board (e.g. "688001.SH", BOARD_STAR); keep the codes ascending. */
+static inline void tp_code(panel *p, int i, const char *code, panel_board board) {
+  snprintf(p->stocks[i].code, ZZ_CODE_LEN, "%s", code);
+  p->stocks[i].board = board;
+}
+
 static inline void tp_suspend(panel *p, int t, int i) {
   size_t k = panel_at(p, t, i);
   p->flags[k] = PANEL_LISTED | PANEL_SUSPENDED;
