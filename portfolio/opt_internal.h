@@ -73,6 +73,9 @@ int opt_cholesky(const double *F, int nf, double *L, zz_err *err);
 void opt_exposures(const opt_problem *p, const double *a, double *e);
 double opt_factor_var(const double *L, int nf, const double *e, double *u);
 double opt_specific_var(const opt_problem *p, const double *a);
+/* |cash after - cash before| = |lim->cash - (1 - sum prev)|: the part of the one-way turnover (half of
+ * it) that moving the book's cash to the configured cash takes whatever the weights (0 without prev). */
+double opt_cash_change(const opt_problem *p, const opt_limits *lim);
 void opt_evaluate(const opt_model *m, const opt_limits *lim, const double *w, opt_eval *ev);
 
 #endif

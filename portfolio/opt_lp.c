@@ -248,7 +248,8 @@ void opt_model_apply_limits(opt_model *m, const opt_limits *lim) {
   }
   if (lim->constituent_floor > 0) glp_set_row_bnds(lp, m->r_floor, GLP_LO, 100 * lim->constituent_floor, 0);
   else glp_set_row_bnds(lp, m->r_floor, GLP_FR, 0, 0);
-  if (m->use_turnover) glp_set_row_bnds(lp, m->r_turn, GLP_UP, 0, 200 * lim->turnover_max);
+  if (m->use_turnover) /* the cash term |cash - cash0| / 2 is fixed by the budget row: it uses up turnover */
+    glp_set_row_bnds(lp, m->r_turn, GLP_UP, 0, fmax(0.0, 200 * lim->turnover_max - 100 * opt_cash_change(m->p, lim)));
   if (m->use_te) {
     double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
     glp_set_row_bnds(lp, m->r_te, GLP_UP, 0, rho);

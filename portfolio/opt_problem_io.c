@@ -196,8 +196,9 @@ int opt_problem_check(const opt_problem *p, zz_err *err) {
   }
   if (fabs(sb - 1) > OPT_SUM_TOL)
     return zz_fail(err, ZZ_EDATA, "benchmark weights sum to %.10g: expected 1 (within %g)", sb, OPT_SUM_TOL);
-  if (p->has_prev && fabs(sp - 1) > OPT_SUM_TOL)
-    return zz_fail(err, ZZ_EDATA, "previous weights sum to %.10g: expected 1 (within %g)", sp, OPT_SUM_TOL);
+  if (p->has_prev && sp > 1 + OPT_SUM_TOL)
+    return zz_fail(err, ZZ_EDATA, "previous weights sum to %.10g: expected at most 1 (the rest is cash; within %g)", sp,
+                   OPT_SUM_TOL);
   for (int a = 0; a < nf; a++) {
     double faa = p->fcov[(size_t)a * nf + a];
     if (!isfinite(faa) || faa < 0)
@@ -547,9 +548,9 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
   if (access(path, F_OK) == 0) {
     p->has_prev = 1;
     if ((rc = read_code_values(path, &ix, NAMES_W, 0, 1, p->prev, &sum, err))) goto fail;
-    if (fabs(sum - 1) > OPT_SUM_TOL) {
-      rc = zz_fail(err, ZZ_EDATA, "%s: weights sum to %.10g: expected fractions summing to 1 (within %g)", path, sum,
-                   OPT_SUM_TOL);
+    if (sum > 1 + OPT_SUM_TOL) { /* less than 1: the rest of the book is cash */
+      rc = zz_fail(err, ZZ_EDATA, "%s: weights sum to %.10g: expected fractions summing to at most 1 (within %g; "
+                   "the rest is cash)", path, sum, OPT_SUM_TOL);
       goto fail;
     }
   }

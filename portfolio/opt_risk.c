@@ -61,6 +61,13 @@ double opt_specific_var(const opt_problem *p, const double *a) {
   return s;
 }
 
+double opt_cash_change(const opt_problem *p, const opt_limits *lim) {
+  if (!p->has_prev) return 0.0;
+  double sp = 0;
+  for (int i = 0; i < p->n; i++) sp += p->prev[i];
+  return fabs(lim->cash - (1.0 - sp));
+}
+
 void opt_evaluate(const opt_model *m, const opt_limits *lim, const double *w, opt_eval *ev) {
   const opt_problem *p = m->p;
   int n = p->n, ns = p->n_style, ni = p->n_ind, nf = m->nf;
@@ -79,7 +86,10 @@ void opt_evaluate(const opt_model *m, const opt_limits *lim, const double *w, op
   ev->te_factor = sqrt(vf);
   ev->te_specific = sqrt(vs);
   ev->te = sqrt(vf + vs);
-  ev->turnover = 0.5 * turn;
+  /* cash is a position: the book's cash 1 - sum(prev) becomes 1 - sum(w) */
+  double sp = 0;
+  for (int i = 0; i < n; i++) sp += p->prev[i];
+  ev->turnover = 0.5 * (turn + fabs(sp - sum));
   ev->constituent = cons;
   ev->invested = sum;
   if (ev->style) memcpy(ev->style, e, (size_t)ns * sizeof *e);

@@ -37,7 +37,7 @@ static int point_ok(const opt_model *m, const opt_limits *lim, const double *w) 
 static int mix_anchor(opt_model *m, const opt_limits *lim, double *wa) {
   const opt_problem *p = m->p;
   int n = p->n, ns = p->n_style, ni = p->n_ind;
-  if (!p->has_prev || lim->cash > 0) return 0;
+  if (!p->has_prev || lim->cash > 0 || opt_cash_change(p, lim) > 1e-12) return 0;
   double lo = 0, hi = 1;
 #define NEED_LE(g0, g1, c) /* g0 + l (g1 - g0) <= c */                                             \
   do {                                                                                               \

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "data.h"
+#include "risk.h"
 
 /* ---------------------------------------------------------------- limits */
 
@@ -24,7 +25,8 @@ typedef struct opt_limits {
                                industry, often most of a vendor's universe (see opt_problem.ind) */
   double te_max;            /* annualised tracking error limit (0.05); <= 0: no TE limit */
   double constituent_floor; /* sum of weights on benchmark members >= this (0.8); 0: none */
-  double turnover_max;      /* one-way 0.5 * sum|w - w0| <= this (0.2); exempt without previous */
+  double turnover_max;      /* one-way 0.5 * (sum|w - w0| + |cash - cash0|) <= this (0.2), cash counted as
+                               a position (cash0 = 1 - sum w0); exempt without previous */
   double active_max;        /* w_i <= w_b,i + this (0.01) */
   double weight_max;        /* w_i <= this (0.05), but never below w_b,i: a stock above the cap in the
                                benchmark may keep its benchmark weight (SPEC 7, round 2) */
@@ -53,7 +55,8 @@ typedef struct opt_problem {
   double *score;                    /* n, objective coefficients */
   double *bench;                    /* n, benchmark weights (fractions, sum 1); members: > 0 */
   int has_prev;                     /* 0: first rebalance from cash (turnover exempt) */
-  double *prev;                     /* n, current holdings (zeros when !has_prev) */
+  double *prev;                     /* n, current holdings (zeros when !has_prev), summing to at most
+                                       1: the rest is the book's cash */
   char (*style_names)[OPT_NAME_LEN];/* n_style */
   double *style;                    /* n x n_style, stock-major: style[i * n_style + k] */
   char (*ind_names)[OPT_NAME_LEN];  /* n_ind; the group named "unclassified" (any case) holds the
@@ -135,5 +138,41 @@ void opt_result_free(opt_result *r);
 /* Writes `code,weight` for every stock to path and the diagnostics to path + ".diag.ini". */
 int opt_result_write(const opt_problem *p, const opt_result *r, const char *path, zz_err *err);
 const char *opt_status_name(opt_status s);
+
+/* ---------------------------------------------------------------- the weekly rebalance step */
+
+/* One rebalance date of a backtest; arrays are the panel's n_stocks long (views, not kept). */
+typedef struct opt_week_in {
+  const panel *p;
+  const risk_snapshot *risk;   /* the risk model at the date */
+  const double *score;         /* raw scores of the day, NaN where unscored */
+  const double *bench;         /* benchmark weights at the close (drifted snapshot), > 0 for members */
+  const double *w0;            /* the real book at the close: shares x close / value (the rest is cash) */
+  const uint8_t *can_buy;      /* from the day's bar under the simulator's limit test, and 0 outside the
+                                  eligible universe (a stock out of it may be held and sold, not bought) */
+  const uint8_t *can_sell;     /* from the day's bar */
+  int exempt;                  /* 1: the book is all cash (first rebalance): no turnover limit */
+} opt_week_in;
+
+typedef struct opt_week {
+  int solved;                  /* 1 optimised; 0 held: opt_solve could not solve it (note says why) */
+  double *target;              /* n_stocks target weights >= 0, summing to at most 1 (the book when held) */
+  opt_result *res;             /* the optimiser's result over the universe (NULL when held) */
+  int n_universe, n_members, n_carried, n_dropped, n_unscored, n_fixed;
+  double dropped_weight;       /* benchmark weight of members the risk model cannot price (left out) */
+  int g_unc;                   /* the unclassified group in res, -1 if none */
+  double classified_universe, classified_bench; /* industry coverage of the universe / benchmark weight */
+  double max_active, max_weight; /* of the targets over the universe */
+  double planned_turnover;     /* 0.5 (sum|target - w0| + |cash - cash0|) */
+  char note[ZZ_ERR_MSG];
+} opt_week;
+
+/* The weekly step: universe = stocks the risk model prices that are scored and may be bought,
+ * benchmark members and holdings (a holding it cannot price is kept as it is, "fixed"); scores
+ * z-scored over the scored stocks (zz_zscore), unscored ones neutral (0); benchmark renormalised over
+ * the members in the universe; previous book = w0 (with its cash); then opt_solve under lim. A problem
+ * opt_solve reports unsolvable (ZZ_ENUMERIC) gives a held week (solved = 0, target = w0), not an error. */
+int opt_week_solve(const opt_week_in *in, const opt_limits *lim, opt_week **out, zz_err *err);
+void opt_week_free(opt_week *w);
 
 #endif

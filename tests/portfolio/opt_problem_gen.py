@@ -9,7 +9,7 @@ import numpy as np
 def make_problem(n, members, n_style=10, n_ind=28, seed=1, te_max=0.05, floor=0.8, prev=False,
                  turnover=0.2, untradable=0.0, active_max=0.01, weight_max=0.05, style_bound=0.5,
                  industry_bound=0.02, country=True, prev_far=False, unclassified=0.0, big_weight=0.0,
-                 singleton_tiny_spec=False):
+                 singleton_tiny_spec=False, prev_cash=0.0):
     """unclassified: share of stocks without an industry (one "unclassified" group, bounded by
     unclassified_bound); big_weight: the largest member's benchmark weight set to this (above
     weight_max: the cap must not sit below it); singleton_tiny_spec: one member alone in its industry
@@ -77,6 +77,7 @@ def make_problem(n, members, n_style=10, n_ind=28, seed=1, te_max=0.05, floor=0.
             extra = rng.choice(n, size=max(n // 20, 2), replace=False)
             w0[extra] += rng.uniform(0.0, 0.004, len(extra))
         w0 /= w0.sum()
+        w0 *= 1.0 - prev_cash  # a real book holds some cash: sum(w0) = 1 - cash0
     can_buy = np.ones(n, dtype=int)
     can_sell = np.ones(n, dtype=int)
     if untradable > 0:
@@ -269,8 +270,9 @@ def check_constraints(P, w, lim=None):
     v["style"] = float(max(np.max(np.abs(e[:ns])) - L["style_bound"], 0.0)) if ns else 0.0
     v["industry"] = float(max(np.max(np.abs(e[ns:ns + nind]) - group_bounds(P, L)), 0.0))
     v["floor"] = float(max(L["constituent_floor"] - w[P["bench"] > 0].sum(), 0.0))
-    if P["prev"] is not None:
-        v["turnover"] = float(max(0.5 * np.abs(w - P["prev"]).sum() - L["turnover_max"], 0.0))
+    if P["prev"] is not None:  # cash is a position: 1/2 (sum|w - w0| + |cash - cash0|)
+        dc = abs((1.0 - w.sum()) - (1.0 - P["prev"].sum()))
+        v["turnover"] = float(max(0.5 * (np.abs(w - P["prev"]).sum() + dc) - L["turnover_max"], 0.0))
     else:
         v["turnover"] = 0.0
     v["te_ratio"] = te(P, w) / L["te_max"] if L["te_max"] > 0 else 0.0
@@ -448,7 +450,10 @@ def solve_cvxopt(P, lim=None, tol=1e-9):
     if turn:
         for i in range(n):
             arow([W + i, off["b"] + i, off["s"] + i], [1.0, -1.0, 1.0], P["prev"][i])
-        arow([off["sT"]] + list(range(off["b"], off["b"] + 2 * n)), [1.0] + [1.0] * (2 * n), 2 * L["turnover_max"])
+        # cash counted as a position: |cash - cash0| is fixed by the budget and uses turnover
+        dc = abs(L.get("cash", 0.0) - (1.0 - float(P["prev"].sum())))
+        arow([off["sT"]] + list(range(off["b"], off["b"] + 2 * n)), [1.0] + [1.0] * (2 * n),
+             2 * L["turnover_max"] - dc)
     if floor:
         m = [W + i for i in range(n) if P["bench"][i] > 0]
         arow(m + [off["sF"]], [1.0] * len(m) + [-1.0], L["constituent_floor"])

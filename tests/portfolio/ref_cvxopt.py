@@ -27,6 +27,9 @@ CASES = {
     "n300_te_not_binding": (300, 150, dict(seed=12, te_max=0.5, untradable=0.02)),
     "n500_prev_turnover_untradable": (500, 300, dict(seed=13, te_max=0.04, prev=True, turnover=0.1,
                                                      untradable=0.03)),
+    # the closed loop's previous book: the simulator's holdings, 0.4 % of it in cash
+    "n600_prev_with_cash": (600, 300, dict(seed=18, te_max=0.012, prev=True, turnover=0.1, prev_cash=0.004,
+                                           untradable=0.02)),
     "n800_no_floor_tight_te": (800, 300, dict(seed=14, te_max=0.015, floor=0.0, country=False)),
     "n2000_csi500_like": (2000, 500, dict(seed=15, te_max=0.02, prev=True, turnover=0.2,
                                           untradable=0.02)),
