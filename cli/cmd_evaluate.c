@@ -3,6 +3,7 @@
  * with price-volume factors; CSV, Markdown and a self-contained HTML page with SVG charts. */
 #include "cli.h"
 #include "data.h"
+#include "model.h"
 #include "reports.h"
 
 #include <getopt.h>
@@ -13,7 +14,7 @@
 
 static void help(void) {
   printf("usage: zhizeng evaluate --market DIR --scores FILE [--universe csiall|000300|000905|000852]\n"
-         "                        [--groups N] --out DIR\n\n"
+         "                        [--groups N] [--keep-st] [--min-listed-days N] --out DIR\n\n"
          "Factor tests of every score column of FILE (CSV date,code,score[,more columns]; an empty field means\n"
          "no score for that stock and date). Writes to the output directory:\n"
          "  factor_summary.csv  per score: RankIC mean, IC_IR, share > 0, top/bottom hedged annualised return,\n"
@@ -30,8 +31,13 @@ static void help(void) {
          "  --market DIR     market directory (see zhizeng ingest --help)\n"
          "  --scores FILE    scores CSV\n"
          "  --universe U     csiall (all listed, non-suspended stocks; default) or an index: 000300, 000905,\n"
-         "                   000852 (also csi300, csi500, csi1000): members per the index snapshot in force\n"
+         "                   000852 (also csi300, csi500, csi1000): members per the index snapshot in force;\n"
+         "                   either one without ST stock-days and new listings (below)\n"
          "  --groups N       layered-test groups (default 20 on csiall, 5 on an index)\n"
+         "  --keep-st        keep ST / *ST stock-days in the test universe (default: left out, by bars.csv's\n"
+         "                   is_st, else derived from 5 %% up_limit; with neither, a warning and the reports\n"
+         "                   say \"ST not excluded\")\n"
+         "  --min-listed-days N  leave out a stock's first N-1 trading days after listing (60; 0: none)\n"
          "  --out DIR        output directory (created if missing)\n"
          "  -h, --help       this help\n\n"
          "RankIC: Spearman correlation (average ranks) of the score on day t with the adjusted return from the\n"
@@ -47,8 +53,10 @@ int cmd_evaluate(int argc, char **argv) {
     return 0;
   }
   const char *market = NULL, *scores_path = NULL, *out_dir = NULL, *univ = "csiall";
-  int groups = 0;
-  static const struct option opts[] = {{"market", required_argument, 0, 'm'}, {"scores", required_argument, 0, 's'},
+  int groups = 0, keep_st = 0, min_listed = -1;
+  enum { O_KEEP_ST = 256, O_MIN_LISTED };
+  static const struct option opts[] = {{"keep-st", no_argument, 0, O_KEEP_ST},
+                                       {"min-listed-days", required_argument, 0, O_MIN_LISTED},{"market", required_argument, 0, 'm'}, {"scores", required_argument, 0, 's'},
                                        {"universe", required_argument, 0, 'u'}, {"out", required_argument, 0, 'o'},
                                        {"groups", required_argument, 0, 'g'},   {0, 0, 0, 0}};
   optind = 1;
@@ -66,6 +74,15 @@ int cmd_evaluate(int argc, char **argv) {
       groups = (int)v;
       break;
     }
+    case O_KEEP_ST: keep_st = 1; break;
+    case O_MIN_LISTED: {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (end == optarg || *end || v < 0 || v > 10000)
+        return cli_usage_error("evaluate", "--min-listed-days expects 0..10000, found '%s'", optarg);
+      min_listed = (int)v;
+      break;
+    }
     default: return cli_usage_error("evaluate", "unknown option");
     }
   }
@@ -80,17 +97,27 @@ int cmd_evaluate(int argc, char **argv) {
       return cli_usage_error("evaluate", "--universe expects csiall, 000300, 000905 or 000852, found '%s'", univ);
   }
   fo.n_groups = groups;
+  if (keep_st) fo.screen.exclude_st = 0;
+  if (min_listed >= 0) fo.screen.min_listed_days = min_listed;
 
   zz_err err = {0};
   panel *p = NULL;
-  rep_scores *sc = NULL;
+  score_table *sc = NULL;
   rep_factor_result **res = NULL;
   rep_html *h = NULL;
   FILE *f = NULL;
   char path[4096], b[32], b2[32], b3[32];
   panel_load_opts lo = {NULL, 1, 0};
   int rc = panel_load(market, &lo, &p, &err);
-  if (!rc) rc = rep_scores_read(scores_path, p, &sc, &err);
+  if (!rc) rc = score_table_read(scores_path, p, &sc, &err);
+  const panel_st_source st_src = p ? panel_universe_st_source(p, &fo.screen) : PANEL_ST_KEPT;
+  if (!rc && st_src == PANEL_ST_UNKNOWN)
+    fprintf(stderr, "zhizeng evaluate: warning: bars.csv has neither is_st nor up_limit: ST stocks cannot be told "
+                    "and stay in the test universe (ST not excluded)\n");
+  char screen_note[160], age_note[48] = "no listing-age rule";
+  if (fo.screen.min_listed_days > 1)
+    snprintf(age_note, sizeof age_note, "listed >= %d trading days", fo.screen.min_listed_days);
+  snprintf(screen_note, sizeof screen_note, "universe screen: %s; %s", panel_st_source_name(st_src), age_note);
   if (!rc) {
     fprintf(stderr, "zhizeng evaluate: %zu score rows, %d column(s), %s .. %s\n", sc->n_rows, sc->n_cols,
             zz_date_format(sc->first_date, b), zz_date_format(sc->last_date, b2));
@@ -287,13 +314,14 @@ int cmd_evaluate(int argc, char **argv) {
                    cap_p[] = "Spearman correlation with price-volume factors", cap_d[] = "RankIC decay";
   if (!rc) {
     char d0[11], d1[11];
-    snprintf(cap_s, sizeof cap_s, "Factor performance, universe %s, %d groups (scores %s .. %s)", uname,
-             res[0]->n_groups, zz_date_format(sc->first_date, d0), zz_date_format(sc->last_date, d1));
+    snprintf(cap_s, sizeof cap_s, "Factor performance, universe %s, %d groups (scores %s .. %s; %s)", uname,
+             res[0]->n_groups, zz_date_format(sc->first_date, d0), zz_date_format(sc->last_date, d1), screen_note);
     snprintf(path, sizeof path, "%s/report.md", out_dir);
     if (!(f = fopen(path, "w"))) rc = zz_fail(&err, ZZ_EIO, "cannot write %s", path);
   }
   if (!rc) {
-    fprintf(f, "# zhizeng factor evaluation\n\n");
+    fprintf(f, "# zhizeng factor evaluation\n\n%s%s.\n\n", st_src == PANEL_ST_UNKNOWN ? "**ST not excluded.** " : "",
+            screen_note);
     rep_md_table(f, cap_s, nc, ncol_s, hs, ps);
     rep_md_table(f, cap_d, REP_N_LAGS, nc + 1, hd, pd);
     rep_md_table(f, cap_c, nc, ncol_c, hc, pc);
@@ -352,7 +380,7 @@ int cmd_evaluate(int argc, char **argv) {
   if (res)
     for (int k = 0; k < nc; k++) rep_factor_result_free(res[k]);
   free(res);
-  rep_scores_free(sc);
+  score_table_free(sc);
   panel_free(p);
   if (rc) {
     fprintf(stderr, "zhizeng evaluate: %s\n", err.msg);

@@ -101,7 +101,10 @@ int cmd_report(int argc, char **argv) {
       snprintf(label, sizeof label, "%.*s", (int)(eq - specs[k] < 63 ? eq - specs[k] : 63), specs[k]);
       dir = eq + 1;
     }
-    rc = rep_run_read(dir, label, &runs[k], &err);
+    sim_result *sr = NULL;
+    rc = sim_result_read(dir, &sr, &err);
+    if (!rc) rc = rep_run_from_sim(sr, label[0] ? label : dir, &runs[k], &err);
+    sim_result_free(sr);
     if (rc) break;
     ny[k] = rep_yearly(runs[k], years + (size_t)k * MAX_YEARS, MAX_YEARS);
     rep_summarise(runs[k], &sum[k]);

@@ -15,13 +15,17 @@ static void help(void) {
          "the ridge baseline Y<year>_seed0.lin). A score on day t uses only data on or before t and a model\n"
          "trained on data before the year began. The seeds' scores are z-scored per date and averaged.\n"
          "FILE is CSV: date,code,score and, for the multivariate head, f1..fK (the first seed's\n"
-         "batch-normalised factor unit). Stocks suspended that day or without a full valid window are absent.\n\n"
+         "batch-normalised factor unit). Stocks suspended that day, ST that day, listed fewer than 60 trading\n"
+         "days (see --keep-st, --min-listed-days) or without a full valid window are absent.\n\n"
          "options:\n"
          "  --market DIR      market directory\n"
          "  --models MODELDIR models written by 'zhizeng train'\n"
          "  --out FILE        output CSV (written atomically)\n"
          "  --year Y | --years A-B  years to score (years without models are skipped with a message)\n"
          "  --freq daily|weekly  (daily)\n"
+         "  --keep-st         also score ST / *ST stock-days (default: not scored; by bars.csv's is_st, else\n"
+         "                    derived from 5 %% up_limit; with neither a warning says ST is not excluded)\n"
+         "  --min-listed-days N  no score in a stock's first N-1 trading days after listing (60; 0: none)\n"
          "  -h, --help        this help\n");
 }
 
@@ -32,10 +36,14 @@ int cmd_score(int argc, char **argv) {
   }
   const char *market = NULL, *models = NULL, *out = NULL;
   int y0 = 0, y1 = 0, weekly = 0;
-  enum { O_MARKET = 256, O_MODELS, O_OUT, O_YEAR, O_YEARS, O_FREQ };
+  panel_universe_opts u;
+  panel_universe_init(&u);
+  enum { O_MARKET = 256, O_MODELS, O_OUT, O_YEAR, O_YEARS, O_FREQ, O_KEEP_ST, O_MIN_LISTED };
   static const struct option lo[] = {{"market", required_argument, 0, O_MARKET}, {"models", required_argument, 0, O_MODELS},
                                      {"out", required_argument, 0, O_OUT},       {"year", required_argument, 0, O_YEAR},
                                      {"years", required_argument, 0, O_YEARS},   {"freq", required_argument, 0, O_FREQ},
+                                     {"keep-st", no_argument, 0, O_KEEP_ST},
+                                     {"min-listed-days", required_argument, 0, O_MIN_LISTED},
                                      {0, 0, 0, 0}};
   optind = 1;
   opterr = 0;
@@ -61,6 +69,15 @@ int cmd_score(int argc, char **argv) {
       else if (!strcmp(optarg, "weekly")) weekly = 1;
       else return cli_usage_error("score", "--freq '%s': expected daily or weekly", optarg);
       break;
+    case O_KEEP_ST: u.exclude_st = 0; break;
+    case O_MIN_LISTED: {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (end == optarg || *end || v < 0 || v > 10000)
+        return cli_usage_error("score", "--min-listed-days '%s': expected 0..10000", optarg);
+      u.min_listed_days = (int)v;
+      break;
+    }
     default: return cli_usage_error("score", "unknown option '%s'", argv[optind - 1]);
     }
   }
@@ -70,7 +87,10 @@ int cmd_score(int argc, char **argv) {
   zz_err err = {0};
   panel *p = NULL;
   int rc = panel_load(market, NULL, &p, &err);
-  if (!rc) rc = score_write(p, models, y0, y1, weekly, out, &err);
+  if (!rc && panel_universe_st_source(p, &u) == PANEL_ST_UNKNOWN)
+    fprintf(stderr, "zhizeng score: warning: bars.csv has neither is_st nor up_limit: ST stocks cannot be told "
+                    "and are scored (ST not excluded)\n");
+  if (!rc) rc = score_write_ex(p, models, y0, y1, weekly, 1, &u, out, &err);
   panel_free(p);
   if (rc) fprintf(stderr, "zhizeng score: %s\n", err.msg);
   return zz_exit_code(rc);

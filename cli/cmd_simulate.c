@@ -17,12 +17,16 @@ static void simulate_help(FILE *f) {
           "usage: zhizeng simulate --market DIR --targets FILE --out DIR [options]\n\n"
           "Simulates dated target weights day by day with A-share trading rules (docs/simulator.md): a target\n"
           "dated d trades on the next trading day at that day's VWAP; no buys of suspended or limit-up stocks,\n"
-          "no sells of suspended or limit-down stocks, T+1, lots of 100, sells before buys, buys scaled to\n"
-          "cash; dividends and splits through adjustment factors; delisted holdings sold at the last close.\n\n"
+          "no sells of suspended or limit-down stocks, T+1, board lots (100; STAR 200 then 1; BSE 100 then 1),\n"
+          "sells before buys, buys cut lot by lot to the cash and the leftover cash invested a lot at a time;\n"
+          "orders sized in shares at the close of the target's date; dividends and splits through adjustment\n"
+          "factors; delisted holdings sold at the last close. NAV, benchmark and hedged NAV start at the close\n"
+          "of the first trade day (its fills-to-close move is the entry slippage in summary.csv); a day\n"
+          "without the benchmark's close is an error (exit 3).\n\n"
           "  --market DIR          market directory (as for 'zhizeng ingest')\n"
           "  --targets FILE        CSV: date,code,weight[,exec_date]; each date is a full portfolio (codes not\n"
           "                        listed are sold; a row with code CASH or empty declares an empty one)\n"
-          "  --out DIR             writes nav.csv, trades.csv, positions.csv (created if missing)\n"
+          "  --out DIR             writes nav.csv, trades.csv, positions.csv, rebalances.csv, summary.csv\n"
           "  --index CODE          benchmark: 000300, 000905 (default), 000852, csi300..., or none\n"
           "  --capital X           initial capital in CNY (default 10000000)\n"
           "  --costs MODE          proportional (default: 0.1%% buy, 0.2%% sell), commission (0.025%%, min 5\n"
@@ -32,7 +36,10 @@ static void simulate_help(FILE *f) {
           "  --limit-test MODE     close (default: close at the limit blocks the day), sealed (open = high =\n"
           "                        low = close at the limit), vwap (VWAP at the limit)\n"
           "  --price P             execution price: vwap (default), close, open\n"
-          "  --lag N               trading days from a target's date to its trade (default 1)\n"
+          "  --lag N               trading days from a target's date to its trade (default 1); 0 is refused\n"
+          "                        unless --price close --allow-same-close (a trade at the close that\n"
+          "                        produced the target: relaxes SPEC 10.1, for index-tracking studies)\n"
+          "  --allow-same-close    allow --lag 0 with --price close\n"
           "  --lot N               board lot in shares (default 100; 0 = fractional shares)\n"
           "  --no-rules            no suspension, limit or T+1 checks\n"
           "  --ideal               fractional shares, no costs, no rules, trade at the close of the target date\n"
@@ -58,7 +65,7 @@ int cmd_simulate(int argc, char **argv) {
     simulate_help(stdout);
     return 0;
   }
-  enum { O_BUY = 256, O_SELL, O_COMM, O_CMIN, O_LIMIT, O_NORULES, O_IDEAL, O_NOCACHE, O_HEDGE };
+  enum { O_BUY = 256, O_SELL, O_COMM, O_CMIN, O_LIMIT, O_NORULES, O_IDEAL, O_NOCACHE, O_HEDGE, O_SAME };
   static const struct option longopts[] = {{"market", required_argument, NULL, 'm'},
                                            {"targets", required_argument, NULL, 't'},
                                            {"out", required_argument, NULL, 'o'},
@@ -78,12 +85,13 @@ int cmd_simulate(int argc, char **argv) {
                                            {"end", required_argument, NULL, 'e'},
                                            {"no-cache", no_argument, NULL, O_NOCACHE},
                                            {"hedge-cost", required_argument, NULL, O_HEDGE},
+                                           {"allow-same-close", no_argument, NULL, O_SAME},
                                            {NULL, 0, NULL, 0}};
   const char *market = NULL, *targets = NULL, *outdir = NULL;
   sim_config cfg;
   sim_config_default(&cfg);
   /* options are applied after --ideal so that an explicit option wins whatever the order */
-  int ideal = 0, norules = 0, nocache = 0, lag = -1, index = PANEL_CSI500, costs = -1, limit = -1, price = -1;
+  int ideal = 0, same_close = 0, norules = 0, nocache = 0, lag = -1, index = PANEL_CSI500, costs = -1, limit = -1, price = -1;
   double capital = NAN, buy = NAN, sell = NAN, comm = NAN, cmin = NAN, lot = NAN, hedge = NAN;
   int32_t end = 0;
   optind = 1;
@@ -134,6 +142,7 @@ int cmd_simulate(int argc, char **argv) {
           return cli_usage_error("simulate", "--lot: expected a number of shares >= 0, found '%s'", optarg);
         break;
       case O_NORULES: norules = 1; break;
+      case O_SAME: same_close = 1; break;
       case O_IDEAL: ideal = 1; break;
       case O_NOCACHE: nocache = 1; break;
       case O_HEDGE:
@@ -157,6 +166,7 @@ int cmd_simulate(int argc, char **argv) {
   if (limit >= 0) cfg.limit_test = (sim_limit_test)limit;
   if (price >= 0) cfg.exec_price = (sim_price)price;
   if (lag >= 0) cfg.exec_lag = lag;
+  if (same_close) cfg.allow_same_close = 1;
   if (isfinite(capital)) cfg.capital = capital;
   if (isfinite(buy)) cfg.buy_rate = buy;
   if (isfinite(sell)) cfg.sell_rate = sell;
@@ -170,12 +180,10 @@ int cmd_simulate(int argc, char **argv) {
   sim_result *r = NULL;
   zz_err err = {0};
   panel_load_opts o = {.cache_path = NULL, .use_cache = !nocache, .verbose = 1};
-  int rc = panel_load(market, &o, &p, &err);
+  int rc = sim_config_check(&cfg, &err);
+  if (rc) return cli_usage_error("simulate", "%s", err.msg);
+  rc = panel_load(market, &o, &p, &err);
   if (!rc) rc = sim_targets_read(targets, p, &tg, &err);
-  if (!rc && cfg.benchmark >= 0 && !p->index[cfg.benchmark].present) {
-    fprintf(stderr, "zhizeng simulate: warning: the market has no %s index; benchmark NAV stays at 1\n",
-            zz_index_code(cfg.benchmark));
-  }
   if (!rc) {
     fprintf(stderr, "zhizeng simulate: %d target dates, %d stocks, %d trading days\n", sim_targets_count(tg),
             p->n_stocks, p->n_dates);

@@ -38,7 +38,12 @@ static void help(void) {
          "  --resume              continue from the checkpoints after an interruption (same final bytes)\n"
          "  --stop-after-epochs K (testing) stop after K epochs of this run, as if killed\n"
          "  --no-progress         no progress bar (it is shown only when stderr is a terminal)\n"
-         "  -h, --help            this help\n",
+         "  --keep-st             keep ST / *ST stock-days in the labels (default: excluded, by bars.csv's is_st,\n"
+         "                        else derived from 5 %% up_limit; with neither a warning says ST is not excluded)\n"
+         "  --min-listed-days N   leave out a stock's first N-1 trading days after listing (60; 0: none)\n"
+         "  -h, --help            this help\n\n"
+         "Universe (docs/market_data.md, \"Universe screen\"): a stock-day is trained and validated on when the\n"
+         "stock is listed, not ST that day and listed for at least N trading days, that day included.\n",
          10);
 }
 
@@ -71,7 +76,7 @@ int cmd_train(int argc, char **argv) {
   double lambda = 1.0;
   enum { O_MARKET = 256, O_OUT, O_YEAR, O_YEARS, O_DATASET, O_CELL, O_HEAD, O_OUTPUTS, O_LAMBDA, O_HIDDEN,
          O_LAYERS, O_DROPOUT, O_LR, O_CLIP, O_SEQ, O_EPOCHS, O_PATIENCE, O_SEEDS, O_SEED, O_TRAIN_YEARS,
-         O_THREADS, O_RESUME, O_STOP, O_NOPROG };
+         O_THREADS, O_RESUME, O_STOP, O_NOPROG, O_KEEP_ST, O_MIN_LISTED };
   static const struct option lo[] = {
       {"market", required_argument, 0, O_MARKET},   {"out", required_argument, 0, O_OUT},
       {"year", required_argument, 0, O_YEAR},       {"years", required_argument, 0, O_YEARS},
@@ -85,6 +90,7 @@ int cmd_train(int argc, char **argv) {
       {"seed", required_argument, 0, O_SEED},       {"train-years", required_argument, 0, O_TRAIN_YEARS},
       {"threads", required_argument, 0, O_THREADS}, {"resume", no_argument, 0, O_RESUME},
       {"stop-after-epochs", required_argument, 0, O_STOP}, {"no-progress", no_argument, 0, O_NOPROG},
+      {"keep-st", no_argument, 0, O_KEEP_ST},       {"min-listed-days", required_argument, 0, O_MIN_LISTED},
       {0, 0, 0, 0}};
   optind = 1;
   opterr = 0;
@@ -163,6 +169,11 @@ int cmd_train(int argc, char **argv) {
       if (parse_int(optarg, 1, 100000, &o.stop_after_epochs)) return cli_usage_error("train", "--stop-after-epochs '%s': expected >= 1", optarg);
       break;
     case O_NOPROG: o.progress = 0; break;
+    case O_KEEP_ST: o.universe.exclude_st = 0; break;
+    case O_MIN_LISTED:
+      if (parse_int(optarg, 0, 10000, &o.universe.min_listed_days))
+        return cli_usage_error("train", "--min-listed-days '%s': expected 0..10000", optarg);
+      break;
     default: return cli_usage_error("train", "unknown option '%s'", argv[optind - 1]);
     }
   }
@@ -180,6 +191,9 @@ int cmd_train(int argc, char **argv) {
 
   panel *p = NULL;
   int rc = panel_load(market, NULL, &p, &err);
+  if (!rc && panel_universe_st_source(p, &o.universe) == PANEL_ST_UNKNOWN)
+    fprintf(stderr, "zhizeng train: warning: bars.csv has neither is_st nor up_limit: ST stocks cannot be told "
+                    "and are trained on (ST not excluded)\n");
   for (int y = y0; y <= y1 && !rc; y++) {
     int stopped = 0;
     rc = train_year(p, &o, y, out, &stopped, &err);

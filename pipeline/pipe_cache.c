@@ -12,7 +12,7 @@
 
 /* Bump when a stage's output format or meaning changes: every cached stage is then redone. The program
  * version is part of it, so a new release never reuses stages computed by an older one. */
-#define PIPE_STAGE_VERSION "zhizeng-pipeline-stages-1 " ZZ_VERSION
+#define PIPE_STAGE_VERSION "zhizeng-pipeline-stages-2 " ZZ_VERSION
 
 uint64_t pipe_hash_bytes(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
@@ -159,6 +159,7 @@ int pipe_stage_hashes(const pipe_config *c, uint64_t market_hash, pipe_hashes *h
       uint64_t x = pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION);
       x = hash_u64(pipe_hash_str(x, "train"), market_hash);
       x = hash_section_ds(x, c, "model", skip_model, l.datasets[d]);
+      x = hash_section(x, c, "universe", NULL);
       x = pipe_hash_str(pipe_hash_str(x, yb), pipe_head_name(h));
       hs->ds_train[d][h] = x;
       hs->ds_scores[d][h] = pipe_hash_str(hash_u64(pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION), x), "scores");

@@ -105,6 +105,14 @@ static const key_def keys[] = {
     {"sim", "exec_lag", K_INT, F(exec_lag), "1", 0, 10, "trading days from score date to trade date"},
     {"sim", "hedge_cost", K_DBL, F(hedge_cost), "0", -1, 1,
      "annual cost of the index hedge (futures basis), subtracted day by day (/252) from the hedged NAV"},
+    {"sim", "allow_same_close", K_BOOL, F(allow_same_close), "0", 0, 1,
+     "1 allows exec_lag = 0 with exec_price = close (a trade at the close that produced the score; relaxes SPEC "
+     "10.1, stamped in the report); otherwise exec_lag = 0 is refused"},
+    {"universe", "exclude_st", K_BOOL, F(exclude_st), "1", 0, 1,
+     "leave ST / *ST stock-days out of labels, scores, factor tests and the optimiser's buys (is_st of the day, "
+     "else a 5 % up_limit; without either the report says ST not excluded)"},
+    {"universe", "min_listed_days", K_INT, F(min_listed_days), "60", 0, 10000,
+     "leave out stocks listed fewer than this many trading days (same places as exclude_st)"},
     {"report", "index_kind", K_STR, F(index_kind), "price", 0, 0,
      "what index_bars.csv closes are, stated in the report: price (hedged returns then include the dividend "
      "yield) or total; the synthetic market (market.dir empty) is always total"},
@@ -398,6 +406,10 @@ int pipe_config_check(const pipe_config *c, zz_err *err) {
     return zz_fail(err, ZZ_EUSAGE, "sim.limit_test: expected close, sealed or vwap, found '%s'", c->limit_test);
   if (sim_price_parse(c->exec_price) < 0)
     return zz_fail(err, ZZ_EUSAGE, "sim.exec_price: expected vwap, close or open, found '%s'", c->exec_price);
+  if (c->exec_lag == 0 && !(sim_price_parse(c->exec_price) == SIM_PRICE_CLOSE && c->allow_same_close))
+    return zz_fail(err, ZZ_EUSAGE,
+                   "sim.exec_lag = 0 would trade at or before the close that produced the score; it is refused unless "
+                   "sim.exec_price = close and sim.allow_same_close = 1 (which relaxes SPEC 10.1)");
   if (c->spec_full_days < c->spec_min_days)
     return zz_fail(err, ZZ_EUSAGE, "risk.spec_full_days (%d) must not be below risk.spec_min_days (%d)",
                    c->spec_full_days, c->spec_min_days);

@@ -5,6 +5,8 @@
 #include "pipeline.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #define PIPE_PATH 4200
 #define PIPE_MAX_RUNS (PANEL_N_INDEX * PIPE_N_HEADS * PIPE_MAX_FLOORS)
@@ -15,8 +17,8 @@ typedef struct pipe_bt {
   int index, head, floor_k;
   double floor;
   char label[64];          /* "csi500/multivariate/floor80" */
-  char opt_dir[PIPE_PATH]; /* targets.csv, diagnostics.csv */
-  char sim_dir[PIPE_PATH]; /* nav.csv, trades.csv, positions.csv */
+  char dir[PIPE_PATH];     /* the closed loop's stage: targets.csv, w0.csv, diagnostics.csv and the
+                              simulator's nav.csv, trades.csv, positions.csv, rebalances.csv, summary.csv */
 } pipe_bt;
 
 typedef struct pipe_ctx {
@@ -28,6 +30,8 @@ typedef struct pipe_ctx {
   char report_dir[PIPE_PATH];
   panel *p;
   int t_first, t_last;                 /* backtest date indices (inclusive) */
+  uint8_t *eligible;                   /* n_dates x n_stocks universe mask (panel_universe_mask) */
+  int st_source;                       /* panel_st_source of the mask */
   double *scores[PIPE_N_HEADS];        /* daily scores, n_dates x n_stocks, NaN outside the backtest */
   /* with several model.datasets: each dataset's daily scores (as scores; NULL with one dataset) */
   double *ds_scores[PIPE_MAX_DATASETS][PIPE_N_HEADS];
@@ -42,6 +46,8 @@ typedef struct pipe_ctx {
 } pipe_ctx;
 
 uint64_t pipe_market_config_hash(const pipe_config *c);
+/* The universe keys of a configuration ([universe]). */
+panel_universe_opts pipe_universe(const pipe_config *c);
 int pipe_mkdir(const char *dir, zz_err *err);
 void pipe_stage_dir(const char *out, const char *name, uint64_t h, char *buf, size_t n);
 int pipe_stage_done(const char *dir);
@@ -50,8 +56,22 @@ double pipe_now(void);
 /* Records a stage's wall time; its CPU time is the CPU used since the previous record. */
 void pipe_timer_add(pipe_ctx *x, const char *name, double seconds, int cached);
 
-/* The weekly optimisation of the backtests whose stage is missing (pipe_optimise.c). */
-int pipe_optimise(pipe_ctx *x, const int *todo, int n_todo, zz_err *err);
+/* The closed-loop backtests whose stage is missing (pipe_backtest.c). */
+int pipe_backtests(pipe_ctx *x, const int *todo, int n_todo, zz_err *err);
+/* The simulator's configuration of a run's backtest on `index` (pipe_backtest.c). */
+struct sim_config;
+void pipe_sim_config(const pipe_ctx *x, int index, struct sim_config *sc);
+/* A backtest's diagnostics.csv: rows appended (without the header) to f, summary into *d. */
+typedef struct pipe_diag_sum {
+  int rebalances, relaxed, gap_status, held, repaired, retried, carried_weeks;
+  double max_te, mean_turnover, min_constituent;
+  double cov_universe, cov_bench; /* mean industry coverage: share of universe / benchmark classified */
+  double mean_realised, max_realised; /* realised one-way turnover of the non-exempt rebalances */
+  int over_cap, over_cap_named;       /* rebalances above turnover_max + 0.5 pt; those with a named cause */
+  double mean_cash;                   /* mean cash weight right after the rebalances */
+} pipe_diag_sum;
+int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err);
+extern const char *const pipe_diag_header;
 /* The report directory (pipe_report.c). */
 int pipe_report(pipe_ctx *x, zz_err *err);
 

@@ -62,45 +62,37 @@ static char *csvv(char *b, double v) { return rep_fmt_csv(b, 32, v); }
 static const int k_univ[N_UNIV] = {REP_UNIV_CSIALL, PANEL_CSI300, PANEL_CSI500, PANEL_CSI1000};
 static const char *univ_name(int u) { return u == REP_UNIV_CSIALL ? "CSI All" : u == PANEL_CSI300 ? "CSI300" : u == PANEL_CSI500 ? "CSI500" : "CSI1000"; }
 
-/* Equal-weight combination of the heads' scores: per date, the mean of the per-date z-scores over
- * the stocks every head scores. */
+/* Equal-weight combination of the heads' scores: per date, the mean of the per-date z-scores
+ * (zz_zscore) over the stocks every head scores. */
 static double *combined_scores(const pipe_ctx *x) {
   const panel *p = x->p;
-  const int N = p->n_stocks;
+  const int N = p->n_stocks, nh = x->l.n_heads;
   double *out = malloc(sizeof *out * (size_t)p->n_dates * (size_t)N);
-  if (!out) return NULL;
+  double *row = malloc(sizeof *row * (size_t)N * (size_t)(nh + 1));
+  if (!out || !row) {
+    free(out), free(row);
+    return NULL;
+  }
   for (size_t k = 0; k < (size_t)p->n_dates * (size_t)N; k++) out[k] = NAN;
   for (int t = x->t_first; t <= x->t_last; t++) {
-    double m[PIPE_N_HEADS] = {0}, s[PIPE_N_HEADS] = {0};
     int n = 0;
-    for (int i = 0; i < N; i++) {
-      int ok = 1;
-      for (int k = 0; k < x->l.n_heads; k++) ok = ok && isfinite(x->scores[x->l.heads[k]][panel_at(p, t, i)]);
-      if (!ok) continue;
-      n++;
-      for (int k = 0; k < x->l.n_heads; k++) m[k] += x->scores[x->l.heads[k]][panel_at(p, t, i)];
+    for (int k = 0; k < nh; k++) {
+      double *z = row + (size_t)k * (size_t)N;
+      for (int i = 0; i < N; i++) {
+        int ok = 1; /* the stocks every head scores */
+        for (int q = 0; q < nh; q++) ok = ok && isfinite(x->scores[x->l.heads[q]][panel_at(p, t, i)]);
+        z[i] = ok ? x->scores[x->l.heads[k]][panel_at(p, t, i)] : NAN;
+      }
+      n = zz_zscore(z, N, z);
     }
     if (n < 2) continue;
-    for (int k = 0; k < x->l.n_heads; k++) m[k] /= n;
     for (int i = 0; i < N; i++) {
-      int ok = 1;
-      for (int k = 0; k < x->l.n_heads; k++) ok = ok && isfinite(x->scores[x->l.heads[k]][panel_at(p, t, i)]);
-      if (!ok) continue;
-      for (int k = 0; k < x->l.n_heads; k++) {
-        const double d = x->scores[x->l.heads[k]][panel_at(p, t, i)] - m[k];
-        s[k] += d * d;
-      }
-    }
-    for (int k = 0; k < x->l.n_heads; k++) s[k] = s[k] > 0 ? sqrt(s[k] / n) : 1;
-    for (int i = 0; i < N; i++) {
-      int ok = 1;
       double v = 0;
-      for (int k = 0; k < x->l.n_heads; k++) ok = ok && isfinite(x->scores[x->l.heads[k]][panel_at(p, t, i)]);
-      if (!ok) continue;
-      for (int k = 0; k < x->l.n_heads; k++) v += (x->scores[x->l.heads[k]][panel_at(p, t, i)] - m[k]) / s[k];
-      out[panel_at(p, t, i)] = v / x->l.n_heads;
+      for (int k = 0; k < nh; k++) v += row[(size_t)k * (size_t)N + (size_t)i];
+      if (isfinite(v)) out[panel_at(p, t, i)] = v / nh;
     }
   }
+  free(row);
   return out;
 }
 
@@ -212,86 +204,22 @@ static const char *floor_name(double fl, char *b, size_t n) {
   return b;
 }
 
-/* Appends opt_dir/diagnostics.csv (without its header) to f and summarises it. */
-typedef struct diag_sum {
-  int rebalances, relaxed, gap_status, held, repaired, retried, carried_weeks;
-  double max_te, mean_turnover, min_constituent;
-  double cov_universe, cov_bench; /* mean industry coverage: share of universe / benchmark classified */
-} diag_sum;
-
-static int copy_diag(const pipe_bt *b, FILE *f, diag_sum *d, zz_err *err) {
-  char path[PIPE_PATH + 32];
-  snprintf(path, sizeof path, "%s/diagnostics.csv", b->opt_dir);
-  memset(d, 0, sizeof *d);
-  d->min_constituent = INFINITY;
-  zz_csv *r = NULL;
-  int rc = zz_csv_open(&r, path, err);
-  if (rc) return rc;
-  static const char *const n_te[] = {"te", NULL}, *const n_tov[] = {"turnover", NULL},
-                           *const n_cw[] = {"constituent_weight", NULL}, *const n_rl[] = {"relaxations", NULL},
-                           *const n_st[] = {"status", NULL}, *const n_sf[] = {"spec_floored", NULL},
-                           *const n_at[] = {"attempts", NULL}, *const n_ca[] = {"carried_members", NULL},
-                           *const n_cu[] = {"classified_universe", NULL}, *const n_cb[] = {"classified_bench", NULL};
-  const int cte = zz_csv_require(r, n_te, err), cto = zz_csv_require(r, n_tov, err),
-            ccw = zz_csv_require(r, n_cw, err), crl = zz_csv_require(r, n_rl, err), cst = zz_csv_require(r, n_st, err),
-            csf = zz_csv_require(r, n_sf, err), cat = zz_csv_require(r, n_at, err), cca = zz_csv_require(r, n_ca, err),
-            ccu = zz_csv_require(r, n_cu, err), ccb = zz_csv_require(r, n_cb, err);
-  if (cte < 0 || cto < 0 || ccw < 0 || crl < 0 || cst < 0 || csf < 0 || cat < 0 || cca < 0 || ccu < 0 || ccb < 0) {
-    zz_csv_close(r);
-    return ZZ_EDATA;
-  }
-  const int nc = zz_csv_ncols(r);
-  int n_to = 0;
-  while ((rc = zz_csv_next(r, err)) == 1) {
-    for (int k = 0; k < nc; k++) {
-      if (k) fputc(',', f);
-      zz_csv_write_field(f, zz_csv_field(r, k));
-    }
-    fputc('\n', f);
-    double te, to, cw, sf, at, ca, cu, cb;
-    if ((rc = zz_csv_double(r, cca, 0, &ca, err)) || (rc = zz_csv_double(r, ccu, 1, &cu, err)) ||
-        (rc = zz_csv_double(r, ccb, 1, &cb, err)))
-      break;
-    d->rebalances++;
-    d->carried_weeks += ca > 0;
-    d->cov_universe += isfinite(cu) ? cu : 0;
-    d->cov_bench += isfinite(cb) ? cb : 0;
-    if (!strcmp(zz_csv_field(r, cst), "held")) { /* not solved: the book was held, no limits to read */
-      d->held++;
-      continue;
-    }
-    if ((rc = zz_csv_double(r, cte, 0, &te, err)) || (rc = zz_csv_double(r, cto, 0, &to, err)) ||
-        (rc = zz_csv_double(r, ccw, 0, &cw, err)) || (rc = zz_csv_double(r, csf, 0, &sf, err)) ||
-        (rc = zz_csv_double(r, cat, 0, &at, err)))
-      break;
-    d->repaired += sf > 0;
-    d->retried += at > 1;
-    d->relaxed += zz_csv_field(r, crl)[0] != 0;
-    d->gap_status += strcmp(zz_csv_field(r, cst), "optimal") != 0;
-    d->max_te = te > d->max_te ? te : d->max_te;
-    d->min_constituent = cw < d->min_constituent ? cw : d->min_constituent;
-    if (d->rebalances > 1) d->mean_turnover += to, n_to++;
-  }
-  if (rc > 0) rc = ZZ_OK;
-  if (n_to) d->mean_turnover /= n_to;
-  if (d->rebalances) d->cov_universe /= d->rebalances, d->cov_bench /= d->rebalances;
-  zz_csv_close(r);
-  return rc < 0 ? -rc : rc;
-}
-
 static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   const int nb = x->n_bt;
   rep_run **runs = calloc((size_t)nb, sizeof *runs);
   rep_summary *sum = calloc((size_t)nb, sizeof *sum);
   rep_year_row *years = calloc((size_t)nb * MAX_YEARS, sizeof *years);
   int *ny = calloc((size_t)nb, sizeof *ny);
-  diag_sum *ds = calloc((size_t)nb, sizeof *ds);
+  pipe_diag_sum *ds = calloc((size_t)nb, sizeof *ds);
+  sim_result **sims = calloc((size_t)nb, sizeof *sims);
   int rc = ZZ_OK;
   FILE *fy = NULL, *fs = NULL, *fd = NULL, *fc = NULL;
   char path[PIPE_PATH + 32], b[8][32];
-  if (!runs || !sum || !years || !ny || !ds) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  if (!runs || !sum || !years || !ny || !ds || !sims) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
   for (int k = 0; k < nb && !rc; k++) {
-    if ((rc = rep_run_read(x->bt[k].sim_dir, x->bt[k].label, &runs[k], err))) break;
+    if ((rc = sim_result_read(x->bt[k].dir, &sims[k], err)) ||
+        (rc = rep_run_from_sim(sims[k], x->bt[k].label, &runs[k], err)))
+      break;
     ny[k] = rep_yearly(runs[k], years + (size_t)k * MAX_YEARS, MAX_YEARS);
     rep_summarise(runs[k], &sum[k]);
   }
@@ -309,8 +237,9 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
     fprintf(fs, "run,index,score,floor,days,weeks");
     for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", k_sum_csv[m]);
     fprintf(fs, ",rebalances,relaxed_rebalances,max_te_ex_ante,mean_turnover_ex_ante,held_rebalances,"
-                "industry_coverage_universe,industry_coverage_bench\n");
-    extern const char *const pipe_diag_header;
+                "industry_coverage_universe,industry_coverage_bench,mean_turnover_realised,max_turnover_realised,"
+                "rebalances_over_cap,over_cap_named,mean_cash_after_rebalance,mean_invested,entry_slippage,"
+                "first_trade_date\n");
     fputs(pipe_diag_header, fd);
     for (int k = 0; k < nb && !rc; k++) {
       const pipe_bt *bt = &x->bt[k];
@@ -321,14 +250,18 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
                 zz_fmt_double(b[3], 32, bt->floor), r->year, r->partial, zz_date_format(r->first, d0),
                 zz_date_format(r->last, d1), csvv(b[0], r->abs_ret), csvv(b[1], r->hedged_ret), csvv(b[2], r->bench_ret));
       }
-      if ((rc = copy_diag(bt, fd, &ds[k], err))) break;
+      if ((rc = pipe_diag_copy(bt->dir, fd, &ds[k], err))) break;
       double v[N_SUM];
       sum_values(&sum[k], v);
       fprintf(fs, "%s,%s,%s,%s,%d,%d", bt->label, zz_index_name(bt->index), pipe_head_name(bt->head),
               zz_fmt_double(b[3], 32, bt->floor), sum[k].days, sum[k].weeks);
       for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", csvv(b[0], v[m]));
-      fprintf(fs, ",%d,%d,%s,%s,%d,%s,%s\n", ds[k].rebalances, ds[k].relaxed, csvv(b[0], ds[k].max_te),
+      fprintf(fs, ",%d,%d,%s,%s,%d,%s,%s", ds[k].rebalances, ds[k].relaxed, csvv(b[0], ds[k].max_te),
               csvv(b[1], ds[k].mean_turnover), ds[k].held, csvv(b[2], ds[k].cov_universe), csvv(b[3], ds[k].cov_bench));
+      char dd[16];
+      fprintf(fs, ",%s,%s,%d,%d,%s,%s,%s,%s\n", csvv(b[0], ds[k].mean_realised), csvv(b[1], ds[k].max_realised),
+              ds[k].over_cap, ds[k].over_cap_named, csvv(b[2], ds[k].mean_cash), csvv(b[3], sims[k]->mean_invested),
+              csvv(b[4], sims[k]->entry_slippage), zz_date_format(sims[k]->dates[0], dd));
     }
   }
   /* per index: yearly and summary tables (seed 002 tables 18-29) */
@@ -467,12 +400,16 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   /* optimizer diagnostics summary */
   if (!rc) {
     tbl t;
-    if (tbl_init(&t, nb, 11)) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    enum { NCOL = 16 };
+    if (tbl_init(&t, nb, NCOL)) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
     else {
-      const char *hd[11] = {"backtest", "rebalances", "with a relaxation", "not certified (gap)", "max ex-ante TE",
-                            "min constituent weight", "held (not solved)", "inputs repaired", "GLPK retried",
-                            "weeks with suspended members", "industry coverage (universe / index weight)"};
-      for (int k = 0; k < 11; k++) thead(&t, k, "%s", hd[k]);
+      const char *hd[NCOL] = {"backtest", "rebalances", "with a relaxation", "not certified (gap)", "max ex-ante TE",
+                              "min constituent weight", "held (not solved)", "inputs repaired", "GLPK retried",
+                              "weeks with suspended members", "industry coverage (universe / index weight)",
+                              "turnover planned / realised (mean)", "max realised turnover",
+                              "above cap + 0.5 pt (named causes)", "cash after rebalance (mean)",
+                              "invested (mean) / entry slippage"};
+      for (int k = 0; k < NCOL; k++) thead(&t, k, "%s", hd[k]);
       for (int k = 0; k < nb; k++) {
         tset(&t, k, 0, "%s", x->bt[k].label);
         tset(&t, k, 1, "%d", ds[k].rebalances);
@@ -485,13 +422,24 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
         tset(&t, k, 8, "%d", ds[k].retried);
         tset(&t, k, 9, "%d", ds[k].carried_weeks);
         tset(&t, k, 10, "%s / %s", pct(b[2], ds[k].cov_universe), pct(b[3], ds[k].cov_bench));
+        tset(&t, k, 11, "%s / %s", pct(b[2], ds[k].mean_turnover), pct(b[3], ds[k].mean_realised));
+        tset(&t, k, 12, "%s", pct(b[2], ds[k].max_realised));
+        tset(&t, k, 13, "%d (%d)", ds[k].over_cap, ds[k].over_cap_named);
+        tset(&t, k, 14, "%s", pct(b[2], ds[k].mean_cash));
+        tset(&t, k, 15, "%s / %s", pct(b[2], sims[k]->mean_invested), pct(b[3], sims[k]->entry_slippage));
       }
       fprintf(md, "## Optimizer diagnostics\n\nOne row per rebalance per backtest in diagnostics.csv: achieved "
                   "tracking error, style exposures, industry deviations, constituent weight, turnover and weights "
                   "against the limits in force, and every relaxation. A week the optimiser cannot solve even after "
                   "its repairs and GLPK retries is held (no orders that week) and counted as held. Industry "
                   "coverage: the share of the optimised universe, and of the benchmark weight, with an industry "
-                  "(the rest is one unclassified group bounded by optimizer.unclassified_bound).\n\n");
+                  "(the rest is one unclassified group bounded by optimizer.unclassified_bound). Turnover is "
+                  "one-way with cash counted as a position, planned (the optimiser, against the simulator's real "
+                  "book at the rebalance close) and realised (the fills at the next day's prices, after lot "
+                  "rounding); a rebalance more than 0.5 pt above the cap names its causes in "
+                  "diagnostics.csv (turnover_causes: delistings since the last trade, orders left unfilled "
+                  "then, or a relaxed limit). Entry slippage: the first trade day's move from the fills to the "
+                  "close, in neither NAV.\n\n");
       rep_html_heading(h, "Optimizer diagnostics");
       tbl_emit(&t, md, h, "Constraints per backtest (details: diagnostics.csv)");
     }
@@ -502,7 +450,8 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   if (fd && fclose(fd) && !rc) rc = zz_fail(err, ZZ_EIO, "write failed: diagnostics.csv");
   if (fc && fclose(fc) && !rc) rc = zz_fail(err, ZZ_EIO, "write failed: comparison.csv");
   for (int k = 0; runs && k < nb; k++) rep_run_free(runs[k]);
-  free(runs), free(sum), free(years), free(ny), free(ds);
+  for (int k = 0; sims && k < nb; k++) sim_result_free(sims[k]);
+  free(runs), free(sum), free(years), free(ny), free(ds), free(sims);
   return rc;
 }
 
@@ -524,11 +473,14 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
   }
   char setup[2048];
   snprintf(setup, sizeof setup,
-           "Backtest %s .. %s, weekly rebalance (scores on the last trading day of each week, trades at the next "
-           "day's %s). Market: %s (%d trading days x %d stocks). Model: %s, %d layer(s), hidden %d, sequence %d, "
+           "Backtest %s .. %s, weekly rebalance in a closed loop (scores on the last trading day of each week; the "
+           "optimiser starts from the simulator's real book at that close; its targets trade at the next day's %s, "
+           "sized in shares at the close and rounded to board lots). NAV, benchmark and hedged NAV start at the "
+           "close of the first trade day. Universe: %s; listed at least %d trading days. Market: %s (%d trading days x %d stocks). Model: %s, %d layer(s), hidden %d, sequence %d, "
            "up to %d epochs (patience %d), %d seed(s), trained each year on %d year(s) before a validation year%s. "
            "Costs: %s (buy %g, sell %g). The configuration in effect is in ../config.ini.",
            zz_date_format(x->p->dates[x->t_first], d0), zz_date_format(x->p->dates[x->t_last], d1), c->exec_price,
+           panel_st_source_name((panel_st_source)x->st_source), c->min_listed_days,
            c->market_dir[0] ? c->market_dir : "synthetic", x->p->n_dates, x->p->n_stocks, c->cell, c->layers, c->hidden,
            c->seq, c->epochs, c->patience, c->seeds, c->train_years,
            c->day_stride > 1 ? " (every k-th training day, see model.day_stride)" : "", c->costs, c->buy_rate,
@@ -550,6 +502,15 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
   if (c->note[0]) rep_html_para(h, c->note); /* rep_html_open wrote the title */
   rep_html_para(h, setup);
   rep_html_para(h, bench_note);
+  if (x->st_source == PANEL_ST_UNKNOWN || c->allow_same_close) {
+    char stamp[512];
+    snprintf(stamp, sizeof stamp, "Warning:%s%s", x->st_source == PANEL_ST_UNKNOWN ?
+             " ST not excluded (the market has neither is_st nor up_limit)." : "",
+             c->allow_same_close && c->exec_lag == 0 ? " Trades fill at the close that produced the score "
+             "(sim.allow_same_close = 1, exec_lag 0): this relaxes SPEC 10.1 and is not a tradable backtest." : "");
+    fprintf(md, "**%s**\n\n", stamp);
+    rep_html_para(h, stamp);
+  }
   rc = factor_section(x, md, h, err);
   if (!rc) rc = backtest_section(x, md, h, err);
   fprintf(md, "Annualised return = NAV_end^(252/days) - 1; Sharpe from daily returns (std ddof 1) x sqrt(252); max "

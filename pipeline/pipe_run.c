@@ -86,6 +86,30 @@ static int stage_market(pipe_ctx *x, zz_err *err) {
   return ZZ_OK;
 }
 
+panel_universe_opts pipe_universe(const pipe_config *c) {
+  panel_universe_opts u;
+  panel_universe_init(&u);
+  u.exclude_st = c->exclude_st;
+  u.min_listed_days = c->min_listed_days;
+  return u;
+}
+
+/* The universe mask every stage uses (labels and scores apply it themselves from the same keys). */
+static int universe_mask(pipe_ctx *x, zz_err *err) {
+  const panel_universe_opts u = pipe_universe(x->c);
+  x->eligible = malloc((size_t)x->p->n_dates * (size_t)x->p->n_stocks + 1);
+  if (!x->eligible) return zz_fail(err, ZZ_ENOMEM, "out of memory for the universe mask");
+  panel_st_source src;
+  int rc = panel_universe_mask(x->p, &u, x->eligible, &src, err);
+  if (rc) return rc;
+  x->st_source = (int)src;
+  fprintf(stderr, "[universe] %s; listed at least %d trading days\n", panel_st_source_name(src), u.min_listed_days);
+  if (src == PANEL_ST_UNKNOWN)
+    fprintf(stderr, "[universe] warning: the market has neither is_st nor up_limit: ST stocks are NOT excluded "
+                    "(the report says so)\n");
+  return ZZ_OK;
+}
+
 static int backtest_range(pipe_ctx *x, zz_err *err) {
   const panel *p = x->p;
   const int32_t end = x->c->end_date ? x->c->end_date : x->c->last_year * 10000 + 1231;
@@ -128,6 +152,7 @@ static int stage_train(pipe_ctx *x, int head, int d, char *dir, size_t n, zz_err
   if (rc) return rc;
   train_opts o;
   train_default_opts(&o);
+  o.universe = pipe_universe(c);
   o.net.cell = strcasecmp(c->cell, "lstm") ? NN_GRU : NN_LSTM;
   o.net.layers = c->layers;
   o.net.hidden = c->hidden;
@@ -171,21 +196,26 @@ static int stage_scores(pipe_ctx *x, int head, int d, const char *train_dir, dou
   pipe_stage_dir(c->out_dir, sname, x->hs.ds_scores[d][head], dir, sizeof dir);
   snprintf(path, sizeof path, "%s/scores.csv", dir);
   int rc = ZZ_OK, cached = 1;
+  const panel_universe_opts u = pipe_universe(c);
   if (x->o->force || !pipe_stage_done(dir)) {
     cached = 0;
     fprintf(stderr, "[scores %s] daily out-of-sample scores %d..%d\n", lb, c->first_year,
             x->p->dates[x->t_last] / 10000);
+    /* computed here: handed over in memory; the file is the stage cache */
     if ((rc = pipe_mkdir(dir, err)) ||
-        (rc = score_write_ex(x->p, train_dir, c->first_year, x->p->dates[x->t_last] / 10000, 0, 0, path, err)) ||
-        (rc = pipe_stage_mark(dir, tname, err)))
+        (rc = score_write_keep(x->p, train_dir, c->first_year, x->p->dates[x->t_last] / 10000, &u, path, out, err)) ||
+        (rc = pipe_stage_mark(dir, tname, err))) {
+      free(*out), *out = NULL;
       return zz_wrap(err, "scores %s", lb);
-  } else
+    }
+  } else {
     fprintf(stderr, "[scores %s] cached: %s\n", lb, dir);
-  rep_scores *sc = NULL;
-  if ((rc = rep_scores_read(path, x->p, &sc, err))) return rc;
-  *out = sc->values[0]; /* the score column only */
-  sc->values[0] = NULL;
-  rep_scores_free(sc);
+    score_table *sc = NULL;
+    if ((rc = score_table_read(path, x->p, &sc, err))) return rc;
+    *out = sc->values[0]; /* the score column only */
+    sc->values[0] = NULL;
+    score_table_free(sc);
+  }
   timer_add(x, tname, pipe_now() - t0, cached);
   return ZZ_OK;
 }
@@ -200,56 +230,27 @@ static void keep_backtest(const pipe_ctx *x, double *v) {
 }
 
 /* The head's score from several datasets' scores ds[0..n_ds-1]: per date, each dataset's scores are
- * z-scored over the stocks it scores (mean, population std; std 0 -> 0, as score_write does for seeds),
- * and a stock's score is the mean of the z-scores of the datasets that score it. */
-static void combine_datasets(const panel *p, double *const *ds, int n_ds, double *out) {
+ * z-scored over the stocks it scores (zz_zscore: population std; all equal -> 0, as score_write does
+ * for seeds), and a stock's score is the mean of the z-scores of the datasets that score it. */
+static int combine_datasets(const panel *p, double *const *ds, int n_ds, double *out, zz_err *err) {
   const int N = p->n_stocks;
-  for (size_t k = 0; k < (size_t)p->n_dates * (size_t)N; k++) out[k] = NAN;
+  double *z = malloc(sizeof *z * (size_t)N);
+  int *cnt = malloc(sizeof *cnt * (size_t)N);
+  if (!z || !cnt) {
+    free(z), free(cnt);
+    return zz_fail(err, ZZ_ENOMEM, "out of memory");
+  }
   for (int t = 0; t < p->n_dates; t++) {
     double *sum = out + (size_t)t * (size_t)N;
+    for (int i = 0; i < N; i++) sum[i] = 0, cnt[i] = 0;
     for (int d = 0; d < n_ds; d++) {
-      const double *v = ds[d] + (size_t)t * (size_t)N;
-      double m = 0, s2 = 0;
-      int n = 0;
+      zz_zscore(ds[d] + (size_t)t * (size_t)N, N, z);
       for (int i = 0; i < N; i++)
-        if (isfinite(v[i])) m += v[i], n++;
-      if (!n) continue;
-      m /= n;
-      for (int i = 0; i < N; i++)
-        if (isfinite(v[i])) s2 += (v[i] - m) * (v[i] - m);
-      const double sd = sqrt(s2 / n);
-      for (int i = 0; i < N; i++)
-        if (isfinite(v[i])) {
-          const double z = sd > 0 ? (v[i] - m) / sd : 0.0;
-          sum[i] = isfinite(sum[i]) ? sum[i] + z : z;
-        }
+        if (isfinite(z[i])) sum[i] += z[i], cnt[i]++;
     }
-    for (int i = 0; i < N; i++)
-      if (isfinite(sum[i])) {
-        int cnt = 0;
-        for (int d = 0; d < n_ds; d++) cnt += isfinite(ds[d][(size_t)t * (size_t)N + (size_t)i]);
-        sum[i] /= cnt;
-      }
+    for (int i = 0; i < N; i++) sum[i] = cnt[i] ? sum[i] / cnt[i] : NAN;
   }
-}
-
-static int write_scores(const panel *p, const double *v, const char *path, zz_err *err) {
-  char tmp[PIPE_PATH + 48];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) return zz_fail(err, ZZ_EIO, "%s: cannot write", tmp);
-  fprintf(f, "date,code,score\n");
-  char db[16], nb[40];
-  for (int t = 0; t < p->n_dates; t++)
-    for (int i = 0; i < p->n_stocks; i++) {
-      const double s = v[panel_at(p, t, i)];
-      if (!isfinite(s)) continue;
-      fprintf(f, "%s,%s,%s\n", zz_date_format(p->dates[t], db), p->stocks[i].code, zz_fmt_double(nb, sizeof nb, s));
-    }
-  if (fclose(f) || rename(tmp, path)) {
-    remove(tmp);
-    return zz_fail(err, ZZ_EIO, "%s: cannot write", path);
-  }
+  free(z), free(cnt);
   return ZZ_OK;
 }
 
@@ -283,20 +284,20 @@ static int stage_head(pipe_ctx *x, int head, zz_err *err) {
   double *comb = malloc(sizeof *comb * (size_t)p->n_dates * (size_t)p->n_stocks);
   if (!comb) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
   if (!rc && !cached) {
-    combine_datasets(p, ds, n_ds, comb);
-    fprintf(stderr, "[combine %s] %d datasets -> %s\n", pipe_head_name(head), n_ds, path);
-    if ((rc = pipe_mkdir(dir, err)) || (rc = write_scores(p, comb, path, err)) ||
+    rc = combine_datasets(p, ds, n_ds, comb, err);
+    if (!rc) fprintf(stderr, "[combine %s] %d datasets -> %s\n", pipe_head_name(head), n_ds, path);
+    if (rc || (rc = pipe_mkdir(dir, err)) || (rc = score_write_matrix(p, comb, path, err)) ||
         (rc = pipe_stage_mark(dir, tname, err)))
       zz_wrap(err, "combine %s", pipe_head_name(head));
   }
-  /* what the backtests use is the file (the same values: zz_fmt_double round-trips) */
-  if (!rc) {
-    rep_scores *sc = NULL;
-    if (!(rc = rep_scores_read(path, p, &sc, err))) {
+  /* computed: used as is (the file holds the same values: zz_fmt_double round-trips); cached: read */
+  if (!rc && cached) {
+    score_table *sc = NULL;
+    if (!(rc = score_table_read(path, p, &sc, err))) {
       free(comb);
       comb = sc->values[0];
       sc->values[0] = NULL;
-      rep_scores_free(sc);
+      score_table_free(sc);
     }
   }
   if (rc) {
@@ -312,46 +313,6 @@ static int stage_head(pipe_ctx *x, int head, zz_err *err) {
   }
   timer_add(x, tname, pipe_now() - t0, cached);
   return ZZ_OK;
-}
-
-/* ---------------------------------------------------------------- simulation */
-
-static int stage_sim(pipe_ctx *x, pipe_bt *b, int *cached, zz_err *err) {
-  const pipe_config *c = x->c;
-  if (!x->o->force && pipe_stage_done(b->sim_dir)) return ZZ_OK;
-  *cached = 0;
-  char path[PIPE_PATH + 32];
-  snprintf(path, sizeof path, "%s/targets.csv", b->opt_dir);
-  sim_targets *tg = NULL;
-  sim_result *r = NULL;
-  sim_config sc;
-  sim_config_default(&sc);
-  sc.capital = c->capital;
-  sc.benchmark = b->index;
-  sc.costs = (sim_cost_mode)sim_cost_mode_parse(c->costs);
-  sc.buy_rate = c->buy_rate;
-  sc.sell_rate = c->sell_rate;
-  sc.commission_rate = c->commission_rate;
-  sc.commission_min = c->commission_min;
-  sc.stamp_old = c->stamp_old;
-  sc.stamp_new = c->stamp_new;
-  sc.limit_test = (sim_limit_test)sim_limit_test_parse(c->limit_test);
-  sc.lot = c->lot;
-  sc.exec_lag = c->exec_lag;
-  sc.exec_price = (sim_price)sim_price_parse(c->exec_price);
-  sc.end = x->p->dates[x->t_last];
-  sc.hedge_cost = c->hedge_cost;
-  int rc = sim_targets_read(path, x->p, &tg, err);
-  if (!rc) rc = sim_run(x->p, tg, &sc, &r, err);
-  if (!rc) rc = sim_result_write(r, b->sim_dir, err);
-  if (!rc) rc = pipe_stage_mark(b->sim_dir, b->label, err);
-  if (!rc)
-    fprintf(stderr, "[simulate] %s: %d days, final NAV %.4f, hedged %.4f, costs %.0f CNY\n", b->label, r->n_days,
-            r->nav[r->n_days - 1], r->hedged[r->n_days - 1], r->total_costs);
-  sim_result_free(r);
-  sim_targets_free(tg);
-  if (rc) zz_wrap(err, "simulate %s", b->label);
-  return rc;
 }
 
 /* ---------------------------------------------------------------- the run */
@@ -399,6 +360,7 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
   }
   if (!rc) rc = stage_market(x, err);
   if (!rc) rc = backtest_range(x, err);
+  if (!rc) rc = universe_mask(x, err);
   /* training and scores, per head */
   for (int k = 0; k < x->l.n_heads && !rc; k++) rc = stage_head(x, x->l.heads[k], err);
   /* the backtests */
@@ -413,26 +375,18 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
           else snprintf(fl, sizeof fl, "nofloor");
           snprintf(b->label, sizeof b->label, "%s/%s/%s", zz_index_name(b->index), pipe_head_name(b->head), fl);
           char nm[96];
-          snprintf(nm, sizeof nm, "opt-%s-%s-%s", zz_index_name(b->index), pipe_head_name(b->head), fl);
-          pipe_stage_dir(c->out_dir, nm, x->hs.opt[b->index][b->head][f], b->opt_dir, sizeof b->opt_dir);
-          snprintf(nm, sizeof nm, "sim-%s-%s-%s", zz_index_name(b->index), pipe_head_name(b->head), fl);
-          pipe_stage_dir(c->out_dir, nm, x->hs.sim[b->index][b->head][f], b->sim_dir, sizeof b->sim_dir);
+          snprintf(nm, sizeof nm, "bt-%s-%s-%s", zz_index_name(b->index), pipe_head_name(b->head), fl);
+          pipe_stage_dir(c->out_dir, nm, x->hs.sim[b->index][b->head][f], b->dir, sizeof b->dir);
         }
     int todo[PIPE_MAX_RUNS], n_todo = 0;
     for (int k = 0; k < x->n_bt; k++)
-      if (o->force || !pipe_stage_done(x->bt[k].opt_dir)) todo[n_todo++] = k;
-    if (n_todo) rc = pipe_optimise(x, todo, n_todo, err);
+      if (o->force || !pipe_stage_done(x->bt[k].dir)) todo[n_todo++] = k;
+    if (n_todo) rc = pipe_backtests(x, todo, n_todo, err);
     else {
-      fprintf(stderr, "[optimise] all %d backtests cached\n", x->n_bt);
+      fprintf(stderr, "[backtest] all %d backtests cached\n", x->n_bt);
       timer_add(x, "risk model", 0, 1);
-      timer_add(x, "optimise", 0, 1);
+      timer_add(x, "backtests (closed loop)", 0, 1);
     }
-  }
-  if (!rc) {
-    double t0 = pipe_now();
-    int cached = 1;
-    for (int k = 0; k < x->n_bt && !rc; k++) rc = stage_sim(x, &x->bt[k], &cached, err);
-    timer_add(x, "simulate", pipe_now() - t0, cached);
   }
   if (!rc) {
     double t0 = pipe_now();
@@ -455,6 +409,7 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
     for (int d = 0; d < PIPE_MAX_DATASETS; d++) free(x->ds_scores[d][h]);
   }
   panel_free(x->p);
+  free(x->eligible);
   free(x);
   return rc;
 }

@@ -52,6 +52,9 @@ typedef struct pipe_config {
   char costs[PIPE_STR], limit_test[PIPE_STR], exec_price[PIPE_STR];
   int exec_lag;
   double hedge_cost;               /* annual, subtracted day by day from the hedged NAV */
+  int allow_same_close;            /* exec_lag 0 with close prices allowed (relaxes SPEC 10.1) */
+  /* [universe] */
+  int exclude_st, min_listed_days;
   /* [report] */
   char index_kind[PIPE_STR];       /* "price" or "total": what the index closes are */
   char title[PIPE_STR];

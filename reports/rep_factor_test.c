@@ -17,6 +17,7 @@ const char *rep_pv_factor_name(int k) { return k >= 0 && k < REP_N_PV ? k_pv_nam
 void rep_factor_default_opts(rep_factor_opts *o) {
   memset(o, 0, sizeof *o);
   o->universe = REP_UNIV_CSIALL;
+  panel_universe_init(&o->screen);
 }
 
 /* Options with defaults filled in. */
@@ -55,14 +56,15 @@ static double fwd_return(const panel *p, int t, int i, int h) {
   return adj_close(p, t + 1 + h, i) / adj_close(p, t + 1, i) - 1.0;
 }
 
-/* Universe membership at date t into mask[n_stocks]; returns the count. */
-static int universe_mask(const panel *p, int u, int t, uint8_t *mask) {
+/* Universe membership at date t into mask[n_stocks]: listed, not suspended, eligible under the universe
+ * screen (elig: n_dates x n_stocks, panel_universe_mask) and, for an index, a member; returns the count. */
+static int universe_mask(const panel *p, int u, int t, const uint8_t *elig, uint8_t *mask) {
   int n = 0;
   memset(mask, 0, (size_t)p->n_stocks);
   if (u == REP_UNIV_CSIALL) {
     for (int i = 0; i < p->n_stocks; i++) {
       uint8_t f = p->flags[panel_at(p, t, i)];
-      if ((f & PANEL_LISTED) && !(f & PANEL_SUSPENDED)) mask[i] = 1, n++;
+      if ((f & PANEL_LISTED) && !(f & PANEL_SUSPENDED) && elig[panel_at(p, t, i)]) mask[i] = 1, n++;
     }
     return n;
   }
@@ -74,7 +76,9 @@ static int universe_mask(const panel *p, int u, int t, uint8_t *mask) {
   for (size_t k = ix->snap_first[s]; k < ix->snap_first[s + 1]; k++) {
     int i = ix->member[k];
     uint8_t f = p->flags[panel_at(p, t, i)];
-    if (i >= 0 && i < p->n_stocks && (f & PANEL_LISTED) && !(f & PANEL_SUSPENDED) && !mask[i]) mask[i] = 1, n++;
+    if (i >= 0 && i < p->n_stocks && (f & PANEL_LISTED) && !(f & PANEL_SUSPENDED) && elig[panel_at(p, t, i)] &&
+        !mask[i])
+      mask[i] = 1, n++;
   }
   return n;
 }
@@ -103,6 +107,8 @@ static int ic_dates(const panel *p, const double *s, int step, int *out) {
 typedef struct work {
   double *x, *y;
   uint8_t *mask;
+  uint8_t *elig; /* n_dates x n_stocks: the universe screen (panel_universe_mask of o.screen) */
+  void *rank; /* zz_stats_work_bytes(n_stocks): zz_spearman_ws */
 } work;
 
 /* Spearman between the score at date s and the forward return starting at date s + lag, over the
@@ -110,7 +116,7 @@ typedef struct work {
 static double rank_ic_at(const panel *p, const double *sc, int s, int lag, const rep_factor_opts *o, work *w) {
   int t = s + lag;
   if (t + 1 + o->horizon >= p->n_dates) return NAN;
-  universe_mask(p, o->universe, t, w->mask);
+  universe_mask(p, o->universe, t, w->elig, w->mask);
   int m = 0;
   for (int i = 0; i < p->n_stocks; i++) {
     if (!w->mask[i]) continue;
@@ -121,7 +127,7 @@ static double rank_ic_at(const panel *p, const double *sc, int s, int lag, const
     m++;
   }
   if (m < o->min_stocks) return NAN;
-  return rep_spearman(w->x, w->y, m);
+  return zz_spearman_ws(w->x, w->y, m, w->rank);
 }
 
 /* ------------------------------------------------------------------ price-volume factors */
@@ -249,7 +255,7 @@ static int layered(const panel *p, const double *sc, const rep_factor_opts *o, r
   for (int k = 0; k + 1 < n_reb; k++) {
     int e0 = reb[k] + 1, e1 = reb[k + 1] + 1;
     if (e1 >= p->n_dates) break;
-    universe_mask(p, o->universe, reb[k], w->mask);
+    universe_mask(p, o->universe, reb[k], w->elig, w->mask);
     int m = 0;
     for (int i = 0; i < N; i++) {
       group[i] = -1;
@@ -365,12 +371,22 @@ static int work_init(work *w, const panel *p) {
   w->x = malloc(sizeof *w->x * (size_t)(p->n_stocks + 1));
   w->y = malloc(sizeof *w->y * (size_t)(p->n_stocks + 1));
   w->mask = malloc((size_t)p->n_stocks + 1);
-  return w->x && w->y && w->mask;
+  w->rank = malloc(zz_stats_work_bytes(p->n_stocks + 1));
+  return w->x && w->y && w->mask && w->rank;
 }
 static void work_free(work *w) {
   free(w->x);
   free(w->y);
   free(w->mask);
+  free(w->elig);
+  free(w->rank);
+}
+
+/* The universe screen of the options into w->elig; src (may be NULL) gets the ST rule used. */
+static int work_screen(work *w, const panel *p, const rep_factor_opts *o, panel_st_source *src, zz_err *err) {
+  if (!(w->elig = malloc((size_t)p->n_dates * (size_t)p->n_stocks + 1)))
+    return zz_fail(err, ZZ_ENOMEM, "out of memory for the universe screen");
+  return panel_universe_mask(p, &o->screen, w->elig, src, err);
 }
 
 static double mean_defined(const double *v, int n, int *n_def) {
@@ -400,6 +416,7 @@ int rep_factor_test(const panel *p, const double *scores, const rep_factor_opts 
     rc = zz_fail(err, ZZ_ENOMEM, "out of memory in the factor test");
     goto fail;
   }
+  if ((rc = work_screen(&w, p, &o, &r->st_source, err))) goto fail;
   r->n_groups = o.n_groups;
   int *sd = malloc(sizeof *sd * (size_t)p->n_dates);
   r->ic_date = malloc(sizeof *r->ic_date * (size_t)p->n_dates);
@@ -457,7 +474,7 @@ int rep_factor_test(const panel *p, const double *scores, const rep_factor_opts 
     int nd = 0;
     for (int q = 0; q < n_sd; q++) {
       int t = sd[q];
-      universe_mask(p, o.universe, t, w.mask);
+      universe_mask(p, o.universe, t, w.elig, w.mask);
       int m = 0;
       for (int i = 0; i < p->n_stocks; i++) {
         if (!w.mask[i]) continue;
@@ -467,7 +484,7 @@ int rep_factor_test(const panel *p, const double *scores, const rep_factor_opts 
         if (!isfinite(b)) continue;
         w.x[m] = a, w.y[m] = b, m++;
       }
-      tmp[nd++] = m >= o.min_stocks ? rep_spearman(w.x, w.y, m) : NAN;
+      tmp[nd++] = m >= o.min_stocks ? zz_spearman_ws(w.x, w.y, m, w.rank) : NAN;
     }
     r->pv_corr[k] = mean_defined(tmp, nd, NULL);
   }
@@ -497,16 +514,21 @@ int rep_score_correlation(const panel *p, const double *a, const double *b, cons
     free(sd), free(ps), free(ss), work_free(&w);
     return zz_fail(err, ZZ_ENOMEM, "out of memory in the score correlation");
   }
+  int rc = work_screen(&w, p, &o, NULL, err);
+  if (rc) {
+    free(sd), free(ps), free(ss), work_free(&w);
+    return rc;
+  }
   int n_sd = ic_dates(p, a, o.ic_step, sd);
   for (int q = 0; q < n_sd; q++) {
     int t = sd[q], m = 0;
-    universe_mask(p, o.universe, t, w.mask);
+    universe_mask(p, o.universe, t, w.elig, w.mask);
     for (int i = 0; i < p->n_stocks; i++) {
       double x = a[panel_at(p, t, i)], y = b[panel_at(p, t, i)];
       if (w.mask[i] && isfinite(x) && isfinite(y)) w.x[m] = x, w.y[m] = y, m++;
     }
     ps[q] = m >= o.min_stocks ? rep_pearson(w.x, w.y, m) : NAN;
-    ss[q] = m >= o.min_stocks ? rep_spearman(w.x, w.y, m) : NAN;
+    ss[q] = m >= o.min_stocks ? zz_spearman_ws(w.x, w.y, m, w.rank) : NAN;
   }
   *pearson = mean_defined(ps, n_sd, NULL);
   *spearman = mean_defined(ss, n_sd, NULL);

@@ -1,161 +1,11 @@
-/* rep_inputs.c — reading a scores file (date,code,score[,...]) onto a panel, and a simulator output
- * directory (nav.csv) into a rep_run. */
+/* rep_inputs.c — reading a scores file (date,code,score[,...]) onto a panel, and a simulation result
+ * (sim_result, as the simulator runs or reads it back) as a rep_run. */
 #include "reports.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* Binary searches of the panel's sorted calendar and codes (the panel's own accessors are not needed). */
-static int find_date(const panel *p, int32_t ymd) {
-  int lo = 0, hi = p->n_dates - 1;
-  while (lo <= hi) {
-    int mid = (lo + hi) / 2;
-    if (p->dates[mid] == ymd) return mid;
-    if (p->dates[mid] < ymd) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
-static int find_stock(const panel *p, const char *code) {
-  int lo = 0, hi = p->n_stocks - 1;
-  while (lo <= hi) {
-    int mid = (lo + hi) / 2, c = strcmp(p->stocks[mid].code, code);
-    if (c == 0) return mid;
-    if (c < 0) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  for (int i = 0; i < p->n_stocks; i++) /* a panel built by hand may not be sorted */
-    if (!strcmp(p->stocks[i].code, code)) return i;
-  return -1;
-}
-
-void rep_scores_free(rep_scores *s) {
-  if (!s) return;
-  if (s->values)
-    for (int c = 0; c < s->n_cols; c++) free(s->values[c]);
-  free(s->values);
-  free(s->names);
-  free(s);
-}
-
-static int bad_number(const char *f) {
-  while (*f == ' ') f++;
-  return !strcasecmp(f, "nan") || !strcasecmp(f, "-nan") || !strcasecmp(f, "inf") || !strcasecmp(f, "-inf") ||
-         !strcasecmp(f, "infinity") || !strcasecmp(f, "-infinity") || !strcasecmp(f, "null") ||
-         !strcasecmp(f, "na");
-}
-
-int rep_scores_read(const char *path, const panel *p, rep_scores **out, zz_err *err) {
-  *out = NULL;
-  zz_csv *r = NULL;
-  int rc = zz_csv_open(&r, path, err);
-  if (rc) return rc;
-  static const char *const date_names[] = {"date", "trade_date", NULL};
-  static const char *const code_names[] = {"code", "ts_code", NULL};
-  int cd = zz_csv_require(r, date_names, err);
-  int cc = cd < 0 ? -1 : zz_csv_require(r, code_names, err);
-  rep_scores *s = NULL;
-  if (cd < 0 || cc < 0) {
-    rc = err ? err->code : ZZ_EDATA;
-    goto fail;
-  }
-  int nc = zz_csv_ncols(r);
-  s = calloc(1, sizeof *s);
-  if (!s) {
-    rc = zz_fail(err, ZZ_ENOMEM, "out of memory reading %s", path);
-    goto fail;
-  }
-  int *cols = malloc(sizeof *cols * (size_t)nc);
-  s->names = calloc((size_t)nc, sizeof *s->names);
-  s->values = calloc((size_t)nc, sizeof *s->values);
-  if (!cols || !s->names || !s->values) {
-    free(cols);
-    rc = zz_fail(err, ZZ_ENOMEM, "out of memory reading %s", path);
-    goto fail;
-  }
-  size_t cells = (size_t)p->n_dates * (size_t)p->n_stocks;
-  for (int c = 0; c < nc; c++) {
-    if (c == cd || c == cc) continue;
-    int k = s->n_cols++;
-    cols[k] = c;
-    snprintf(s->names[k], sizeof s->names[k], "%s", zz_csv_header(r, c));
-    s->values[k] = malloc(sizeof(double) * (cells ? cells : 1));
-    if (!s->values[k]) {
-      free(cols);
-      rc = zz_fail(err, ZZ_ENOMEM, "out of memory reading %s", path);
-      goto fail;
-    }
-    for (size_t q = 0; q < cells; q++) s->values[k][q] = NAN;
-  }
-  if (s->n_cols == 0) {
-    free(cols);
-    rc = zz_fail(err, ZZ_EDATA, "%s:1: expected at least one score column after 'date' and 'code'", path);
-    goto fail;
-  }
-  char d0[11], d1[11];
-  int got;
-  while ((got = zz_csv_next(r, err)) == 1) {
-    int32_t ymd;
-    if ((rc = zz_csv_date(r, cd, &ymd, err))) break;
-    int t = find_date(p, ymd);
-    if (t < 0) {
-      rc = zz_csv_fail(r, cd, err, ZZ_EDATA,
-                       "date %s is not a trading day of the market (its calendar runs %s .. %s)",
-                       zz_date_format(ymd, d0), zz_date_format(p->dates[0], d1),
-                       zz_date_format(p->dates[p->n_dates - 1], (char[11]){0}));
-      break;
-    }
-    char code[ZZ_CODE_LEN];
-    if (zz_code_normalise(zz_csv_field(r, cc), code)) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "expected a stock code like 600000.SH, found '%s'",
-                       zz_csv_field(r, cc));
-      break;
-    }
-    int i = find_stock(p, code);
-    if (i < 0) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "stock %s is not in the market", code);
-      break;
-    }
-    size_t at = panel_at(p, t, i);
-    for (int k = 0; k < s->n_cols && !rc; k++) {
-      const char *f = zz_csv_field(r, cols[k]);
-      if (bad_number(f)) {
-        rc = zz_csv_fail(r, cols[k], err, ZZ_EDATA,
-                         "score '%s' is not a finite number; leave the field empty (or drop the row) for a "
-                         "stock without a score", f);
-        break;
-      }
-      double v;
-      if ((rc = zz_csv_double(r, cols[k], 1, &v, err))) break;
-      if (isfinite(s->values[k][at])) {
-        rc = zz_csv_fail(r, cd, err, ZZ_EDATA, "duplicate row for (%s, %s)", zz_date_format(ymd, d0), code);
-        break;
-      }
-      s->values[k][at] = v;
-    }
-    if (rc) break;
-    if (s->n_rows == 0 || ymd < s->first_date) s->first_date = ymd;
-    if (ymd > s->last_date) s->last_date = ymd;
-    s->n_rows++;
-  }
-  free(cols);
-  if (!rc && got < 0) rc = -got;
-  if (rc) goto fail;
-  if (s->n_rows == 0) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: the scores file has no data rows", path);
-    goto fail;
-  }
-  zz_csv_close(r);
-  *out = s;
-  return ZZ_OK;
-fail:
-  zz_csv_close(r);
-  rep_scores_free(s);
-  return rc ? rc : ZZ_EDATA;
-}
 
 /* ------------------------------------------------------------------ simulator output */
 
@@ -171,78 +21,28 @@ void rep_run_free(rep_run *r) {
   free(r);
 }
 
-int rep_run_read(const char *dir, const char *label, rep_run **out, zz_err *err) {
+int rep_run_from_sim(const sim_result *s, const char *label, rep_run **out, zz_err *err) {
   *out = NULL;
-  char path[4096];
-  snprintf(path, sizeof path, "%s/nav.csv", dir);
-  zz_csv *c = NULL;
-  int rc = zz_csv_open(&c, path, err);
-  if (rc) return rc;
-  static const char *const names[7][2] = {{"date", NULL},     {"nav", NULL},      {"benchmark", NULL},
-                                          {"hedged", NULL},   {"cash", NULL},     {"turnover", NULL},
-                                          {"costs", NULL}};
-  int col[7];
-  for (int k = 0; k < 7; k++) {
-    col[k] = k < 4 ? zz_csv_require(c, names[k], err) : zz_csv_find(c, names[k]);
-    if (k < 4 && col[k] < 0) {
-      zz_csv_close(c);
-      return err ? err->code : ZZ_EDATA;
-    }
-  }
+  if (s->n_days < 2)
+    return zz_fail(err, ZZ_EDATA, "%s: expected at least two days of NAV (a start and one day)", label);
   rep_run *r = calloc(1, sizeof *r);
-  size_t cap = 0;
-  if (!r) {
-    zz_csv_close(c);
-    return zz_fail(err, ZZ_ENOMEM, "out of memory reading %s", path);
-  }
-  snprintf(r->label, sizeof r->label, "%s", label && *label ? label : dir);
-  int got;
-  while ((got = zz_csv_next(c, err)) == 1) {
-    if ((size_t)r->n == cap) {
-      cap = cap ? cap * 2 : 1024;
-      int32_t *d = realloc(r->date, cap * sizeof *d);
-      if (d) r->date = d;
-      double **arr[6] = {&r->nav, &r->bench, &r->hedged, &r->cash, &r->turnover, &r->costs};
-      int ok = d != NULL;
-      for (int k = 0; k < 6 && ok; k++) {
-        double *q = realloc(*arr[k], cap * sizeof *q);
-        if (q) *arr[k] = q;
-        else ok = 0;
-      }
-      if (!ok) {
-        rc = zz_fail(err, ZZ_ENOMEM, "out of memory reading %s", path);
-        break;
-      }
+  const size_t n = (size_t)s->n_days;
+  if (r) {
+    r->date = malloc(n * sizeof *r->date);
+    double **dst[6] = {&r->nav, &r->bench, &r->hedged, &r->cash, &r->turnover, &r->costs};
+    const double *src[6] = {s->nav, s->benchmark, s->hedged, s->cash, s->turnover, s->costs};
+    int ok = r->date != NULL;
+    for (int k = 0; k < 6 && ok; k++)
+      if ((*dst[k] = malloc(n * sizeof(double)))) memcpy(*dst[k], src[k], n * sizeof(double));
+      else ok = 0;
+    if (ok) {
+      memcpy(r->date, s->dates, n * sizeof *r->date);
+      r->n = s->n_days;
+      snprintf(r->label, sizeof r->label, "%s", label);
+      *out = r;
+      return ZZ_OK;
     }
-    int n = r->n;
-    if ((rc = zz_csv_date(c, col[0], &r->date[n], err))) break;
-    if (n > 0 && r->date[n] <= r->date[n - 1]) {
-      rc = zz_csv_fail(c, col[0], err, ZZ_EDATA, "dates must increase strictly; this one follows %d",
-                       (int)r->date[n - 1]);
-      break;
-    }
-    double *dst[6] = {r->nav, r->bench, r->hedged, r->cash, r->turnover, r->costs};
-    for (int k = 1; k < 7 && !rc; k++) {
-      if (col[k] < 0) {
-        dst[k - 1][n] = k >= 5 ? 0.0 : NAN;
-        continue;
-      }
-      rc = zz_csv_double(c, col[k], k >= 4, &dst[k - 1][n], err);
-      if (!rc && k <= 3 && !(dst[k - 1][n] > 0))
-        rc = zz_csv_fail(c, col[k], err, ZZ_EDATA, "expected a positive %s value, found '%s'", names[k][0],
-                         zz_csv_field(c, col[k]));
-      if (!rc && k >= 5 && !isfinite(dst[k - 1][n])) dst[k - 1][n] = 0.0;
-    }
-    if (rc) break;
-    r->n++;
   }
-  if (!rc && got < 0) rc = -got;
-  zz_csv_close(c);
-  if (!rc && r->n < 2) rc = zz_fail(err, ZZ_EDATA, "%s: expected at least two rows (a start and one day)", path);
-  if (rc) {
-    rep_run_free(r);
-    return rc;
-  }
-  *out = r;
-  return ZZ_OK;
+  rep_run_free(r);
+  return zz_fail(err, ZZ_ENOMEM, "out of memory for %s", label);
 }

@@ -99,36 +99,6 @@ double rep_weekly_win_rate(const int32_t *dates, const double *nav, int n, int *
   return weeks ? (double)wins / weeks : NAN;
 }
 
-typedef struct {
-  double v;
-  int i;
-} rank_item;
-
-static int cmp_rank_item(const void *a, const void *b) {
-  const rank_item *x = a, *y = b;
-  if (x->v < y->v) return -1;
-  if (x->v > y->v) return 1;
-  return (x->i > y->i) - (x->i < y->i);
-}
-
-void rep_rank_avg(const double *x, int n, double *rank) {
-  rank_item *it = malloc(sizeof *it * (size_t)(n > 0 ? n : 1));
-  if (!it) {
-    for (int k = 0; k < n; k++) rank[k] = NAN;
-    return;
-  }
-  for (int k = 0; k < n; k++) it[k] = (rank_item){x[k], k};
-  qsort(it, (size_t)n, sizeof *it, cmp_rank_item);
-  for (int a = 0; a < n;) {
-    int b = a;
-    while (b + 1 < n && it[b + 1].v == it[a].v) b++;
-    double r = 0.5 * (a + b) + 1.0;
-    for (int k = a; k <= b; k++) rank[it[k].i] = r;
-    a = b + 1;
-  }
-  free(it);
-}
-
 static int is_constant(const double *x, int n) {
   for (int k = 1; k < n; k++)
     if (x[k] != x[0]) return 0;
@@ -151,16 +121,3 @@ double rep_pearson(const double *x, const double *y, int n) {
   return r;
 }
 
-double rep_spearman(const double *x, const double *y, int n) {
-  if (n < 2) return NAN;
-  double *rx = malloc(sizeof *rx * (size_t)n), *ry = malloc(sizeof *ry * (size_t)n);
-  double out = NAN;
-  if (rx && ry) {
-    rep_rank_avg(x, n, rx);
-    rep_rank_avg(y, n, ry);
-    out = rep_pearson(rx, ry, n);
-  }
-  free(rx);
-  free(ry);
-  return out;
-}

@@ -13,6 +13,7 @@
 #define ZZ_REPORTS_H
 
 #include "data.h"
+#include "sim.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -45,12 +46,9 @@ double rep_info_ratio(const double *rp, const double *rb, int n);
  * measured from nav[0]. Returns the share of weeks with return > 0 and writes the number of weeks
  * to *n_weeks (may be NULL); NaN when there is no week. */
 double rep_weekly_win_rate(const int32_t *dates, const double *nav, int n, int *n_weeks);
-/* Average ranks (1-based; ties share the mean of their ranks) of x[0..n-1] into rank. */
-void rep_rank_avg(const double *x, int n, double *rank);
-/* Pearson correlation; NaN when n < 2 or either series is constant. */
+/* Pearson correlation; NaN when n < 2 or either series is constant. (Spearman and average ranks:
+ * zz_spearman, zz_rank_avg in data.h, "shared statistics".) */
 double rep_pearson(const double *x, const double *y, int n);
-/* Spearman correlation = Pearson of average ranks; NaN as rep_pearson. */
-double rep_spearman(const double *x, const double *y, int n);
 
 /* ------------------------------------------------------------------ factor tests */
 
@@ -62,6 +60,8 @@ typedef struct rep_factor_opts {
   int ic_step;        /* RankIC sampling step in trading days, 0: 10 */
   int horizon;        /* forward return from close T+1 to close T+1+horizon, 0: 10 */
   int min_stocks;     /* minimum valid pairs for a cross-section, 0: max(10, n_groups) ... see docs */
+  panel_universe_opts screen; /* universe screen on top of `universe` (data.h): ST / *ST and stocks listed
+                                 fewer than 60 trading days are out by default (rep_factor_default_opts) */
 } rep_factor_opts;
 
 void rep_factor_default_opts(rep_factor_opts *o);
@@ -92,10 +92,12 @@ typedef struct rep_factor_result {
   int n_rebalances;
   /* correlation of this score with price-volume factors: mean cross-sectional Spearman */
   double pv_corr[REP_N_PV];
+  panel_st_source st_source; /* the ST rule the screen used: PANEL_ST_UNKNOWN -> stamp "ST not excluded" */
 } rep_factor_result;
 
 /* Runs the factor tests of scores[n_dates x n_stocks] (date-major like the panel, NaN = no score)
- * on the panel. Fails with ZZ_EDATA and a message when there is no usable cross-section (empty or
+ * on the panel; every cross-section (RankIC, decay, layered groups, price-volume correlations) holds the
+ * stock-days of o->universe that are eligible under o->screen on that date (panel_universe_mask). Fails with ZZ_EDATA and a message when there is no usable cross-section (empty or
  * constant scores). */
 int rep_factor_test(const panel *p, const double *scores, const rep_factor_opts *o, rep_factor_result **out,
                     zz_err *err);
@@ -106,29 +108,19 @@ void rep_factor_result_free(rep_factor_result *r);
 int rep_score_correlation(const panel *p, const double *a, const double *b, const rep_factor_opts *o,
                           double *pearson, double *spearman, zz_err *err);
 
-/* Scores file: CSV date,code,score[,more columns]. Each column becomes a dense n_dates x n_stocks matrix
- * aligned to the panel (NaN where absent). Dates outside the panel's calendar, unknown codes, NaN or
- * non-numeric values are errors naming file:line:column. */
-typedef struct rep_scores {
-  int n_cols;
-  char (*names)[64];
-  double **values;     /* n_cols matrices */
-  int32_t first_date, last_date;
-  size_t n_rows;
-} rep_scores;
-int rep_scores_read(const char *path, const panel *p, rep_scores **out, zz_err *err);
-void rep_scores_free(rep_scores *s);
+
 
 /* ------------------------------------------------------------------ runs (simulator output) */
 
-/* A simulator output: nav.csv (date,nav,benchmark,hedged,cash,turnover,costs). */
+/* The daily series of a simulation (sim.h's sim_result: run in memory, or read back with
+ * sim_result_read, which owns nav.csv). */
 typedef struct rep_run {
   char label[64];
   int n;               /* rows */
   int32_t *date;
   double *nav, *bench, *hedged, *cash, *turnover, *costs;
 } rep_run;
-int rep_run_read(const char *dir, const char *label, rep_run **out, zz_err *err);
+int rep_run_from_sim(const sim_result *s, const char *label, rep_run **out, zz_err *err);
 void rep_run_free(rep_run *r);
 
 typedef struct rep_year_row {

@@ -117,7 +117,7 @@ def main():
     over = 0
     for tf in sorted(os.listdir(os.path.join(out, "stages"))):
         p = os.path.join(out, "stages", tf, "targets.csv")
-        if tf.startswith("opt-csi300") and os.path.exists(p):
+        if tf.startswith("bt-csi300") and os.path.exists(p):
             over += sum(1 for r in csv.DictReader(open(p)) if float(r["weight"]) > 0.05 + 1e-9)
     if over == 0:
         sys.exit("FAIL: no CSI300 target above the 5 % cap although a member weighs more than 5 %")
@@ -158,7 +158,7 @@ def main():
     checked = 0
     for tf in os.listdir(os.path.join(out, "stages")):  # this run's stages: those whose diagnostics held weeks
         d = os.path.join(out, "stages", tf)
-        if not tf.startswith("opt-csi300") or not os.path.exists(os.path.join(d, "diagnostics.csv")):
+        if not tf.startswith("bt-csi300") or not os.path.exists(os.path.join(d, "diagnostics.csv")):
             continue
         hd = {r["date"] for r in csv.DictReader(open(os.path.join(d, "diagnostics.csv"))) if r["status"] == "held"}
         dates = {r["date"] for r in csv.DictReader(open(os.path.join(d, "targets.csv")))}

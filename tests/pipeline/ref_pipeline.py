@@ -8,9 +8,13 @@
                run B: every score, target weight, diagnostics row and NAV dated <= D equals run A's bit
                for bit, and something after D differs (so the check can fail)
   diagnostics  every rebalance of run A holds the configured limits (or names a relaxation), with one
-               row per week end of the backtest per backtest (week ends counted here from bars.csv)
-  cached       a rerun recomputes nothing but the report; changing sim.buy_rate redoes only the simulations;
-               an optimisation stage left without DONE (a crash) is redone alone, with the same targets
+               row per week end of the backtest per backtest (week ends counted here from bars.csv);
+               closed loop: the book each week's optimisation started from (w0.csv) is the simulator's
+               holdings at that close (positions.csv) to 1e-9, and the realised one-way turnover of every
+               non-exempt rebalance is within the cap + 0.5 pt or names its causes
+  cached       a rerun recomputes nothing but the report; changing sim.buy_rate redoes the 4 closed-loop
+               backtests and no training; a backtest stage left without DONE (a crash) is redone alone, with
+               the same targets
 
 Only the Python standard library is needed. Exits 77 (skip) when the zhizeng binary is missing.
 """
@@ -208,7 +212,8 @@ def diagnostics(zz, work):
     runs = {}
     for r in rows:
         runs.setdefault(r["run"], []).append(r["date"])
-        f = {k: float(r[k]) for k in r if k not in ("run", "date", "status", "relaxations", "note") and r[k] != ""}
+        f = {k: float(r[k]) for k in r
+             if k not in ("run", "date", "status", "relaxations", "note", "trade_date", "turnover_causes") and r[k] != ""}
         relaxed = {x.split(":")[0] for x in r["relaxations"].split(";") if x}
         floor = 0.8 if "floor80" in r["run"] else 0.0
         for k, v in list(lim.items()) + [("constituent_floor", floor)]:
@@ -222,7 +227,10 @@ def diagnostics(zz, work):
                   ("turnover", f["turnover_exempt"] == 1 or f["turnover"] <= f["turnover_max"] + tol),
                   ("active", f["forced_bounds"] > 0 or f["max_active"] <= f["active_max"] + tol),
                   ("weight", f["forced_bounds"] > 0 or f["max_weight"] <= f["weight_max"] + tol),
-                  ("invested", abs(f["invested"] - 1) <= 1e-6)]
+                  ("invested", abs(f["invested"] - 1) <= 1e-6),
+                  ("realised turnover", f["turnover_exempt"] == 1 or r["turnover_causes"] != ""
+                   or f["realised_turnover"] <= f["turnover_max"] + 0.005),
+                  ("cash after the rebalance", f["cash_weight"] <= 0.003)]
         for name, ok in checks:
             if not ok:
                 sys.exit(f"FAIL: {r['run']} {r['date']}: {name} limit violated: {r}")
@@ -234,11 +242,36 @@ def diagnostics(zz, work):
     for k, d in runs.items():
         if d != expect:
             sys.exit(f"FAIL: {k}: rebalance dates {d} != week ends {expect}")
-    print(f"diagnostics: {len(rows)} rebalances within limits, {len(expect)} week ends per backtest")
+    print(f"diagnostics: {len(rows)} rebalances within limits (realised turnover max "
+          f"{max(float(r['realised_turnover']) for r in rows if r['turnover_exempt'] == '0'):.4f}), "
+          f"{len(expect)} week ends per backtest")
+    # closed loop: w0 (what the optimiser started from) is the simulator's book at that close
+    n_w0 = 0
+    for d in glob.glob(os.path.join(out, "stages", "bt-*")):
+        pos = {}
+        for r in csv.DictReader(open(os.path.join(d, "positions.csv"))):
+            pos.setdefault(r["date"], {})[r["code"]] = float(r["weight"])
+        w0 = {}
+        for r in csv.DictReader(open(os.path.join(d, "w0.csv"))):
+            w0.setdefault(r["date"], {})[r["code"]] = float(r["weight"])
+        cash = {r["date"]: float(r["w0_cash"]) for r in csv.DictReader(open(os.path.join(d, "diagnostics.csv")))}
+        for date, c in cash.items():
+            a, b = w0.get(date, {}), pos.get(date, {})
+            if date != min(cash) and set(a) != set(b):
+                sys.exit(f"FAIL: {d} {date}: w0 holds {len(a)} stocks, the simulator {len(b)}")
+            bad = [k for k in a if abs(a[k] - b.get(k, 0.0)) > 1e-9]
+            if bad:
+                sys.exit(f"FAIL: {d} {date}: w0 differs from the simulator's holdings for {bad[:5]}")
+            if abs(sum(a.values()) + c - 1) > 1e-9:
+                sys.exit(f"FAIL: {d} {date}: w0 {sum(a.values())} + cash {c} != 1")
+            n_w0 += len(a)
+    if n_w0 == 0:
+        sys.exit("FAIL: no w0 rows compared")
+    print(f"closed loop: {n_w0} w0 weights equal the simulator's positions at the rebalance closes (1e-9)")
     # the report's yearly table against the simulator's NAV files, recomputed here
     yearly = {r["run"]: r for r in csv.DictReader(open(os.path.join(out, "report", "yearly.csv")))}
     for label, y in yearly.items():
-        d = glob.glob(os.path.join(out, "stages", "sim-" + label.replace("/", "-") + "-*", "nav.csv"))
+        d = glob.glob(os.path.join(out, "stages", "bt-" + label.replace("/", "-") + "-*", "nav.csv"))
         if len(d) != 1:
             sys.exit(f"FAIL: {label}: expected one simulation directory, found {d}")
         nav = list(csv.DictReader(open(d[0])))
@@ -256,28 +289,29 @@ def cached(zz, work):
     shutil.copytree(src, dst)  # run A stays as the other checks read it
     out, log = zrun(zz, work, "runC", os.path.join(work, "market"))
     lines = [l for l in log.splitlines() if l.startswith("  ")]
-    redone = [l for l in lines if not l.endswith("cached") and not l.strip().startswith(("simulate", "report", "total"))]
-    if redone or "[simulate]" in log:
+    redone = [l for l in lines if not l.endswith("cached") and not l.strip().startswith(("report", "total"))]
+    if redone or "rebalances (" in log:
         sys.exit(f"FAIL: a rerun recomputed stages: {redone}")
     out, log = zrun(zz, work, "runC", os.path.join(work, "market"), ["--set", "sim.buy_rate=0.0015"])
-    if log.count("[simulate]") != 4 or "[optimise] csi300" in log or "[train" in log and "cached" not in log:
-        sys.exit("FAIL: changing sim.buy_rate should redo the 4 simulations only:\n" + log[-3000:])
-    # an interrupted optimisation (no DONE) is redone, alone, with the same result
-    opt = glob.glob(os.path.join(dst, "stages", "opt-csi300-multivariate-nofloor-*"))
+    if log.count("rebalances (") != 4 or "[train" in log and "cached" not in log:
+        sys.exit("FAIL: changing sim.buy_rate should redo the 4 closed-loop backtests only:\n" + log[-3000:])
+    # an interrupted backtest (no DONE) is redone, alone, with the same result
+    opt = glob.glob(os.path.join(dst, "stages", "bt-csi300-multivariate-nofloor-*"))
+    opt = sorted(opt, key=lambda d: os.path.getmtime(os.path.join(d, "DONE")))[:1]  # run A's (the older)
     if len(opt) != 1:
-        sys.exit(f"FAIL: expected one opt-csi300-multivariate-nofloor stage, found {opt}")
+        sys.exit(f"FAIL: expected a bt-csi300-multivariate-nofloor stage, found {opt}")
     before = open(os.path.join(opt[0], "targets.csv"), "rb").read()
     os.remove(os.path.join(opt[0], "DONE"))
     with open(os.path.join(opt[0], "targets.csv"), "w") as f:
         f.write("date,code,weight\n")  # a half-written file from a crash
     out, log = zrun(zz, work, "runC", os.path.join(work, "market"))
-    redone = [l for l in log.splitlines() if "rebalances in" in l]
+    redone = [l for l in log.splitlines() if "rebalances (" in l]
     if len(redone) != 1 or "csi300/multivariate/nofloor" not in redone[0] or "[train" in log and "cached" not in log:
-        sys.exit("FAIL: after an interrupted optimisation exactly that backtest should be redone:\n" + log[-3000:])
+        sys.exit("FAIL: after an interrupted backtest exactly that backtest should be redone:\n" + log[-3000:])
     if open(os.path.join(opt[0], "targets.csv"), "rb").read() != before:
-        sys.exit("FAIL: the redone optimisation differs from the first one")
-    print("cached: a rerun reuses every stage; a cost change redoes only the simulations; an interrupted "
-          "optimisation is redone alone, identically")
+        sys.exit("FAIL: the redone backtest differs from the first one")
+    print("cached: a rerun reuses every stage; a cost change redoes the 4 closed-loop backtests only; an "
+          "interrupted backtest is redone alone, identically")
     shutil.rmtree(dst)
 
 

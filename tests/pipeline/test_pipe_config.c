@@ -94,6 +94,17 @@ static void test_parse(void) {
   pipe_config_default(&c);
   c.first_year = 2024;
   CHECK(pipe_config_check(&c, &e) == ZZ_EUSAGE, "first_year after last_year");
+  /* a trade at or before the close that produced the score is refused (SPEC 10.1) ... */
+  pipe_config_default(&c);
+  CHECK(pipe_config_set(&c, "sim.exec_lag=0", &e) == ZZ_OK, "lag 0 parses: %s", e.msg);
+  CHECK(pipe_config_check(&c, &e) == ZZ_EUSAGE && strstr(e.msg, "sim.exec_lag") && strstr(e.msg, "allow_same_close"),
+        "lag 0 with vwap refused: %s", e.msg);
+  pipe_config_set(&c, "sim.exec_price=close", &e);
+  CHECK(pipe_config_check(&c, &e) == ZZ_EUSAGE, "lag 0 with close but without allow_same_close refused");
+  pipe_config_set(&c, "sim.allow_same_close=1", &e);
+  CHECK(pipe_config_check(&c, &e) == ZZ_OK, "lag 0, close, allow_same_close: allowed: %s", e.msg);
+  pipe_config_set(&c, "sim.exec_price=open", &e);
+  CHECK(pipe_config_check(&c, &e) == ZZ_EUSAGE, "lag 0 with open prices refused even when allowed");
 }
 
 static void test_set_and_roundtrip(void) {
@@ -131,7 +142,14 @@ static void test_hashes(void) {
   pipe_config_set(&d, "sim.buy_rate=0.0015", &e);
   pipe_stage_hashes(&d, 42, &h1, &e);
   CHECK(h1.train[0] == h0.train[0] && h1.scores[1] == h0.scores[1] && h1.risk == h0.risk, "sim: upstream same");
-  CHECK(h1.opt[I][0][0] == h0.opt[I][0][0] && h1.sim[I][0][0] != h0.sim[I][0][0], "sim: only sims change");
+  CHECK(h1.opt[I][0][0] == h0.opt[I][0][0] && h1.sim[I][0][0] != h0.sim[I][0][0], "sim: only backtests change");
+  /* universe keys: from training on (labels, scores and the backtests' buys) */
+  d = c;
+  pipe_config_set(&d, "universe.min_listed_days=120", &e);
+  pipe_stage_hashes(&d, 42, &h1, &e);
+  CHECK(h1.train[0] != h0.train[0] && h1.scores[1] != h0.scores[1] && h1.sim[I][0][0] != h0.sim[I][0][0] &&
+            h1.risk == h0.risk,
+        "universe: training, scores and backtests change, the risk model does not");
   /* one index's TE limit: only that index's optimisation and simulation */
   d = c;
   pipe_config_set(&d, "optimizer.te_max_csi300=0.03", &e);

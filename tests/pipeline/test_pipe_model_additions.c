@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
   snprintf(slim, sizeof slim, "%s/scores_slim.csv", base);
   zz_err err = {0};
   TT_CHECK(score_write(p, dm, 2019, 2019, 1, full, &err) == ZZ_OK, "%s", err.msg);
-  TT_CHECK(score_write_ex(p, dm, 2019, 2019, 1, 0, slim, &err) == ZZ_OK, "%s", err.msg);
+  TT_CHECK(score_write_ex(p, dm, 2019, 2019, 1, 0, NULL, slim, &err) == ZZ_OK, "%s", err.msg);
   char *a = read_all(full), *b = read_all(slim);
   TT_CHECK(a && b, "score files");
   if (a && b) {

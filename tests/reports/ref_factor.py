@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Checks the factor tests of reports/ (RankIC series and summary, decay, layered test with top-group
 turnover, price-volume factor correlations, score correlations) against an independent numpy/scipy
-implementation of docs/reports.md on a small hand-built market, to 1e-9. Also checks that constant and
-empty scores are rejected with a message."""
+implementation of docs/reports.md on a small hand-built market, to 1e-9, under the universe screen
+(docs/market_data.md): ST stock-days (is_st flag) and a new listing's first N-1 trading days are out of every
+cross-section; also with the screen off, and without an is_st column (ST not excluded). Also checks that
+constant and empty scores are rejected with a message."""
 import argparse, datetime, math, os, subprocess, sys, tempfile
 
 try:
@@ -12,7 +14,7 @@ except ImportError as e:
     print(f"SKIP: numpy/scipy not available ({e})")
     sys.exit(77)
 
-LISTED, SUSPENDED = 1, 4
+LISTED, SUSPENDED, ST = 1, 4, 8
 H, STEP, LAGS = 10, 10, [0, 5, 10, 15, 20]
 
 
@@ -48,12 +50,19 @@ def make_market(rng, nd=130, n=60):
     score = np.round(score, 1)  # ties
     score[flags == 0] = np.nan
     score[rng.random((nd, n)) < 0.05] = np.nan
+    # ST (is_st flag): stocks 10 and 11 on days 40..80, stock 12 throughout (drawn last: the rest of the
+    # market is the same as without ST)
+    for i, (t0, t1) in ((10, (40, 80)), (11, (40, 80)), (12, (0, nd - 1))):
+        flags[t0:t1 + 1, i] |= ST
     return dict(dates=dates, close=close, adj=adj, flags=flags, amount=amount, fmv=fmv, members=members,
                 snaps=snaps, score=score)
 
 
-def write_market(m, d, score=None):
+def write_market(m, d, score=None, screen=(1, 1, 60)):
+    """screen: (has_is_st, exclude_st, min_listed_days) for universe.csv"""
     score = m["score"] if score is None else score
+    with open(os.path.join(d, "universe.csv"), "w") as f:
+        f.write("has_is_st,exclude_st,min_listed_days\n%d,%d,%d\n" % screen)
     nd, n = m["close"].shape
     with open(os.path.join(d, "dates.csv"), "w") as f:
         f.write("t,date\n")
@@ -80,9 +89,28 @@ def write_market(m, d, score=None):
 
 # ------------------------------------------------------------------ reference (docs/reports.md)
 
+def eligible(m, screen):
+    """The universe screen written out: listed; not ST when the market has is_st and ST is excluded; age =
+    trading days from the first listed day through t (that day = 1) >= N, except for stocks listed on the
+    first date (no list_date: older than the market)."""
+    has_is_st, exclude_st, n_min = screen
+    flags = m["flags"]
+    nd, n = flags.shape
+    listed = (flags & LISTED) > 0
+    e = listed.copy()
+    if has_is_st and exclude_st:
+        e &= (flags & ST) == 0
+    if n_min > 1:
+        for i in range(n):
+            first = int(np.argmax(listed[:, i]))
+            if first > 0:
+                e[:first + n_min - 1, i] = False
+    return e
+
+
 def universe(m, u, t):
     f = m["flags"][t]
-    ok = ((f & LISTED) > 0) & ((f & SUSPENDED) == 0)
+    ok = ((f & LISTED) > 0) & ((f & SUSPENDED) == 0) & m["elig"][t]
     if u == -1:
         return ok
     k = max(j for j, st in enumerate(m["snaps"]) if st <= t)
@@ -252,17 +280,29 @@ def main():
     m = make_market(np.random.default_rng(7))
     with tempfile.TemporaryDirectory() as tmp:
         write_market(m, tmp)
-        for u, G, min_n in [(-1, 5, 10), (0, 3, 8)]:
+        # (universe, groups, min stocks, screen, expected st_source: 0 by is_st, 2 not excluded, 3 kept)
+        cases = [(-1, 5, 10, (1, 1, 60), 0), (0, 3, 8, (1, 1, 60), 0), (-1, 5, 10, (1, 0, 0), 3),
+                 (-1, 4, 10, (0, 1, 20), 2)]
+        for u, G, min_n, screen, st_source in cases:
+            write_market(m, tmp, screen=screen)
+            m["elig"] = eligible(m, screen)
             cmd = [a.driver, "factor", tmp, str(u), str(G), str(min_n)]
-            if a.html and u == -1:
+            if a.html and u == -1 and screen == (1, 1, 60):
                 cmd.append(a.html)
             got = parse(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
             assert "error" not in got, got.get("error")
+            assert got["st_source"][0] == st_source, f"screen {screen}: st_source {got['st_source']}"
             want = reference(m, u, G, min_n)
             for k, v in want.items():
-                close(f"universe {u}: {k}", got[k], v)
-            print(f"universe {u}: {len(want['ic'])} RankIC dates, {len(want['universe'])} layered days, "
+                close(f"universe {u} screen {screen}: {k}", got[k], v)
+            print(f"universe {u}, screen {screen} ({(~m['elig'] & ((m['flags'] & LISTED) > 0)).sum()} listed "
+                  f"stock-days out): {len(want['ic'])} RankIC dates, {len(want['universe'])} layered days, "
                   f"top hedged {want['layered'][0]:.4f}, turnover {want['layered'][4]:.4f}: ok")
+        # the screen must matter: the default screen and no screen give different RankIC series
+        m["elig"] = eligible(m, (1, 1, 60))
+        a_ic = reference(m, -1, 5, 10)["ic"]
+        m["elig"] = eligible(m, (1, 0, 0))
+        assert not np.allclose(a_ic, reference(m, -1, 5, 10)["ic"], equal_nan=True), "the screen changes nothing"
         # constant scores per date -> a clear error
         const = np.where(np.isnan(m["score"]), np.nan, 1.5)
         write_market(m, tmp, const)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks reports/ metrics (rep_mean, rep_std, rep_annual_return, rep_sharpe, rep_max_drawdown,
-rep_tracking_error, rep_info_ratio, rep_pearson, rep_spearman, rep_rank_avg, rep_weekly_win_rate) against
+rep_tracking_error, rep_info_ratio, rep_pearson, zz_spearman, zz_rank_avg, rep_weekly_win_rate) against
 numpy/scipy on random series, to 1e-9. Undefined statistics must come back as nan."""
 import argparse, datetime, math, os, subprocess, sys, tempfile
 

@@ -3,14 +3,18 @@
  *   rep_driver metrics IN.csv             IN: columns date,r,b (daily returns, YYYYMMDD dates)
  *   rep_driver factor DIR UNIV GROUPS MIN [HTML]
  *       DIR/dates.csv t,date ; DIR/bars.csv t,i,close,adj,flags,amount,float_mv (every cell) ;
- *       DIR/index.csv snap_t,i,weight (index 0, CSI300) ; DIR/scores.csv t,i,score
- *       UNIV = -1 (csiall) or 0 (index 0).  HTML: also write a page with the factor charts there. */
+ *       DIR/index.csv snap_t,i,weight (index 0, CSI300) ; DIR/scores.csv t,i,score ;
+ *       DIR/universe.csv has_is_st,exclude_st,min_listed_days (optional: the universe screen; without it the
+ *       panel has no is_st and the screen is rep_factor_default_opts')
+ *       UNIV = -1 (csiall) or 0 (index 0).  HTML: also write a page with the factor charts there.
+ *       Also prints "st_source K" (panel_st_source of the screen). */
 #include "data.h"
 #include "reports.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void put(const char *name, const double *v, int n) {
   printf("%s", name);
@@ -47,14 +51,14 @@ static int metrics(const char *in) {
   v = rep_tracking_error(r, b, n), put("te", &v, 1);
   v = rep_info_ratio(r, b, n), put("ir", &v, 1);
   v = rep_pearson(r, b, n), put("pearson", &v, 1);
-  v = rep_spearman(r, b, n), put("spearman", &v, 1);
+  v = zz_spearman(r, b, n), put("spearman", &v, 1);
   /* ties: ranks of values rounded to 2 decimals of percent */
   double *rr = malloc(sizeof *rr * n), *bb = malloc(sizeof *bb * n), *nav = malloc(sizeof *nav * (n + 1));
   for (int k = 0; k < n; k++) rr[k] = round(r[k] * 200) / 200, bb[k] = round(b[k] * 200) / 200;
-  v = rep_spearman(rr, bb, n), put("spearman_ties", &v, 1);
-  rep_rank_avg(rr, n, nav);
+  v = zz_spearman(rr, bb, n), put("spearman_ties", &v, 1);
+  zz_rank_avg(rr, n, nav, NULL);
   put("rank_ties", nav, n);
-  v = rep_spearman(rr, rr, 1), put("spearman_one_point", &v, 1);
+  v = zz_spearman(rr, rr, 1), put("spearman_one_point", &v, 1);
   for (int k = 0; k < n; k++) bb[k] = 0.25;
   v = rep_pearson(r, bb, n), put("pearson_constant", &v, 1);
   rep_compound(r, n, nav);
@@ -155,6 +159,15 @@ static int factor(int argc, char **argv) {
   o.universe = univ;
   o.n_groups = groups;
   o.min_stocks = min_stocks;
+  char upath[4096];
+  snprintf(upath, sizeof upath, "%s/universe.csv", dir);
+  if (access(upath, R_OK) == 0) {
+    double *uv;
+    int nu;
+    if (read_table(dir, "universe.csv", 3, &uv, &nu)) return 1;
+    if (nu == 1) p->has_is_st = uv[0] != 0, o.screen.exclude_st = (int)uv[1], o.screen.min_listed_days = (int)uv[2];
+    free(uv);
+  }
   rep_factor_result *r;
   zz_err err = {0};
   int rc = rep_factor_test(p, s, &o, &r, &err);
@@ -182,6 +195,8 @@ static int factor(int argc, char **argv) {
   double lay[5] = {r->top_ann_hedged, r->bottom_ann_hedged, r->top_sharpe, r->top_mdd, r->top_turnover};
   put("layered", lay, 5);
   put("pv_corr", r->pv_corr, REP_N_PV);
+  double sts = r->st_source;
+  put("st_source", &sts, 1);
   double pc[2];
   rep_score_correlation(p, s, s2, &o, &pc[0], &pc[1], &err);
   put("score_corr", pc, 2);
