@@ -15,13 +15,20 @@ static void ini_name(FILE *f, const char *s) {
 
 int opt_result_write(const opt_problem *p, const opt_result *r, const char *path, zz_err *err) {
   char buf[64];
+  double *w = malloc(sizeof *w * (size_t)(p->n + 1));
+  if (!w) return zz_fail(err, ZZ_ENOMEM, "out of memory");
+  opt_targets(p, r, w);
   FILE *f = fopen(path, "w");
-  if (!f) return zz_fail(err, ZZ_EIO, "%s: cannot create: %s", path, strerror(errno));
+  if (!f) {
+    free(w);
+    return zz_fail(err, ZZ_EIO, "%s: cannot create: %s", path, strerror(errno));
+  }
   fprintf(f, "code,weight\n");
   for (int i = 0; i < p->n; i++) {
     zz_csv_write_field(f, p->codes[i]);
-    fprintf(f, ",%s\n", zz_fmt_double(buf, sizeof buf, r->weights[i]));
+    fprintf(f, ",%s\n", zz_fmt_double(buf, sizeof buf, w[i]));
   }
+  free(w);
   if (fclose(f) != 0) return zz_fail(err, ZZ_EIO, "%s: write failed: %s", path, strerror(errno));
 
   size_t L = strlen(path) + 16;

@@ -10,6 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+void opt_targets(const opt_problem *p, const opt_result *r, double *w) {
+  double total = 0;
+  for (int j = 0; j < p->n; j++) {
+    w[j] = r->weights[j] > 0 ? r->weights[j] : 0.0;
+    if (w[j] < 1e-12 && !(p->has_prev && w[j] == p->prev[j])) w[j] = 0.0;
+    total += w[j];
+  }
+  const double room = 1.0 - r->limits.cash; /* the solver's tolerance: never more than the book */
+  if (total > room && total > 0)
+    for (int j = 0; j < p->n; j++) w[j] *= room / total;
+}
+
 void opt_week_free(opt_week *w) {
   if (!w) return;
   opt_result_free(w->res);
@@ -106,17 +118,13 @@ int opt_week_solve(const opt_week_in *in, const opt_limits *lim0, opt_week **out
     wk->solved = 1;
     snprintf(wk->note, sizeof wk->note, "%s", wk->res->note);
     wk->max_active = -1;
-    double total = fixed_w;
+    opt_targets(op, wk->res, z); /* z is free again: the targets over the universe */
     for (int j = 0; j < n; j++) {
-      double w = wk->res->weights[j] > 0 ? wk->res->weights[j] : 0.0;
-      if (w < 1e-12 && w != op->prev[j]) w = 0.0;
+      const double w = z[j];
       wk->target[uni[j]] = w;
-      total += w;
       if (w - op->bench[j] > wk->max_active) wk->max_active = w - op->bench[j];
       if (w > wk->max_weight) wk->max_weight = w;
     }
-    if (total > 1) /* the solver's tolerance: never ask the simulator for more than the book */
-      for (int i = 0; i < N; i++) wk->target[i] /= total;
     double turn = 0, sum = 0;
     for (int i = 0; i < N; i++) turn += fabs(wk->target[i] - in->w0[i]), sum += wk->target[i];
     wk->planned_turnover = 0.5 * (turn + fabs((1 - sum) - cash0));

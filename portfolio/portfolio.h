@@ -135,7 +135,11 @@ typedef struct opt_result {
  * ZZ_ENUMERIC with the reason: the caller decides (the backtest holds its book for the week). */
 int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_err *err);
 void opt_result_free(opt_result *r);
-/* Writes `code,weight` for every stock to path and the diagnostics to path + ".diag.ini". */
+/* The weights a backtest trades from a result: clipped at 0, below 1e-12 dropped (unless equal to the
+ * previous weight), scaled down when the solver's tolerance puts their sum above 1 - limits.cash.
+ * `zhizeng optimize` writes these, as the backtest's weekly step (opt_week_solve) submits them. */
+void opt_targets(const opt_problem *p, const opt_result *r, double *w);
+/* Writes `code,weight` (opt_targets) for every stock to path and the diagnostics to path + ".diag.ini". */
 int opt_result_write(const opt_problem *p, const opt_result *r, const char *path, zz_err *err);
 const char *opt_status_name(opt_status s);
 

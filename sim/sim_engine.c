@@ -241,6 +241,33 @@ static void heap_pop(sim_book *s, double sign) {
   heap_down(s, 0, sign);
 }
 
+/* Steps of value v the heap's top k can take in a row and stay strictly first (its key falls by v a step,
+ * the best child is the rival; at least 1). Taking them at once is what one step at a time would do. */
+static double steps_on_top(const sim_book *s, int k, double sign, double v) {
+  int r = -1;
+  for (int c = 1; c <= 2 && c < s->n_heap; c++)
+    if (r < 0 || heap_before(s, s->heap[c], r, sign)) r = s->heap[c];
+  if (r < 0) return INFINITY;
+  return fmax(1.0, floor((sign * s->buy_gap[k] - sign * s->buy_gap[r]) / v));
+}
+
+/* The largest cost rate of a buy: a bound on what one more share costs beyond its price. */
+static double buy_rate_max(const sim_config *c) {
+  return c->costs == SIM_COSTS_PROPORTIONAL ? c->buy_rate : c->costs == SIM_COSTS_COMMISSION ? c->commission_rate : 0.0;
+}
+
+/* The next increment of the add phase for candidate k (the heap's top): the minimum lot for a new
+ * order, else one step, or several steps at once when each stays on top, leaves a shortfall of more
+ * than a step and is affordable with a step's margin to spare. */
+static double q_inc(const sim_book *s, int k, int i, double cash_left) {
+  const double q = s->buy_q[k];
+  if (!(q > 0)) return lot_min(s, i);
+  const double st = lot_step(s, i), v = st * s->buy_px[k];
+  const double m = fmin(fmin(steps_on_top(s, k, -1, v), ceil(-s->buy_gap[k] / v) - 1),
+                        floor(cash_left / (v * (1 + buy_rate_max(&s->c)))) - 1);
+  return m >= 2 ? m * st : st;
+}
+
 /* Buy quantities buy_q[0..nbuy) for the cash `avail`: when the initial orders cost more, cut a step
  * at a time from the largest overshoot; then give the cash left, an increment at a time, to the
  * largest shortfall whose increment fits. Returns the total cost of the buys (value + costs). */
@@ -276,8 +303,11 @@ static double size_buys(sim_book *s, int nbuy, double avail, int32_t ymd) {
     heap_build(s, +1);
     while (need > avail && s->n_heap > 0) {
       const int k = s->heap[0], i = s->buy_i[k];
-      const double q = s->buy_q[k], st = lot_step(s, i);
-      const double nq = q - st < lot_min(s, i) - 1e-9 ? 0.0 : q - st;
+      const double q = s->buy_q[k], st = lot_step(s, i), v = st * s->buy_px[k];
+      /* several steps at once when they all stay on top, keep the minimum and leave cash short */
+      const double m = fmin(fmin(steps_on_top(s, k, +1, v), floor((q - lot_min(s, i)) / st + 1e-9)),
+                            floor((need - avail) / (v * (1 + buy_rate_max(&s->c)))));
+      const double nq = m >= 2 ? q - m * st : q - st < lot_min(s, i) - 1e-9 ? 0.0 : q - st;
       need += buy_need(s, nq, s->buy_px[k], ymd) - buy_need(s, q, s->buy_px[k], ymd);
       s->buy_gap[k] -= (q - nq) * s->buy_px[k];
       s->buy_q[k] = nq;
@@ -292,7 +322,8 @@ static double size_buys(sim_book *s, int nbuy, double avail, int32_t ymd) {
   heap_build(s, -1);
   while (s->n_heap > 0) {
     const int k = s->heap[0], i = s->buy_i[k];
-    const double q = s->buy_q[k], inc = q > 0 ? lot_step(s, i) : lot_min(s, i);
+    double inc = q_inc(s, k, i, avail - need);
+    const double q = s->buy_q[k];
     const double marginal = buy_need(s, q + inc, s->buy_px[k], ymd) - buy_need(s, q, s->buy_px[k], ymd);
     if (marginal > avail - need) {
       heap_pop(s, -1);

@@ -141,11 +141,15 @@ def perturb(src, dst):
 
 
 def dated_rows(data, datecol="date"):
-    lines = data.decode().splitlines()
-    h = lines[0].split(",")
+    """Rows known at the close of D and the others. A diagnostics row is dated by its rebalance date but
+    also holds the fills of its trade date (the next day): it counts as known once both are <= D."""
+    lines = list(csv.reader(data.decode().splitlines()))
+    h = lines[0]
     k = h.index(datecol)
-    before = [l for l in lines[1:] if l.split(",")[k] <= D]
-    after = [l for l in lines[1:] if l.split(",")[k] > D]
+    kt = h.index("trade_date") if "trade_date" in h else None
+    when = lambda r: max(r[k], r[kt]) if kt is not None and r[kt] else r[k]
+    before = [",".join(r) for r in lines[1:] if when(r) <= D]
+    after = [",".join(r) for r in lines[1:] if when(r) > D]
     return before, after
 
 
