@@ -30,6 +30,10 @@ int cmd_optimize(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+/* The layouts of `zhizeng import` (argv[0] = "qlib" / "tushare"). */
+int cmd_import_qlib(int argc, char **argv);
+int cmd_import_tushare(int argc, char **argv);
 /* Shared by run and demo (cmd_run.c): embedded = the demo's INI text, or NULL to read argv's CONFIG. */
 int cli_pipeline(const char *cmd, int argc, char **argv, const char *embedded);
 

@@ -13,6 +13,7 @@ static const cli_command commands[] = {
     {"risk", cmd_risk, "Barra CNE5-style risk model: exposures, factor returns, covariance, specific variance"},
     {"optimize", cmd_optimize, "one enhanced-index optimisation (GLPK, TE cuts) from a problem directory"},
     {"model", cmd_model, "export/import network weights as safetensors; forward/backward pass on given inputs"},
+    {"import", cmd_import, "turn qlib binary data or tushare exports into a market directory (then validated)"},
     {"ingest", cmd_ingest, "validate a market directory, build the panel and its binary cache, print a summary"},
     {"train", cmd_train, "rolling yearly training of GRU/LSTM scores (and a ridge baseline), with resume"},
     {"score", cmd_score, "daily or weekly out-of-sample scores of trained models into scores.csv"},

@@ -378,4 +378,48 @@ double zz_spearman(const double *a, const double *b, int n);
  * every finite entry gets 0, the neutral score. Returns the number of finite entries (0: z all NaN). */
 int zz_zscore(const double *x, int n, double *z);
 
+/* ---------------------------------------------------------------- importers */
+
+/* `zhizeng import qlib` (data/import_qlib.c, docs/market_data.md "From qlib data"): qlib's binary layout
+ * (calendars/day.txt, instruments/<name>.txt, features/<code>/<field>.day.bin, float32 little-endian, first
+ * value = start index in the calendar) to a market directory. Raw prices = round(field / factor, 2),
+ * adj_factor = factor (so close * adj_factor is qlib's close up to rounding); raw volume = volume * factor
+ * (volume_raw = 0) or as given (volume_raw = 1). Index closes from features/sh000300|sh000905|sh000852,
+ * else index_bars_csv; memberships from instruments/csi300|csi500|csi1000.txt, weights from weights_csv
+ * (tushare index_weight) or proxies: float-cap (float_mv/circ_mv fields) else equal weights, with their
+ * tracking error against the index close stated. Everything is written into
+ * out/.import.tmp, validated with panel_load, then renamed into out; on error nothing is left in out.
+ * IMPORT.txt in out records source, options, derived fields and proxies. */
+typedef struct qlib_import_opts {
+  const char *src;            /* qlib data directory (required) */
+  const char *out;            /* market directory to write: absent, empty, or a previous import (required) */
+  int32_t start, end;         /* YYYYMMDD date range written; 0 = open */
+  const char *weights_csv;    /* NULL: equal-weight proxies from instruments/csiNNN.txt */
+  const char *index_bars_csv; /* date,index,close for indices without features/<index>/close.day.bin */
+  const char *industry_csv;   /* code,industry; NULL: no industry.csv */
+  int volume_raw;             /* 0 (default): qlib volume is adjusted (raw = volume * factor); 1: raw */
+  int verbose;                /* notes (derived fields, proxies, skipped stocks) to stderr */
+} qlib_import_opts;
+void qlib_import_init(qlib_import_opts *o);
+/* Imports and validates; on success *out (may be NULL) gets the loaded panel (caller frees). */
+int qlib_import(const qlib_import_opts *o, panel **out, zz_err *err);
+
+/* ---------------------------------------------------------------- tushare importer */
+
+/* `zhizeng import tushare` (data/import_tushare.c, docs/market_data.md "From tushare exports"): tushare
+ * CSV exports in src_dir, one or more files per API (daily.csv, daily_2019.csv, ...: NAME.csv or
+ * NAME_*.csv), in tushare units (vol in lots, amount in thousand CNY, *_mv in 10,000 CNY), to a market
+ * directory: bars.csv (daily + adj_factor + daily_basic + stk_limit + suspend_d + namechange),
+ * index_bars.csv (index_daily), index_weights.csv (index_weight), stocks.csv (stock_basic), industry.csv
+ * (SW level 1: index_member + index_classify) and IMPORT.txt. daily, index_daily and index_weight are
+ * required. Written into out_dir.tmp.<pid>, validated with panel_load, renamed to out_dir (which must be
+ * absent or an empty directory); on error nothing is left and err names file:line:column. */
+typedef struct tushare_import_opts {
+  int32_t start, end; /* YYYYMMDD date range read; 0 = open */
+  int verbose;        /* panel_load's warnings to stderr */
+} tushare_import_opts;
+void tushare_import_init(tushare_import_opts *o);
+/* On success *out (may be NULL) gets the loaded panel (caller frees). */
+int tushare_import(const char *src_dir, const char *out_dir, const tushare_import_opts *o, panel **out, zz_err *err);
+
 #endif
