@@ -1258,8 +1258,11 @@ int tushare_import(const char *src_dir, const char *out_dir, const tushare_impor
   if (!rc && (c.has_st = c.files[API_NAME].n > 0)) rc = read_namechange(&c, err);
   if (!rc && c.files[API_SB].n) rc = read_stock_basic(&c, err);
   if (!rc) {
-    snprintf(c.tmpdir, sizeof c.tmpdir, "%s.tmp.%ld", out_dir, (long)getpid());
-    if (mkdir(c.tmpdir, 0777)) {
+    if ((size_t)snprintf(c.tmpdir, sizeof c.tmpdir, "%.990s.tmp.%ld", out_dir, (long)getpid()) >= sizeof c.tmpdir ||
+        strlen(out_dir) > 990) {
+      c.tmpdir[0] = '\0';
+      rc = zz_fail(err, ZZ_EUSAGE, "--out %s: path too long (at most 990 characters)", out_dir);
+    } else if (mkdir(c.tmpdir, 0777)) {
       rc = zz_fail(err, ZZ_EIO, "%s: cannot create: %s", c.tmpdir, strerror(errno));
       c.tmpdir[0] = '\0';
     }
