@@ -31,13 +31,39 @@ static int point_ok(const opt_model *m, const opt_limits *lim, const double *w) 
   return ev.max_violation <= LINEAR_TOL && (!m->use_te || ev.te <= lim->te_max);
 }
 
-/* Anchor between the previous book and the benchmark: w(l) = prev + l (bench - prev). Every linear
- * limit is linear in l and the benchmark has zero active risk, so TE(w(l)) = (1 - l) TE(prev): the
- * feasible l form an interval; the smallest (closest to the current book) is taken. */
+static int mix_path(opt_model *m, const opt_limits *lim, const double *pv, double d, double *wa);
+
+/* Anchor between the previous book and the benchmark: w(l) = pv + l (bench - pv). pv is the previous
+ * book, fully invested: a book holding cash d (the simulator's real book) has the cash put into the
+ * benchmark members it may buy, pro rata. Every linear limit is linear in l and the benchmark has zero
+ * active risk, so TE(w(l)) = (1 - l) TE(pv); turnover against the real book is at most
+ * d + l sum|bench - pv| / 2 (counted conservatively). The feasible l form an interval; the smallest
+ * (closest to the current book) is taken, and the point is checked exactly at the end. */
 static int mix_anchor(opt_model *m, const opt_limits *lim, double *wa) {
   const opt_problem *p = m->p;
+  const int n = p->n;
+  if (!p->has_prev || lim->cash > 0) return 0;
+  double d = 1.0, room = 0.0;
+  for (int i = 0; i < n; i++) d -= p->prev[i];
+  double *pv = malloc(sizeof *pv * (size_t)(n + 1));
+  if (!pv) return 0;
+  for (int i = 0; i < n; i++)
+    if (m->hi[i] > p->prev[i]) room += p->bench[i];
+  if (d > 1e-12 && !(room > 0)) {
+    free(pv);
+    return 0;
+  }
+  for (int i = 0; i < n; i++) pv[i] = p->prev[i] + (d > 1e-12 && m->hi[i] > p->prev[i] ? d * p->bench[i] / room : 0.0);
+  if (!(d > 1e-12)) d = 0;
+  const int ok = mix_path(m, lim, pv, d, wa);
+  free(pv);
+  return ok;
+}
+
+/* The mix anchor's search along w(l) = pv + l (bench - pv); d: the cash pv invested. */
+static int mix_path(opt_model *m, const opt_limits *lim, const double *pv, double d, double *wa) {
+  const opt_problem *p = m->p;
   int n = p->n, ns = p->n_style, ni = p->n_ind;
-  if (!p->has_prev || lim->cash > 0 || opt_cash_change(p, lim) > 1e-12) return 0;
   double lo = 0, hi = 1;
 #define NEED_LE(g0, g1, c) /* g0 + l (g1 - g0) <= c */                                             \
   do {                                                                                               \
@@ -49,15 +75,15 @@ static int mix_anchor(opt_model *m, const opt_limits *lim, double *wa) {
   } while (0)
   double tb = 0, cp = 0;
   for (int i = 0; i < n; i++) {
-    NEED_LE(p->prev[i], p->bench[i], m->hi[i]);
-    NEED_LE(-p->prev[i], -p->bench[i], -m->lo[i]);
-    tb += fabs(p->bench[i] - p->prev[i]);
-    if (p->bench[i] > 0) cp += p->prev[i];
+    NEED_LE(pv[i], p->bench[i], m->hi[i]);
+    NEED_LE(-pv[i], -p->bench[i], -m->lo[i]);
+    tb += fabs(p->bench[i] - pv[i]);
+    if (p->bench[i] > 0) cp += pv[i];
   }
-  NEED_LE(0.0, 0.5 * tb, lim->turnover_max);
+  NEED_LE(d, d + 0.5 * tb, lim->turnover_max);
   if (lim->constituent_floor > 0) NEED_LE(-cp, -1.0, -lim->constituent_floor);
   double *a = m->work_a, *e = m->work_e;
-  for (int i = 0; i < n; i++) a[i] = p->prev[i] - p->bench[i];
+  for (int i = 0; i < n; i++) a[i] = pv[i] - p->bench[i];
   opt_exposures(p, a, e);
   for (int k = 0; k < ns; k++) NEED_LE(fabs(e[k]), 0.0, lim->style_bound);
   for (int j = 0; j < ni; j++) NEED_LE(fabs(e[ns + j]), 0.0, opt_group_bound(m, lim, j));
@@ -66,7 +92,7 @@ static int mix_anchor(opt_model *m, const opt_limits *lim, double *wa) {
 #undef NEED_LE
   if (lo > hi) return 0;
   lo += fmin(1e-6, 0.5 * (hi - lo)); /* off the boundary, clear of rounding */
-  for (int i = 0; i < n; i++) wa[i] = p->prev[i] + lo * (p->bench[i] - p->prev[i]);
+  for (int i = 0; i < n; i++) wa[i] = pv[i] + lo * (p->bench[i] - pv[i]);
   return point_ok(m, lim, wa);
 }
 
