@@ -2,7 +2,10 @@
  * univariate, multivariate and equal-weight combined scores on CSI All / 300 / 500 / 1000 (tables
  * 8, 13, 14), per index the yearly and summary tables of every (score, floor) backtest (tables
  * 18-29), the univariate-vs-multivariate comparison and the optimizer diagnostics (one row per
- * rebalance per backtest), as CSV, Markdown and one HTML page written with reports/'s writers. */
+ * rebalance per backtest), as CSV, Markdown and one HTML page written with reports/'s writers. The HTML
+ * page adds charts (docs/pipeline.md, "The report"): RankIC with its cumulative sum, layered group returns
+ * and top-minus-bottom NAVs on CSI All; per index and floor the heads' hedged NAVs and drawdowns on one
+ * chart (figures 18-23), the yearly hedged returns side by side, and each backtest's NAVs. */
 #include "pipe_internal.h"
 
 #include "reports.h"
@@ -59,6 +62,7 @@ static char *csvv(char *b, double v) { return rep_fmt_csv(b, 32, v); }
 /* ---------------------------------------------------------------- factor tests */
 
 #define N_UNIV 4
+#define MAX_CHART_SCORES 8
 static const int k_univ[N_UNIV] = {REP_UNIV_CSIALL, PANEL_CSI300, PANEL_CSI500, PANEL_CSI1000};
 static const char *univ_name(int u) { return u == REP_UNIV_CSIALL ? "CSI All" : u == PANEL_CSI300 ? "CSI300" : u == PANEL_CSI500 ? "CSI500" : "CSI1000"; }
 
@@ -96,6 +100,64 @@ static double *combined_scores(const pipe_ctx *x) {
   return out;
 }
 
+/* HTML charts of the factor tests on one universe (seed 002 section 3): per score the RankIC series with its
+ * cumulative sum; the layered test's group returns of every score side by side, and their top-minus-bottom
+ * NAVs on one chart. */
+static int factor_charts(rep_html *h, rep_factor_result *const *r, const char *const *names, int n, const char *univ,
+                         zz_err *err) {
+  if (n < 1) return ZZ_OK;
+  if (n > MAX_CHART_SCORES) n = MAX_CHART_SCORES;
+  char id[32], title[160], xl[112];
+  int max_g = 0, max_ic = 0;
+  size_t days = 0;
+  for (int s = 0; s < n; s++) {
+    max_g = r[s]->n_groups > max_g ? r[s]->n_groups : max_g;
+    max_ic = r[s]->n_ic > max_ic ? r[s]->n_ic : max_ic;
+    days += (size_t)r[s]->n_days;
+  }
+  char(*lab)[12] = malloc(sizeof *lab * (size_t)(max_ic + max_g + 1));
+  const char **lp = malloc(sizeof *lp * (size_t)(max_ic + max_g + 1));
+  double *nav = malloc(sizeof *nav * (days + 1));
+  if (!lab || !lp || !nav) {
+    free(lab), free(lp), free(nav);
+    return zz_fail(err, ZZ_ENOMEM, "out of memory");
+  }
+  for (int s = 0; s < n; s++) {
+    for (int k = 0; k < r[s]->n_ic; k++) lp[k] = zz_date_format(r[s]->ic_date[k], lab[k]);
+    const double *v[1] = {r[s]->ic};
+    snprintf(id, sizeof id, "rankic%d", s);
+    snprintf(title, sizeof title, "%s on %s: RankIC (bars) and cumulative RankIC (line)", names[s], univ);
+    rep_html_bars(h, id, title, "RankIC", "score date (every 10 trading days)", r[s]->n_ic, lp, 1, v, NULL,
+                  "cumulative RankIC", 0);
+  }
+  /* group returns, the scores side by side in each group (one universe: the same number of groups) */
+  const double *gv[MAX_CHART_SCORES];
+  for (int s = 0; s < n; s++) gv[s] = r[s]->n_groups == max_g ? r[s]->group_ann_hedged : NULL;
+  int same = 1;
+  for (int s = 0; s < n; s++) same = same && gv[s];
+  if (same) {
+    for (int g = 0; g < max_g; g++) snprintf(lab[g], 12, "%d", g + 1), lp[g] = lab[g];
+    snprintf(title, sizeof title, "Layered test on %s: annualised hedged return of each group", univ);
+    snprintf(xl, sizeof xl, "score group (1 = lowest scores, %d = highest); weekly rebalance, no costs", max_g);
+    rep_html_bars(h, "groups", title, "annualised return vs universe (%)", xl, max_g, lp, n, gv, names, NULL, 1);
+  }
+  /* top-minus-bottom NAVs */
+  const int32_t *xs[MAX_CHART_SCORES];
+  const double *ys[MAX_CHART_SCORES];
+  int ns[MAX_CHART_SCORES];
+  size_t off = 0;
+  for (int s = 0; s < n; s++) {
+    rep_chart_long_short(r[s]->group_ret, r[s]->n_days, r[s]->n_groups, nav + off);
+    xs[s] = r[s]->day_date, ys[s] = nav + off, ns[s] = r[s]->n_days;
+    off += (size_t)r[s]->n_days;
+  }
+  snprintf(title, sizeof title, "Layered test on %s: top-minus-bottom group NAV (daily top return - bottom return)",
+           univ);
+  rep_html_lines(h, "longshort", title, "NAV (start = 1)", n, xs, ns, ys, names, 0);
+  free(nav), free(lab), free(lp);
+  return ZZ_OK;
+}
+
 static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   /* the heads' scores, their equal-weight combination, and with several datasets each dataset's score */
   enum { MAX_SC = PIPE_N_HEADS * (PIPE_MAX_DATASETS + 1) + 1 };
@@ -130,6 +192,9 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
               "groups on CSI All, 5 on an index; weekly rebalance at the next day's close, no costs; top / bottom "
               "group annualised return hedged against the universe's equal-weight return.\n\n");
   rep_html_heading(h, "Factor tests (seed 002 tables 8, 13, 14)");
+  /* the heads' and the combined score's results on CSI All are kept for the charts */
+  const int n_chart = x->l.n_heads + (x->l.n_heads > 1);
+  rep_factor_result *keep[MAX_SC] = {0};
   int rc = ZZ_OK;
   for (int u = 0; u < N_UNIV && !rc; u++) {
     tbl t;
@@ -164,7 +229,8 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
       tset(&t, s, 6, "%s", num(b[5], r->top_sharpe));
       tset(&t, s, 7, "%s", pct(b[6], r->top_mdd));
       tset(&t, s, 8, "%s", pct(b[7], r->top_turnover));
-      rep_factor_result_free(r);
+      if (u == 0 && s < n_chart) keep[s] = r;
+      else rep_factor_result_free(r);
     }
     if (!rc) {
       char cap[128];
@@ -173,6 +239,8 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
     }
     tbl_free(&t);
   }
+  if (!rc) rc = factor_charts(h, keep, names, n_chart, univ_name(k_univ[0]), err);
+  for (int s = 0; s < n_chart; s++) rep_factor_result_free(keep[s]);
   if (fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", path);
   free(comb);
   return rc;
@@ -202,6 +270,106 @@ static const char *floor_name(double fl, char *b, size_t n) {
   if (fl > 0) snprintf(b, n, "constituents >= %g%%", 100 * fl);
   else snprintf(b, n, "no floor");
   return b;
+}
+
+/* HTML charts of one index (seed 002 figures 18-23): per floor the hedged NAV of every head on one chart and
+ * their drawdowns; the yearly hedged (excess) return of every backtest side by side; then each backtest's
+ * absolute, benchmark and hedged NAV. */
+static int index_charts(const pipe_ctx *x, rep_html *h, int index, const int *sel, int ns, rep_run *const *runs,
+                        const rep_year_row *years, const int *ny, zz_err *err) {
+  char id[48], title[192], fb[64], names[PIPE_MAX_RUNS][96];
+  const char *np[PIPE_MAX_RUNS];
+  const int32_t *xs[PIPE_MAX_RUNS];
+  const double *ys[PIPE_MAX_RUNS];
+  int nn[PIPE_MAX_RUNS];
+  size_t cells = 0;
+  for (int s = 0; s < ns; s++) cells += (size_t)runs[sel[s]]->n;
+  double *buf = malloc(sizeof *buf * (3 * cells + 1));
+  if (!buf) return zz_fail(err, ZZ_ENOMEM, "out of memory");
+  double *hed = buf, *dd = buf + cells;
+  size_t off = 0;
+  for (int s = 0; s < ns; s++) {
+    const rep_run *r = runs[sel[s]];
+    for (int q = 0; q < r->n; q++) hed[off + (size_t)q] = r->hedged[q] / r->hedged[0];
+    rep_chart_drawdown(hed + off, r->n, dd + off);
+    off += (size_t)r->n;
+  }
+  for (int fl = 0; fl < x->l.n_floors; fl++) {
+    int m = 0;
+    off = 0;
+    for (int s = 0; s < ns; s++) {
+      const int k = sel[s];
+      if (x->bt[k].floor_k == fl) {
+        snprintf(names[m], sizeof names[0], "%s", pipe_head_name(x->bt[k].head));
+        np[m] = names[m], xs[m] = runs[k]->date, nn[m] = runs[k]->n, ys[m] = hed + off;
+        m++;
+      }
+      off += (size_t)runs[k]->n;
+    }
+    if (!m) continue;
+    floor_name(x->l.floors[fl], fb, sizeof fb);
+    snprintf(id, sizeof id, "hedged_%s_%d", zz_index_name(index), fl);
+    snprintf(title, sizeof title, "%s, %s: hedged NAV (excess over the benchmark, after hedge cost)",
+             zz_index_name(index), fb);
+    rep_html_lines(h, id, title, "hedged NAV (start = 1)", m, xs, nn, ys, np, 0);
+    for (int q = 0; q < m; q++) ys[q] = dd + (ys[q] - hed);
+    snprintf(id, sizeof id, "drawdown_%s_%d", zz_index_name(index), fl);
+    snprintf(title, sizeof title, "%s, %s: drawdown of the hedged NAV", zz_index_name(index), fb);
+    rep_html_lines(h, id, title, "drawdown from the running peak (%)", m, xs, nn, ys, np, 1);
+  }
+  /* yearly hedged returns: a category per calendar year, a bar per backtest */
+  int y0 = 9999, y1 = 0;
+  for (int s = 0; s < ns; s++)
+    for (int q = 0; q < ny[sel[s]]; q++) {
+      const int yr = years[(size_t)sel[s] * MAX_YEARS + q].year;
+      y0 = yr < y0 ? yr : y0, y1 = yr > y1 ? yr : y1;
+    }
+  const int nyc = y1 - y0 + 1;
+  double *yv = nyc > 0 && nyc <= MAX_YEARS ? malloc(sizeof *yv * (size_t)(nyc * ns)) : NULL;
+  if (yv) {
+    char cat[MAX_YEARS][16];
+    const char *cp[MAX_YEARS];
+    const double *vp[PIPE_MAX_RUNS];
+    int partial[MAX_YEARS] = {0};
+    for (int s = 0; s < ns; s++) {
+      const int k = sel[s];
+      for (int q = 0; q < nyc; q++) yv[s * nyc + q] = NAN;
+      for (int q = 0; q < ny[k]; q++) {
+        const rep_year_row *yr = &years[(size_t)k * MAX_YEARS + q];
+        yv[s * nyc + yr->year - y0] = yr->hedged_ret;
+        partial[yr->year - y0] |= yr->partial;
+      }
+      snprintf(names[s], sizeof names[0], "%s, %s", pipe_head_name(x->bt[k].head),
+               floor_name(x->bt[k].floor, fb, sizeof fb));
+      np[s] = names[s], vp[s] = yv + s * nyc;
+    }
+    for (int q = 0; q < nyc; q++)
+      snprintf(cat[q], sizeof cat[0], "%d%s", y0 + q, partial[q] ? " *" : ""), cp[q] = cat[q];
+    snprintf(id, sizeof id, "yearly_%s", zz_index_name(index));
+    snprintf(title, sizeof title, "%s: yearly hedged (excess) return", zz_index_name(index));
+    rep_html_bars(h, id, title, "hedged return in the year (%)", "calendar year (* = partial year)",
+                  nyc, cp, ns, vp, np, NULL, 1);
+  }
+  free(yv);
+  /* each backtest's NAVs */
+  for (int s = 0; s < ns; s++) {
+    const rep_run *r = runs[sel[s]];
+    double *nav = buf; /* the hedged and drawdown series are drawn: reuse the buffer (3 x cells) */
+    for (int q = 0; q < r->n; q++) {
+      nav[q] = r->nav[q] / r->nav[0];
+      nav[r->n + q] = r->bench[q] / r->bench[0];
+      nav[2 * r->n + q] = r->hedged[q] / r->hedged[0];
+    }
+    const double *y3[3] = {nav, nav + r->n, nav + 2 * r->n};
+    const int32_t *x3[3] = {r->date, r->date, r->date};
+    const int n3[3] = {r->n, r->n, r->n};
+    const char *nm[3] = {"absolute (portfolio)", "benchmark index", "hedged"};
+    snprintf(id, sizeof id, "nav%d", sel[s]);
+    snprintf(title, sizeof title, "%s: net asset value", r->label);
+    rep_html_lines(h, id, title, "NAV (start = 1)", 3, x3, n3, y3, nm, 0);
+  }
+  free(buf);
+  return ZZ_OK;
 }
 
 static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
@@ -333,26 +501,7 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
     snprintf(title, sizeof title, "%s: summary", zz_index_name(index));
     tbl_emit(&t, md, h, title);
     tbl_free(&t);
-    for (int s = 0; s < ns; s++) {
-      const rep_run *r = runs[sel[s]];
-      double *nav = malloc(sizeof *nav * (size_t)r->n * 3);
-      if (!nav) {
-        rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
-        break;
-      }
-      for (int q = 0; q < r->n; q++) {
-        nav[q] = r->nav[q] / r->nav[0];
-        nav[r->n + q] = r->bench[q] / r->bench[0];
-        nav[2 * r->n + q] = r->hedged[q] / r->hedged[0];
-      }
-      const double *ys[3] = {nav, nav + r->n, nav + 2 * r->n};
-      const char *nm[3] = {"absolute", "benchmark", "hedged"};
-      char id[32];
-      snprintf(id, sizeof id, "nav%d", sel[s]);
-      snprintf(title, sizeof title, "%s: net asset value", r->label);
-      rep_html_line_chart(h, id, title, r->date, r->n, 3, ys, nm, 0);
-      free(nav);
-    }
+    if ((rc = index_charts(x, h, index, sel, ns, runs, years, ny, err))) break;
   }
   /* univariate vs multivariate */
   if (!rc && x->l.n_heads == 2) {

@@ -154,7 +154,9 @@ char *rep_fmt_num(char *buf, size_t n, double v);
 /* CSV field: %.10g, empty when undefined. */
 char *rep_fmt_csv(char *buf, size_t n, double v);
 
-/* One self-contained HTML page assembled section by section. */
+/* One self-contained HTML page assembled section by section: inline CSS (with print rules that keep a chart
+ * or table on one page) and inline SVG, no scripts. Every heading gets an anchor, and the page opens with a
+ * contents list linking to them (written by rep_html_close, when there are two headings or more). */
 typedef struct rep_html rep_html;
 int rep_html_open(rep_html **out, const char *path, const char *title, zz_err *err);
 void rep_html_heading(rep_html *h, const char *text);
@@ -162,14 +164,38 @@ void rep_html_para(rep_html *h, const char *text);
 /* A table of strings: header[n_cols], cells[n_rows * n_cols]. */
 void rep_html_table(rep_html *h, const char *caption, int n_rows, int n_cols, const char *const *header,
                     const char *const *cells);
-/* Line chart: n_series series of n points over x (dates as YYYYMMDD), y in the unit given. */
+/* Lines over calendar time with a legend: series s has n[s] points at dates x[s] (YYYYMMDD, ascending) with
+ * values y[s] (NaN = no point); names[s] in the legend. y_label names the quantity and its unit on the y axis
+ * (NULL: none). pct_axis: the values are fractions, ticks read "12%". The x axis is marked at month starts
+ * (every 1, 3, 6 or 12 months: "2022", "2022-04"). */
+void rep_html_lines(rep_html *h, const char *id, const char *title, const char *y_label, int n_series,
+                    const int32_t *const *x, const int *n, const double *const *y, const char *const *names,
+                    int pct_axis);
+/* Grouped bars: n_cat categories labelled cat[] (x_label under them, NULL: none), n_series bars in each
+ * (v[s][c], NaN = no bar), names[s] in the legend. names NULL with one series: no legend, bars coloured by
+ * sign (red up, green down). cum_label non-NULL with one series: also the cumulative sum of the bars (NaN
+ * skipped) as a line on a right axis with that label. */
+void rep_html_bars(rep_html *h, const char *id, const char *title, const char *y_label, const char *x_label,
+                   int n_cat, const char *const *cat, int n_series, const double *const *v, const char *const *names,
+                   const char *cum_label, int pct_axis);
+/* rep_html_lines with one date axis x[n] for every series (y label "%" when pct_axis). */
 void rep_html_line_chart(rep_html *h, const char *id, const char *title, const int32_t *x, int n,
                          int n_series, const double *const *ys, const char *const *names, int pct_axis);
-/* Bars (one per x) with a cumulative line on a second axis when cum != 0. */
+/* rep_html_bars of one unnamed series, with its cumulative sum on a right axis when cum != 0. */
 void rep_html_bar_chart(rep_html *h, const char *id, const char *title, int n, const char *const *labels,
                         const double *v, int cum, int pct_axis);
 /* Finishes and closes the file; returns ZZ_EIO with a message on a write error. */
 int rep_html_close(rep_html *h, zz_err *err);
+
+/* Series the charts draw (docs/reports.md, "HTML"):
+ * drawdown of a NAV level series, dd[t] = nav[t] / max_{s<=t} nav[s] - 1 (NaN points skipped in the max,
+ * NaN out); */
+void rep_chart_drawdown(const double *nav, int n, double *dd);
+/* running sum of v with NaN counted as 0; */
+void rep_chart_cumsum(const double *v, int n, double *out);
+/* top-minus-bottom NAV of a layered test, nav[k] = prod_{j<=k} (1 + r_top[j] - r_bottom[j]) from
+ * group_ret[n_days x n_groups] (group 0 = bottom, n_groups - 1 = top; a NaN difference leaves the NAV). */
+void rep_chart_long_short(const double *group_ret, int n_days, int n_groups, double *nav);
 
 /* Creates a directory and its parents (like mkdir -p); errors name the path. */
 int rep_mkdir_p(const char *dir, zz_err *err);

@@ -7,7 +7,10 @@
  *       DIR/universe.csv has_is_st,exclude_st,min_listed_days (optional: the universe screen; without it the
  *       panel has no is_st and the screen is rep_factor_default_opts')
  *       UNIV = -1 (csiall) or 0 (index 0).  HTML: also write a page with the factor charts there.
- *       Also prints "st_source K" (panel_st_source of the screen). */
+ *       Also prints "st_source K" (panel_st_source of the screen).
+ *   rep_driver chartdata IN.csv           IN: columns nav,v,top,bottom (empty = NaN): prints the series the
+ *       charts draw: "drawdown" of nav, "cumsum" of v, "long_short" of the groups (bottom, top)
+ *   rep_driver charts OUT.html            a page with every chart kind of rep_html.c (fixed inputs) */
 #include "data.h"
 #include "reports.h"
 
@@ -223,9 +226,84 @@ cleanup:
   return 0;
 }
 
+static int chartdata(const char *in) {
+  zz_err err = {0};
+  zz_csv *c;
+  if (zz_csv_open(&c, in, &err)) return fail(&err);
+  int cap = 1 << 16, n = 0, got;
+  double *nav = malloc(sizeof *nav * cap), *v = malloc(sizeof *v * cap), *g = malloc(sizeof *g * 2 * cap);
+  double *out = malloc(sizeof *out * cap);
+  while ((got = zz_csv_next(c, &err)) == 1 && n < cap) {
+    if (zz_csv_double(c, 0, 1, &nav[n], &err) || zz_csv_double(c, 1, 1, &v[n], &err) ||
+        zz_csv_double(c, 2, 1, &g[2 * n + 1], &err) || zz_csv_double(c, 3, 1, &g[2 * n], &err))
+      return fail(&err);
+    n++;
+  }
+  zz_csv_close(c);
+  if (got < 0) return fail(&err);
+  rep_chart_drawdown(nav, n, out);
+  put("drawdown", out, n);
+  rep_chart_cumsum(v, n, out);
+  put("cumsum", out, n);
+  rep_chart_long_short(g, n, 2, out);
+  put("long_short", out, n);
+  free(nav), free(v), free(g), free(out);
+  return 0;
+}
+
+/* Every chart kind on one page: lines of two series on different dates (one with a gap), a drawdown in %,
+ * grouped bars with a legend and a missing bar, one signed series with its cumulative line, and the two
+ * older wrappers. Names carry characters that need escaping. */
+static int charts(const char *path) {
+  zz_err err = {0};
+  rep_html *h;
+  if (rep_html_open(&h, path, "chart kinds <all> & more", &err)) return fail(&err);
+  enum { N = 300 };
+  int32_t da[N], db[N];
+  double a[N], b[N], dd[N];
+  int32_t day = zz_date_to_days(20210104);
+  for (int k = 0; k < N; k++) {
+    while (zz_date_weekday(zz_days_to_date(day)) > 5) day++;
+    da[k] = db[k] = zz_days_to_date(day++);
+    a[k] = 1 + 0.001 * k + 0.03 * sin(k / 9.0);
+    b[k] = k == 40 ? NAN : 1 + 0.0007 * k + 0.02 * cos(k / 7.0);
+  }
+  rep_html_heading(h, "Lines & drawdowns");
+  const int32_t *xs[2] = {da, db + 20};
+  const int ns[2] = {N, N - 20};
+  const double *ys[2] = {a, b + 20};
+  const char *nm[2] = {"series <a>", "series \"b\" & co"};
+  rep_html_lines(h, "lines", "two NAVs <test>", "NAV (start = 1)", 2, xs, ns, ys, nm, 0);
+  rep_chart_drawdown(a, N, dd);
+  const double *yd[1] = {dd};
+  rep_html_lines(h, "drawdown", "drawdown of series a", "drawdown (%)", 1, xs, ns, yd, nm, 1);
+  rep_html_heading(h, "Bars");
+  const char *cat[4] = {"2021", "2022", "2023 *", "2024"};
+  const double v0[4] = {0.05, -0.02, 0.11, NAN}, v1[4] = {0.03, 0.01, -0.04, 0.02}, v2[4] = {-0.01, 0.0, 0.07, 0.015};
+  const double *vs[3] = {v0, v1, v2};
+  const char *bn[3] = {"uni, no floor", "multi, no floor", "uni, floor 80%"};
+  rep_html_bars(h, "grouped", "yearly excess return", "excess return (%)", "calendar year", 4, cat, 3, vs, bn, NULL, 1);
+  double ic[30];
+  char lab[30][12];
+  const char *lp[30];
+  for (int k = 0; k < 30; k++) ic[k] = k == 7 ? NAN : 0.04 + 0.08 * sin(k * 1.3), lp[k] = zz_date_format(da[10 * k], lab[k]);
+  const double *vi[1] = {ic};
+  rep_html_bars(h, "rankic", "RankIC and cumulative RankIC", "RankIC", "score date", 30, lp, 1, vi, NULL,
+                "cumulative RankIC", 0);
+  rep_html_heading(h, "Older wrappers");
+  const double *y2[2] = {a, b};
+  const char *n2[2] = {"a", "b"};
+  rep_html_line_chart(h, "wrap_lines", "line chart wrapper", da, N, 2, y2, n2, 0);
+  rep_html_bar_chart(h, "wrap_bars", "bar chart wrapper", 30, lp, ic, 1, 1);
+  return rep_html_close(h, &err) ? fail(&err) : 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 3 && !strcmp(argv[1], "chartdata")) return chartdata(argv[2]);
+  if (argc >= 3 && !strcmp(argv[1], "charts")) return charts(argv[2]);
   if (argc >= 3 && !strcmp(argv[1], "metrics")) return metrics(argv[2]);
   if (argc >= 6 && !strcmp(argv[1], "factor")) return factor(argc, argv);
-  fprintf(stderr, "usage: rep_driver metrics IN.csv | factor DIR UNIV GROUPS MIN_STOCKS [HTML]\n");
+  fprintf(stderr, "usage: rep_driver metrics IN.csv | factor DIR UNIV GROUPS MIN_STOCKS [HTML] | chartdata IN.csv | "
+                  "charts OUT.html\n");
   return 2;
 }
