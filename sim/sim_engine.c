@@ -557,6 +557,19 @@ static int check_benchmark(const sim_book *s, int t, zz_err *err) {
   return ZZ_OK;
 }
 
+/* Executes the batches due on day t, in the order they were submitted; *traded = 1 when there was one. */
+static int trade_due(sim_book *s, int t, double *turnover, double *costs, int *traded, zz_err *err) {
+  while (s->next_pend < s->n_pend && s->pend[s->next_pend].trade_t == t) {
+    int rc = execute(s, &s->pend[s->next_pend++], t, turnover, costs, err);
+    if (rc) return rc;
+    rebuild_held(s); /* a second batch the same day values the book from the new holdings */
+    *traded = 1;
+  }
+  if (*traded && s->t_exec < 0) s->t_exec = t;
+  if (s->next_pend == s->n_pend) s->n_pend = s->next_pend = 0, s->n_ord = 0; /* nothing pending: reuse */
+  return ZZ_OK;
+}
+
 /* Simulates day t (the day after s->t_cur). */
 static int step_day(sim_book *s, int t, zz_err *err) {
   int rc;
@@ -583,13 +596,7 @@ static int step_day(sim_book *s, int t, zz_err *err) {
   /* 2. orders due today, in the order they were submitted */
   double turnover = 0.0, costs = 0.0;
   int traded = 0;
-  while (s->next_pend < s->n_pend && s->pend[s->next_pend].trade_t == t) {
-    if ((rc = execute(s, &s->pend[s->next_pend++], t, &turnover, &costs, err))) return rc;
-    rebuild_held(s); /* a second batch the same day values the book from the new holdings */
-    traded = 1;
-  }
-  if (traded && s->t_exec < 0) s->t_exec = t;
-  if (s->next_pend == s->n_pend) s->n_pend = s->next_pend = 0, s->n_ord = 0; /* nothing pending: reuse */
+  if ((rc = trade_due(s, t, &turnover, &costs, &traded, err))) return rc;
   /* 3. marking at the close; the benchmark must have it from the first execution on */
   s->t_cur = t;
   mark(s, t, turnover, costs);
@@ -744,12 +751,8 @@ int sim_book_submit(sim_book *s, const int *stock, const double *weight, int n, 
   if (tt == t) { /* same close (ideal mode): trade now and mark the day again */
     const int d = t - s->t0;
     double turnover = s->d_turnover[d], costs = s->d_costs[d];
-    while (s->next_pend < s->n_pend && s->pend[s->next_pend].trade_t == t) {
-      if ((rc = execute(s, &s->pend[s->next_pend++], t, &turnover, &costs, err))) return rc;
-      rebuild_held(s);
-    }
-    if (s->t_exec < 0) s->t_exec = t;
-    if (s->next_pend == s->n_pend) s->n_pend = s->next_pend = 0, s->n_ord = 0;
+    int traded = 0;
+    if ((rc = trade_due(s, t, &turnover, &costs, &traded, err))) return rc;
     mark(s, t, turnover, costs);
     if ((rc = check_benchmark(s, t, err))) return rc;
     /* positions of the day after its trades replace any recorded before them */
