@@ -537,6 +537,7 @@ static int check_benchmark(const sim_book *s, int t, zz_err *err) {
   const int k = s->c.benchmark;
   if (k < 0) return ZZ_OK;
   const panel_index *ix = &s->p->index[k];
+  if (ix->close && isfinite(ix->close[t]) && ix->close[t] > 0) return ZZ_OK; /* every day: the usual case */
   char db[16], de[16];
   zz_date_format(s->p->dates[t], db);
   zz_date_format(s->p->dates[s->t_exec], de);
@@ -547,14 +548,11 @@ static int check_benchmark(const sim_book *s, int t, zz_err *err) {
                    "index_bars.csv: the benchmark %s (%s) has no closes at all; the simulation needs one on every "
                    "day from its first trade day %s on (add the index's bars, or choose another benchmark)",
                    zz_index_name(k), zz_index_code(k), de);
-  const double cl = ix->close[t]; /* (any: the array exists) */
-  if (!isfinite(cl) || !(cl > 0))
-    return zz_fail(err, ZZ_EDATA,
+  return zz_fail(err, ZZ_EDATA,
                    "index_bars.csv: the benchmark %s (%s) has no close on %s, a simulated day (closes are needed on "
                    "every day from the first trade day %s on; a missing close would silently count as a zero "
                    "benchmark return)",
                    zz_index_name(k), zz_index_code(k), db, de);
-  return ZZ_OK;
 }
 
 /* Executes the batches due on day t, in the order they were submitted; *traded = 1 when there was one. */
