@@ -214,28 +214,6 @@ int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err) {
 
 /* ---------------------------------------------------------------- one backtest */
 
-/* The simulator's configuration of a run. */
-void pipe_sim_config(const pipe_ctx *x, int index, sim_config *sc) {
-  const pipe_config *c = x->c;
-  sim_config_default(sc);
-  sc->capital = c->capital;
-  sc->benchmark = index;
-  sc->costs = (sim_cost_mode)sim_cost_mode_parse(c->costs);
-  sc->buy_rate = c->buy_rate;
-  sc->sell_rate = c->sell_rate;
-  sc->commission_rate = c->commission_rate;
-  sc->commission_min = c->commission_min;
-  sc->stamp_old = c->stamp_old;
-  sc->stamp_new = c->stamp_new;
-  sc->limit_test = (sim_limit_test)sim_limit_test_parse(c->limit_test);
-  sc->lot = c->lot;
-  sc->exec_lag = c->exec_lag;
-  sc->exec_price = (sim_price)sim_price_parse(c->exec_price);
-  sc->allow_same_close = c->allow_same_close;
-  sc->end = x->p->dates[x->t_last];
-  sc->hedge_cost = c->hedge_cost;
-}
-
 static void week_limits(const pipe_config *c, const pipe_bt *b, opt_limits *lim) {
   opt_limits_default(lim);
   lim->style_bound = c->style_bound;
@@ -285,7 +263,7 @@ static int backtest_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
   else if (!wb || !w0 || !sc || !cb || !cs || !stk || !wt || !wks || !tg) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
   if (!rc) fputs("date,code,weight\n", fw);
   sim_config scfg;
-  pipe_sim_config(x, b->index, &scfg);
+  pipe_sim_config(c, b->index, p->dates[x->t_last], &scfg);
   opt_limits lim;
   week_limits(c, b, &lim);
   int n_wk = 0, n_solved = 0, n_held = 0;

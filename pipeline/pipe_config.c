@@ -1,7 +1,7 @@
 /* pipe_config.c — the pipeline's configuration: one table of keys (section, name, type, field,
  * default, documentation) drives INI parsing (libinih), --set overrides, range checks, the INI
  * dump, the canonical text hashed per stage, and docs/config.md. */
-#include "pipeline.h"
+#include "pipe_internal.h"
 #include "sim.h"
 
 #include <ini.h>
@@ -382,6 +382,26 @@ int pipe_config_lists(const pipe_config *c, pipe_lists *l, zz_err *err) {
   return ZZ_OK;
 }
 
+void pipe_sim_config(const pipe_config *c, int index, int32_t end, sim_config *sc) {
+  sim_config_default(sc);
+  sc->capital = c->capital;
+  sc->benchmark = index;
+  sc->costs = (sim_cost_mode)sim_cost_mode_parse(c->costs);
+  sc->buy_rate = c->buy_rate;
+  sc->sell_rate = c->sell_rate;
+  sc->commission_rate = c->commission_rate;
+  sc->commission_min = c->commission_min;
+  sc->stamp_old = c->stamp_old;
+  sc->stamp_new = c->stamp_new;
+  sc->limit_test = (sim_limit_test)sim_limit_test_parse(c->limit_test);
+  sc->lot = c->lot;
+  sc->exec_lag = c->exec_lag;
+  sc->exec_price = (sim_price)sim_price_parse(c->exec_price);
+  sc->allow_same_close = c->allow_same_close;
+  sc->end = end;
+  sc->hedge_cost = c->hedge_cost;
+}
+
 int pipe_config_check(const pipe_config *c, zz_err *err) {
   pipe_lists l;
   int rc = pipe_config_lists(c, &l, err);
@@ -406,10 +426,10 @@ int pipe_config_check(const pipe_config *c, zz_err *err) {
     return zz_fail(err, ZZ_EUSAGE, "sim.limit_test: expected close, sealed or vwap, found '%s'", c->limit_test);
   if (sim_price_parse(c->exec_price) < 0)
     return zz_fail(err, ZZ_EUSAGE, "sim.exec_price: expected vwap, close or open, found '%s'", c->exec_price);
-  if (c->exec_lag == 0 && !(sim_price_parse(c->exec_price) == SIM_PRICE_CLOSE && c->allow_same_close))
-    return zz_fail(err, ZZ_EUSAGE,
-                   "sim.exec_lag = 0 would trade at or before the close that produced the score; it is refused unless "
-                   "sim.exec_price = close and sim.allow_same_close = 1 (which relaxes SPEC 10.1)");
+  sim_config sc; /* the simulator's own rules (exec_lag 0 only at the close with allow_same_close, ...) */
+  pipe_sim_config(c, -1, 0, &sc);
+  rc = sim_config_check(&sc, err);
+  if (rc) return rc;
   if (c->spec_full_days < c->spec_min_days)
     return zz_fail(err, ZZ_EUSAGE, "risk.spec_full_days (%d) must not be below risk.spec_min_days (%d)",
                    c->spec_full_days, c->spec_min_days);

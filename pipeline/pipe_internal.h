@@ -58,9 +58,10 @@ void pipe_timer_add(pipe_ctx *x, const char *name, double seconds, int cached);
 
 /* The closed-loop backtests whose stage is missing (pipe_backtest.c). */
 int pipe_backtests(pipe_ctx *x, const int *todo, int n_todo, zz_err *err);
-/* The simulator's configuration of a run's backtest on `index` (pipe_backtest.c). */
+/* The simulator's configuration of a run's backtest on `index` (-1: none) ending on `end` (0: the
+ * market's end) (pipe_config.c). */
 struct sim_config;
-void pipe_sim_config(const pipe_ctx *x, int index, struct sim_config *sc);
+void pipe_sim_config(const pipe_config *c, int index, int32_t end, struct sim_config *sc);
 /* A backtest's diagnostics.csv: rows appended (without the header) to f, summary into *d. */
 typedef struct pipe_diag_sum {
   int rebalances, relaxed, gap_status, held, repaired, retried, carried_weeks;
