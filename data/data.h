@@ -309,6 +309,7 @@ typedef enum {
   SYNTH_INDEX_PRICE = 1  /* price index: cash dividends do not count (docs/synthetic_market.md) */
 } synth_index_kind;
 
+#define SYNTH_ALPHA_STRENGTH 0.005
 typedef struct synth_opts {
   int n_stocks;        /* 1900 .. 6000, default 2400 */
   int32_t start, end;  /* YYYYMMDD, default 20100101 .. 20231231 */
@@ -316,6 +317,11 @@ typedef struct synth_opts {
   int n_industries;    /* default 31 */
   int truth_scores;    /* also write truth/expected_return.csv (the oracle's scores), default 0 */
   int oracle_paths;    /* Monte Carlo paths per sampled date for the oracle, 1 .. 1000; 0 = default 16 */
+  int32_t oracle_anchor; /* the oracle samples every 10th trading day through the first date >= this one
+                            (YYYYMMDD; 0 or before start: from the first written day), so that a run can
+                            put them on its factor tests' dates */
+  double alpha_strength; /* kappa: daily expected return per unit of the planted signal's demeaned memory,
+                            0 .. 0.1, default SYNTH_ALPHA_STRENGTH (docs/synthetic_market.md, calibration) */
   /* Vendor conditions (docs/synthetic_market.md, "Vendor conditions"): what a market built from public
    * vendor data looks like. The defaults write the clean market, byte for byte as without them. */
   double industry_coverage; /* share of stocks with a row in industry.csv, 0 .. 1, default 1 */
@@ -348,6 +354,18 @@ void synth_default_opts(synth_opts *o);
 void synth_vendor_opts(synth_opts *o);
 /* Writes a complete market directory (SPEC 2.1 files) to out_dir. Same options -> same bytes. */
 int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_err *err);
+
+/* The oracle RankICs a synthetic market recorded in truth/oracle_rankic.csv, summarised over the sampled
+ * dates from..to (YYYYMMDD, inclusive): what a model trained on that market could reach at most. */
+typedef struct synth_oracle_summary {
+  int present;               /* the market has truth/oracle_rankic.csv */
+  int n;                     /* sampled dates in from..to */
+  double rankic_mean, rankic_ir;           /* the oracle (the ceiling); IC_IR NaN with < 2 dates */
+  double cond_rankic_mean, cond_rankic_ir; /* the conditional oracle (not a ceiling) */
+} synth_oracle_summary;
+/* Reads market_dir/truth/oracle_rankic.csv (written by synth_write). A market without it: ZZ_OK with
+ * present = 0. A malformed file: ZZ_EDATA naming file, line and column. */
+int synth_oracle_read(const char *market_dir, int32_t from, int32_t to, synth_oracle_summary *s, zz_err *err);
 
 /* ---------------------------------------------------------------- shared statistics (zz_stats.c) */
 

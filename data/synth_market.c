@@ -17,10 +17,16 @@ const char *const synth_industry_names[SYNTH_MAX_IND] = {
     "Autos", "Computers", "Media", "Telecom", "Petroleum", "Environmental", "BeautyCare"};
 
 /* ------------------------------------------------------------ model constants (documented) */
-#define COUNTRY_MEAN 0.0004
+/* docs/synthetic_market.md; the alpha's values were calibrated on the demo (section "Calibration") */
+#define COUNTRY_MEAN 0.0003
 #define COUNTRY_VOL 0.011
-#define SIZE_VOL 0.005
+#define COUNTRY_PULL (1.0 / 40) /* daily pull of the market back to its trend (half-life 28 trading days) */
+#define SIZE_VOL 0.003
 #define MOM_VOL 0.003
+#define ALPHA_MEMORY 0.85       /* EWMA weight of the signal's memory */
+#define ALPHA_NOISE 4.0         /* sd of nu, the alpha's daily payoff shock: returns carry alpha (1 + nu) */
+#define ALPHA_VOL_RATIO 0.06    /* low-volatility premium per unit of alpha strength */
+#define ALPHA_SWING 0.15        /* amplitude of the signal coefficients' slow sinusoidal drift */
 #define SUSPEND_PROB 0.0008 /* per trading stock-day */
 #define ST_PROB 0.012       /* per stock and year, decided on the first trading day of May */
 #define DELIST_PROB 0.15    /* of an ST spell ending in delisting */
@@ -60,6 +66,9 @@ int synth_market_create(synth_market **out, const synth_opts *o, zz_err *err) {
                    "on every review date, plus candidates outside them)", o->n_stocks);
   if (o->n_industries < 2 || o->n_industries > SYNTH_MAX_IND)
     return zz_fail(err, ZZ_EUSAGE, "industries %d: expected 2 .. %d", o->n_industries, SYNTH_MAX_IND);
+  if (!(o->alpha_strength >= 0 && o->alpha_strength <= 0.1))
+    return zz_fail(err, ZZ_EUSAGE, "alpha strength %g: expected 0 .. 0.1 (daily return per unit of signal)",
+                   o->alpha_strength);
   if (o->start < 19930101 || o->end > 20401231 || o->start > o->end)
     return zz_fail(err, ZZ_EUSAGE, "dates %d .. %d: expected 1993-01-01 <= start <= end <= 2040-12-31",
                    (int)o->start, (int)o->end);
@@ -210,8 +219,10 @@ int synth_market_create(synth_market **out, const synth_opts *o, zz_err *err) {
     m->ap.period[j] = period[j];
     m->ap.phase[j] = 6.283185307179586 * synth_rng_uniform(rng);
   }
-  m->ap.phi = 0.92;
-  m->ap.kappa = 0.025;
+  m->ap.phi = ALPHA_MEMORY;
+  m->ap.kappa = o->alpha_strength;
+  m->ap.noise = ALPHA_NOISE;
+  m->ap.kappa_vol = ALPHA_VOL_RATIO * o->alpha_strength;
   m->alpha_horizon = 0;
   for (int j = 1; j <= 10; j++) m->alpha_horizon += pow(m->ap.phi, j);
   m->country_h = 1.0;
@@ -332,8 +343,24 @@ static double alpha_signal(const synth_market *m, int i, int t) {
   double s = 0;
   const double a[3] = {a1, a2, a3};
   for (int j = 0; j < 3; j++)
-    s += m->ap.b[j] * (1 + 0.5 * sin(6.283185307179586 * t / m->ap.period[j] + m->ap.phase[j])) * a[j];
+    s += m->ap.b[j] * (1 + ALPHA_SWING * sin(6.283185307179586 * t / m->ap.period[j] + m->ap.phase[j])) * a[j];
   return s;
+}
+
+/* Replaces v[i] (NaN: not included) by its residual from an equal-weighted least-squares fit on the SIZE
+ * exposure and a constant, over the stocks where it is not NaN. */
+static void size_neutral(const synth_market *m, double *v) {
+  double n = 0, sx = 0, sy = 0;
+  for (int i = 0; i < m->n; i++)
+    if (!isnan(v[i])) n++, sx += m->x_size[i], sy += v[i];
+  if (n < 2) return;
+  const double xm = sx / n, ym = sy / n;
+  double sxx = 0, sxy = 0;
+  for (int i = 0; i < m->n; i++)
+    if (!isnan(v[i])) sxx += (m->x_size[i] - xm) * (m->x_size[i] - xm), sxy += (m->x_size[i] - xm) * (v[i] - ym);
+  const double b = sxx > 0 ? sxy / sxx : 0;
+  for (int i = 0; i < m->n; i++)
+    if (!isnan(v[i])) v[i] -= ym + b * (m->x_size[i] - xm);
 }
 
 void synth_market_step(synth_market *m, int t) {
@@ -373,11 +400,13 @@ void synth_market_step(synth_market *m, int t) {
   /* factor returns */
   {
     const double z = synth_rng_student(rng, 6);
-    m->f_country = COUNTRY_MEAN + COUNTRY_VOL * sqrt(m->country_h) * z;
+    m->f_country = COUNTRY_MEAN - COUNTRY_PULL * m->country_dev + COUNTRY_VOL * sqrt(m->country_h) * z;
+    m->country_dev += m->f_country - COUNTRY_MEAN;
     m->country_h = 0.03 + 0.90 * m->country_h + 0.07 * z * z;
     for (int k = 0; k < m->n_ind; k++) m->f_ind[k] = m->ind_vol[k] * synth_rng_student(rng, 6);
     m->f_size = SIZE_VOL * synth_rng_normal(rng);
     m->f_mom = MOM_VOL * synth_rng_normal(rng);
+    m->f_signal = m->ap.noise * synth_rng_normal(rng);
   }
 
   const double lam = pow(0.5, 1.0 / SYNTH_RSTR_HALF), lam_out = pow(lam, SYNTH_RSTR_WIN);
@@ -438,10 +467,11 @@ void synth_market_step(synth_market *m, int t) {
         if (synth_rng_uniform(rng) < JUMP_PROB) /* news: a jump of 4-12 % either way */
           eps += (synth_rng_uniform(rng) < 0.5 ? -1 : 1) * (0.04 + 0.08 * synth_rng_uniform(rng));
         s->garch_h = 0.05 + 0.88 * s->garch_h + 0.07 * z * z;
-        const double alpha = m->ap.kappa * (s->m - m->m_mean);
+        const double alpha = synth_alpha_of(m, i);
         s->alpha = alpha;
         s->eps = eps;
-        const double r = m->f_country + m->f_ind[k] + m->x_size[i] * m->f_size + m->x_mom[i] * m->f_mom + alpha + eps;
+        const double r = m->f_country + m->f_ind[k] + m->x_size[i] * m->f_size + m->x_mom[i] * m->f_mom +
+                         alpha * (1 + m->f_signal) + eps;
         const int64_t close = clampi((int64_t)llround((double)pre * (1 + r)), s->down_c, s->up_c);
         const double sig = 0.5 * (s->spec_vol + 0.015);
         const int64_t open = clampi((int64_t)llround((double)pre * (1 + 0.35 * r + 0.3 * sig * synth_rng_normal(rng))),
@@ -517,4 +547,38 @@ void synth_market_step(synth_market *m, int t) {
     mn++;
   }
   m->m_mean = mn ? msum / mn : 0;
+
+  /* low-volatility premium: the 20-day volatility of the adjusted log close of the stocks trading today with
+   * 21 days of history, made size-neutral and standardised (equal weights, clipped to +-3); 0 for the others.
+   * m->signal is scratch from here on. */
+  double *v = m->signal;
+  for (int i = 0; i < m->n; i++) {
+    const synth_stock *s = &m->s[i];
+    v[i] = NAN;
+    if (!synth_listed(s, t) || !s->has_bar || t < 21 || t - s->list_t < 21) continue;
+    const double *F = m->feat + (size_t)i * SYNTH_FEAT * 4;
+    double a = 0, a2 = 0;
+    for (int l = 0; l < 20; l++) {
+      const double d = F[((t - l) % SYNTH_FEAT) * 4] - F[((t - l - 1) % SYNTH_FEAT) * 4];
+      a += d, a2 += d * d;
+    }
+    const double var = (a2 - a * a / 20) / 19;
+    v[i] = sqrt(var > 0 ? var : 0);
+  }
+  size_neutral(m, v);
+  double rss = 0;
+  int vn = 0;
+  for (int i = 0; i < m->n; i++)
+    if (!isnan(v[i])) rss += v[i] * v[i], vn++;
+  const double vsd = vn > 1 ? sqrt(rss / vn) : 0;
+  for (int i = 0; i < m->n; i++) m->s[i].zvol = isnan(v[i]) || vsd <= 0 ? 0 : clampd(v[i] / vsd, -3, 3);
+
+  /* the next day's expected alpha; the memory part made size-neutral too, so that it tilts no index */
+  for (int i = 0; i < m->n; i++) v[i] = synth_listed(&m->s[i], t) ? m->ap.kappa * (m->s[i].m - m->m_mean) : NAN;
+  size_neutral(m, v);
+  for (int i = 0; i < m->n; i++) {
+    synth_stock *s = &m->s[i];
+    s->alpha_mem = isnan(v[i]) ? 0 : v[i];
+    s->alpha_vol = -m->ap.kappa_vol * s->zvol;
+  }
 }

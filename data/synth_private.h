@@ -83,6 +83,8 @@ typedef struct synth_stock {
   int low_days;      /* consecutive closes below 1 CNY */
   double turnover_base, attention; /* daily turnover level and its AR(1) log deviation */
   double m;          /* alpha memory: EWMA of the alpha signal */
+  double zvol;       /* standardised size-neutral 20-day volatility at the last close */
+  double alpha_mem, alpha_vol; /* the next day's expected alpha: memory part and volatility premium */
   double bp, roe, lev, margin; /* fundamentals state */
   int fund_offset;   /* days before the nominal announcement dates */
   /* today's bar (valid when has_bar) */
@@ -99,6 +101,8 @@ typedef struct synth_alpha_params {
   double b[3], period[3], phase[3]; /* coefficient j at day tau: b_j (1 + 0.5 sin(2 pi tau / P_j + phi_j)) */
   double phi;   /* EWMA memory of the signal */
   double kappa; /* daily expected return per unit of demeaned memory */
+  double noise;  /* sd of the alpha's daily payoff multiplier nu_t: returns carry alpha (1 + nu_t) */
+  double kappa_vol; /* daily low-volatility premium per unit of standardised 20-day volatility */
 } synth_alpha_params;
 
 typedef struct synth_market {
@@ -115,12 +119,14 @@ typedef struct synth_market {
   double *feat;     /* n x SYNTH_FEAT x 4: log adjusted close, turnover, range, close-vwap gap */
   double *rstr;     /* recursive RSTR sums */
   double *x_size, *x_mom; /* standardised exposures at the last close (used for today's return) */
-  double *signal;   /* today's alpha signal s_i (0 when not trading) */
+  double *signal;   /* scratch, n values: the alpha signal s_i, caps, volatilities (within one step) */
   double country_h; /* country GARCH variance multiplier */
+  double country_dev; /* cumulative country return minus its mean: the market's distance from its trend */
   /* today's true factor returns */
   double f_country, f_size, f_mom, f_ind[SYNTH_MAX_IND];
   synth_alpha_params ap;
   double m_mean;    /* cross-sectional mean of m over listed stocks at the last close */
+  double f_signal;    /* today's alpha payoff shock nu_t */
   double alpha_horizon; /* sum_{j=1..10} phi^j */
   double event_scale;   /* ST and suspension intensity: 1 from 2400 stocks, less in smaller markets */
   int is_copy;          /* a scratch copy (synth_market_copy): dates are borrowed, not owned */
@@ -146,6 +152,8 @@ static inline int synth_listed(const synth_stock *s, int t) { return s->list_t <
 static inline int synth_industry_at(const synth_stock *s, int t) {
   return (s->ind_change_t >= 0 && t >= s->ind_change_t) ? s->ind_new : s->ind;
 }
+/* Stock i's expected planted alpha for the day after the last close (its payoff is alpha (1 + nu)). */
+static inline double synth_alpha_of(const synth_market *m, int i) { return m->s[i].alpha_mem + m->s[i].alpha_vol; }
 
 /* ------------------------------------------------------------ indices */
 typedef struct synth_index synth_index;

@@ -22,6 +22,7 @@ void synth_default_opts(synth_opts *o) {
   o->n_industries = 31;
   o->truth_scores = 0;
   o->oracle_paths = 16;
+  o->alpha_strength = SYNTH_ALPHA_STRENGTH;
   o->industry_coverage = 1.0;
   o->singleton_industries = 0;
   o->no_fundamentals = 0;
@@ -102,6 +103,7 @@ typedef struct synth_run {
   int ic_n;
   synth_market *sim; /* scratch copy of the market for the oracle's Monte Carlo */
   int paths;
+  int t_grid;        /* the oracle samples every 10th trading day through this one (>= t0) */
   double *pa, *pe;   /* n x paths: simulated window alpha and window specific shocks */
   /* vendor conditions */
   synth_rng vrng;    /* the vendor choices' own generator: the market's stream never feeds them */
@@ -234,7 +236,7 @@ static int oracle_step(synth_run *R, int t, zz_err *err) {
     }
   }
   /* a new sample every 10 trading days of the written period, while T+11 exists */
-  if (t >= m->t0 && (t - m->t0) % 10 == 0 && t + 11 < m->n_days) {
+  if (t >= m->t0 && ((t - R->t_grid) % 10 + 10) % 10 == 0 && t + 11 < m->n_days) {
     for (int k = 0; k < N_SLOTS; k++) {
       oracle_slot *o = &R->slot[k];
       if (o->t >= 0) continue;
@@ -242,7 +244,8 @@ static int oracle_step(synth_run *R, int t, zz_err *err) {
       for (int i = 0; i < n; i++) {
         const synth_stock *s = &m->s[i];
         o->ok[i] = o->sampled[i] = (uint8_t)(synth_listed(s, t) && s->has_bar);
-        o->cond[i] = m->ap.kappa * m->alpha_horizon * (s->m - m->m_mean);
+        /* the memory decays, the volatility premium persists */
+        o->cond[i] = m->alpha_horizon * s->alpha_mem + 10 * s->alpha_vol;
         o->drift[i] = 0;
       }
       if (oracle_expect(R, t, o->score))
@@ -781,6 +784,7 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
   synth_rng_seed(&R.vrng, o->seed ^ 0x5be0cd19137e2179ull);
   int rc = synth_market_create(&R.m, o, err);
   if (rc) return rc;
+  for (R.t_grid = R.m->t0; R.t_grid < R.m->n_days - 1 && R.m->dates[R.t_grid] < o->oracle_anchor;) R.t_grid++;
   rc = synth_index_create(&R.x, R.m, err);
   const int n = R.m->n;
   if (!rc) {
@@ -867,4 +871,49 @@ int synth_write(const char *out_dir, const synth_opts *o, synth_report *rep, zz_
   synth_index_free(R.x);
   synth_market_free(R.m);
   return rc;
+}
+
+/* ------------------------------------------------------------ reading truth/oracle_rankic.csv */
+
+int synth_oracle_read(const char *market_dir, int32_t from, int32_t to, synth_oracle_summary *s, zz_err *err) {
+  memset(s, 0, sizeof *s);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", market_dir, out_names[OUT_ORACLE]);
+  struct stat st;
+  if (stat(path, &st) != 0) return ZZ_OK; /* not a synthetic market (or an old one): no oracle */
+  zz_csv *r = NULL;
+  int rc = zz_csv_open(&r, path, err);
+  if (rc) return rc;
+  static const char *const c_date[] = {"date", NULL}, *const c_ic[] = {"rankic", NULL},
+                           *const c_cic[] = {"rankic_conditional", NULL};
+  const int cd = zz_csv_require(r, c_date, err), ci = cd < 0 ? -1 : zz_csv_require(r, c_ic, err),
+            cc = ci < 0 ? -1 : zz_csv_require(r, c_cic, err);
+  if (cd < 0 || ci < 0 || cc < 0) {
+    zz_csv_close(r);
+    return ZZ_EDATA;
+  }
+  double sum = 0, sum2 = 0, csum = 0, csum2 = 0;
+  int n = 0, more = 0;
+  while (!rc && (more = zz_csv_next(r, err)) == 1) {
+    int32_t d;
+    double ic, cic;
+    if ((rc = zz_csv_date(r, cd, &d, err)) || (rc = zz_csv_double(r, ci, 0, &ic, err)) ||
+        (rc = zz_csv_double(r, cc, 0, &cic, err)))
+      break;
+    if (d >= from && d <= to) sum += ic, sum2 += ic * ic, csum += cic, csum2 += cic * cic, n++;
+  }
+  zz_csv_close(r);
+  if (!rc && more < 0) rc = -more;
+  if (rc) return rc;
+  s->present = 1;
+  s->n = n;
+  if (n > 0) {
+    s->rankic_mean = sum / n;
+    s->cond_rankic_mean = csum / n;
+    const double v = n > 1 ? (sum2 - n * s->rankic_mean * s->rankic_mean) / (n - 1) : 0,
+                 cv = n > 1 ? (csum2 - n * s->cond_rankic_mean * s->cond_rankic_mean) / (n - 1) : 0;
+    s->rankic_ir = v > 0 ? s->rankic_mean / sqrt(v) : NAN;
+    s->cond_rankic_ir = cv > 0 ? s->cond_rankic_mean / sqrt(cv) : NAN;
+  }
+  return ZZ_OK;
 }

@@ -17,6 +17,11 @@ Generates a small market (1,900 stocks, 2010-01-01 .. 2010-08-31, --truth) with 
     score against the realised T+1 -> T+11 adjusted return) equal truth/oracle_rankic.csv to 1e-8;
   * the oracle is a ceiling in fact: above the conditional oracle and above the 5-day reversal and an
     in-sample ridge regression on the last 20 days' returns computed from bars.csv on the same dates.
+Two markets (1,900 stocks, 2010-01 .. 2010-08, seed 11): the default one for every check but the ceiling's,
+and one with a strong planted alpha (--alpha-strength 0.025, four times the calibrated default) for all
+checks, including the ceiling's: its 14 dates separate the ceiling from the simple models beyond
+date-sampling noise (at the default the oracle's IC_IR is about 1: 14 dates cannot), except the factor
+recovery (the strong alpha's noisy payoff, alpha (1 + nu), then rivals the industry factors).
 Exit 77 (skip) when numpy is missing.
 """
 import argparse
@@ -75,20 +80,33 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--zhizeng")
     ap.add_argument("--workdir", default=".")
-    ap.add_argument("--market")
+    ap.add_argument("--market", help="check this market (all checks but the ceiling's) instead of writing two")
     a = ap.parse_args()
-    mdir = a.market
-    if not mdir:
-        mdir = os.path.join(a.workdir, "ref_synth_market")
-        shutil.rmtree(mdir, ignore_errors=True)
-        cmd = [a.zhizeng, "synth", "--out", mdir, "--stocks", "1900", "--start", "2010-01-01", "--end",
-               "2010-08-31", "--seed", "11", "--truth", "--oracle-paths", "8"]
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        print(res.stdout, res.stderr)
-        if res.returncode != 0:
-            print("zhizeng synth failed:", res.returncode)
-            return 1
+    if a.market:
+        check_market(a.market, ceiling=False)
+    else:
+        for name, extra, ceiling in (("ref_synth_market", [], False),
+                                     ("ref_synth_market_strong", ["--alpha-strength", "0.025"], True)):
+            mdir = os.path.join(a.workdir, name)
+            shutil.rmtree(mdir, ignore_errors=True)
+            cmd = [a.zhizeng, "synth", "--out", mdir, "--stocks", "1900", "--start", "2010-01-01", "--end",
+                   "2010-08-31", "--seed", "11", "--truth", "--oracle-paths", "8"] + extra
+            res = subprocess.run(cmd, capture_output=True, text=True)
+            print(" ".join(cmd[1:]))
+            print(res.stdout, res.stderr)
+            if res.returncode != 0:
+                print("zhizeng synth failed:", res.returncode)
+                return 1
+            check_market(mdir, ceiling)
+    if failures:
+        print("%d checks failed" % len(failures))
+        return 1
+    print("all checks passed")
+    return 0
 
+
+def check_market(mdir, ceiling):
+    """Every check on one market; the ceiling's (oracle above simple models) only where ceiling."""
     stocks = {r["code"]: r for r in read(os.path.join(mdir, "stocks.csv"))}
     bars = read(os.path.join(mdir, "bars.csv"))
     dates = sorted({r["date"] for r in bars})
@@ -224,10 +242,11 @@ def main():
     o, rv, rg = np.mean(later), np.mean(ours["reversal5"]), np.mean(ours["ridge"])
     print("same %d dates: oracle %.4f, 5-day reversal %.4f, in-sample ridge on 20 daily returns %.4f"
           % (len(later), o, rv, rg))
-    check(o > mean["rankic_conditional"], "oracle %.4f not above the conditional oracle %.4f"
-          % (mean["rankic"], mean["rankic_conditional"]))
-    check(o > rv + 0.05 and o > rg + 0.03, "oracle %.4f not clearly above the 5-day reversal %.4f and the "
-          "in-sample ridge %.4f" % (o, rv, rg))
+    if ceiling:
+        check(o > mean["rankic_conditional"], "oracle %.4f not above the conditional oracle %.4f"
+              % (mean["rankic"], mean["rankic_conditional"]))
+        check(o > rv + 0.05 and o > rg + 0.03, "oracle %.4f not clearly above the 5-day reversal %.4f and the "
+              "in-sample ridge %.4f" % (o, rv, rg))
     # the true factor returns are recoverable: cross-sectional WLS (weights sqrt(float cap)) of the
     # adjusted returns on industry dummies and SIZE (log float cap at t-1, cap-weighted mean 0,
     # equal-weighted std 1, clipped to +-3), compared with truth/factor_returns.csv
@@ -268,13 +287,9 @@ def main():
     c_ind = [np.corrcoef(ei[:, k], ti[:, k])[0, 1] for k in range(K)]
     print("factor recovery: size corr %.3f, industries corr min %.3f median %.3f"
           % (c_size, min(c_ind), np.median(c_ind)))
-    check(c_size > 0.9, "size factor returns not recovered: corr %.3f" % c_size)
-    check(min(c_ind) > 0.85, "industry factor returns not recovered: min corr %.3f" % min(c_ind))
-    if failures:
-        print("%d checks failed" % len(failures))
-        return 1
-    print("all checks passed")
-    return 0
+    if not ceiling:  # the strong alpha's noisy payoff rivals the industry factors (docstring)
+        check(c_size > 0.9, "size factor returns not recovered: corr %.3f" % c_size)
+        check(min(c_ind) > 0.85, "industry factor returns not recovered: min corr %.3f" % min(c_ind))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /* test_synth_determinism.c — the synthetic market is a pure function of its options: two runs with
  * the same seed give byte-identical files, another seed gives different ones; out-of-range options
- * are refused with ZZ_EUSAGE; and, read back with the CSV reader (not the generator), every trading
+ * are refused with ZZ_EUSAGE; the alpha strength reaches the process (a stronger alpha raises the oracle's
+ * RankIC, none leaves it at zero); and, read back with the CSV reader (not the generator), every trading
  * day has exactly 300 / 500 / 1000 index members whose weights sum to 100. */
 #include "data.h"
 
@@ -133,10 +134,7 @@ int main(int argc, char **argv) {
   CHECK(ra.n_stocks == 1900 && ra.n_dates > 50, "report: %d stocks, %d dates", ra.n_stocks, ra.n_dates);
   CHECK(ra.oracle_rankic_mean == rb.oracle_rankic_mean && ra.n_ic_dates == rb.n_ic_dates, "reports differ");
   CHECK(ra.oracle_cond_rankic_mean == rb.oracle_cond_rankic_mean, "conditional oracles differ");
-  CHECK(ra.n_ic_dates >= 4 && ra.oracle_rankic_mean > 0.05, "oracle RankIC %.4f over %d dates",
-        ra.oracle_rankic_mean, ra.n_ic_dates);
-  CHECK(ra.oracle_rankic_mean > ra.oracle_cond_rankic_mean, "oracle %.4f not above the conditional oracle %.4f",
-        ra.oracle_rankic_mean, ra.oracle_cond_rankic_mean);
+  CHECK(ra.n_ic_dates >= 4, "oracle RankIC over %d dates", ra.n_ic_dates);
   int differs = 0;
   for (size_t k = 0; k < N_FILES; k++) {
     char pa[8192], pb[8192], pc[8192];
@@ -177,6 +175,31 @@ int main(int argc, char **argv) {
           ra.oracle_cond_rankic_mean, rd.oracle_rankic_mean, ra.oracle_rankic_mean);
   }
   check_memberships(dir);
+  /* the alpha strength reaches the process: a stronger alpha is another market with a higher ceiling, and
+   * no alpha leaves nothing to predict */
+  {
+    char e[4096], pa[8192], pe[8192];
+    snprintf(e, sizeof e, "%s/E", dir);
+    o.seed = 7;
+    o.oracle_paths = 4;
+    o.alpha_strength = 0.025;
+    synth_report re, rz;
+    CHECK(synth_write(e, &o, &re, &err) == ZZ_OK, "run E: %s", err.msg);
+    snprintf(pa, sizeof pa, "%s/bars.csv", a);
+    snprintf(pe, sizeof pe, "%s/bars.csv", e);
+    long size;
+    CHECK(same_file(pa, pe, &size) == 0, "alpha strength 0.025: bars.csv identical to the default's");
+    /* (the ceiling above the conditional oracle and simple models: ref_synth.py, on 14 dates) */
+    CHECK(re.oracle_rankic_mean > ra.oracle_rankic_mean + 0.05, "alpha strength 0.025: oracle %.4f, default %.4f",
+          re.oracle_rankic_mean, ra.oracle_rankic_mean);
+    o.alpha_strength = 0;
+    CHECK(synth_write(e, &o, &rz, &err) == ZZ_OK, "run E, no alpha: %s", err.msg);
+    CHECK(fabs(rz.oracle_rankic_mean) < 0.05, "alpha strength 0: oracle RankIC %.4f over %d dates",
+          rz.oracle_rankic_mean, rz.n_ic_dates);
+    printf("alpha strength 0 / default / 0.025: oracle RankIC %.4f / %.4f / %.4f\n", rz.oracle_rankic_mean,
+           ra.oracle_rankic_mean, re.oracle_rankic_mean);
+    o.alpha_strength = SYNTH_ALPHA_STRENGTH;
+  }
 
   /* refused options */
   synth_default_opts(&o);
@@ -186,6 +209,13 @@ int main(int argc, char **argv) {
   o.start = 20100301;
   o.end = 20100201;
   CHECK(synth_write(c, &o, NULL, &err) == ZZ_EUSAGE, "start after end accepted");
+  const double bad_alpha[] = {-0.001, 0.1001, NAN};
+  for (int k = 0; k < 3; k++) {
+    synth_default_opts(&o);
+    o.alpha_strength = bad_alpha[k];
+    CHECK(synth_write(c, &o, NULL, &err) == ZZ_EUSAGE && strstr(err.msg, "alpha strength"),
+          "alpha strength %g: %s", bad_alpha[k], err.msg);
+  }
   if (n_fail) fprintf(stderr, "%d checks failed\n", n_fail);
   else printf("synth determinism: all checks passed (oracle RankIC %.4f, IC_IR %.2f, %d dates)\n",
               ra.oracle_rankic_mean, ra.oracle_rankic_ir, ra.n_ic_dates);
