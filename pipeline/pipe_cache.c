@@ -12,7 +12,7 @@
 
 /* Bump when a stage's output format or meaning changes: every cached stage is then redone. The program
  * version is part of it, so a new release never reuses stages computed by an older one. */
-#define PIPE_STAGE_VERSION "zhizeng-pipeline-stages-2 " ZZ_VERSION
+#define PIPE_STAGE_VERSION "zhizeng-pipeline-stages-3 " ZZ_VERSION
 
 uint64_t pipe_hash_bytes(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
@@ -142,7 +142,9 @@ uint64_t pipe_market_config_hash(const pipe_config *c) {
   uint64_t h = pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION);
   h = pipe_hash_str(h, "synthetic market");
   static const char *const skip[] = {"dir", "cache", NULL};
-  return hash_section(h, c, "market", skip);
+  char anchor[32]; /* the oracle's dates follow backtest.first_year (pipe_run.c) */
+  snprintf(anchor, sizeof anchor, "oracle_anchor=%d", c->first_year);
+  return hash_section(pipe_hash_str(h, anchor), c, "market", skip);
 }
 
 int pipe_stage_hashes(const pipe_config *c, uint64_t market_hash, pipe_hashes *hs, zz_err *err) {

@@ -22,6 +22,8 @@ typedef struct key_def {
   const char *doc;
 } key_def;
 
+#define PIPE_XSTR(x) PIPE_XSTR1(x)
+#define PIPE_XSTR1(x) #x
 #define F(field) offsetof(pipe_config, field), sizeof(((pipe_config *)0)->field)
 static const key_def keys[] = {
     {"market", "dir", K_STR, F(market_dir), "", 0, 0,
@@ -30,6 +32,9 @@ static const key_def keys[] = {
     {"market", "synth_start", K_DATE, F(synth_start), "2010-01-01", 0, 0, "synthetic market: first date"},
     {"market", "synth_end", K_DATE, F(synth_end), "2023-12-31", 0, 0, "synthetic market: last date"},
     {"market", "synth_seed", K_INT, F(synth_seed), "1", 0, 2147483647, "synthetic market: PRNG seed"},
+    {"market", "synth_alpha_strength", K_DBL, F(synth_alpha_strength), PIPE_XSTR(SYNTH_ALPHA_STRENGTH), 0, 0.1,
+     "synthetic market: strength of the planted alpha (daily expected return per unit of the signal's memory; "
+     "the default is calibrated so that the demo's GRU RankIC is about 0.08, docs/synthetic_market.md \"Calibration\")"},
     {"market", "cache", K_BOOL, F(market_cache), "1", 0, 1, "read/write the market's binary panel cache"},
     {"model", "heads", K_STR, F(heads), "univariate,multivariate", 0, 0,
      "comma-separated heads to train and backtest: univariate, multivariate"},

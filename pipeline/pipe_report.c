@@ -192,13 +192,22 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
               "groups on CSI All, 5 on an index; weekly rebalance at the next day's close, no costs; top / bottom "
               "group annualised return hedged against the universe's equal-weight return.\n\n");
   rep_html_heading(h, "Factor tests (seed 002 tables 8, 13, 14)");
+  /* a synthetic market knows the ceiling: its oracle's RankIC over the backtest's dates, beside the scores' */
+  synth_oracle_summary orc;
+  int rc = synth_oracle_read(x->market_dir, x->p->dates[x->t_first], x->p->dates[x->t_last], &orc, err);
+  if (rc) {
+    fclose(f);
+    free(comb);
+    return zz_wrap(err, "report: the synthetic market's oracle");
+  }
+  const int with_oracle = orc.present && orc.n > 0;
   /* the heads' and the combined score's results on CSI All are kept for the charts */
   const int n_chart = x->l.n_heads + (x->l.n_heads > 1);
   rep_factor_result *keep[MAX_SC] = {0};
-  int rc = ZZ_OK;
   for (int u = 0; u < N_UNIV && !rc; u++) {
     tbl t;
-    if (tbl_init(&t, n_sc, 9)) {
+    const int oracle_row = u == 0 && with_oracle;
+    if (tbl_init(&t, n_sc + oracle_row, 9)) {
       rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
       tbl_free(&t);
       break;
@@ -232,10 +241,31 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
       if (u == 0 && s < n_chart) keep[s] = r;
       else rep_factor_result_free(r);
     }
+    if (!rc && oracle_row) {
+      fprintf(f, "oracle (ceiling),%s,,%d,%s,%s,,,,,,\n", univ_name(k_univ[u]), orc.n, csvv(b[0], orc.rankic_mean),
+              csvv(b[1], orc.rankic_ir));
+      tset(&t, n_sc, 0, "oracle (ceiling) †");
+      tset(&t, n_sc, 1, "%s", pct(b[0], orc.rankic_mean));
+      tset(&t, n_sc, 2, "%s", num(b[1], orc.rankic_ir));
+      for (int k = 3; k < 9; k++) tset(&t, n_sc, k, "—");
+    }
     if (!rc) {
       char cap[128];
       snprintf(cap, sizeof cap, "Factor test on %s", univ_name(k_univ[u]));
       tbl_emit(&t, md, h, cap);
+      if (oracle_row) {
+        char note[1024];
+        snprintf(note, sizeof note,
+                 "† The synthetic market's oracle, the best score any model can compute: the planted alpha's "
+                 "expected value over T+1 -> T+11 given the whole market state at t (synth's Monte Carlo, "
+                 "docs/synthetic_market.md), its RankIC on the %d dates it sampled in the backtest period, over "
+                 "the stocks trading at t and listed through t+11 (ST included). A synthetic market written by the "
+                 "run samples the oracle on the dates of these tables (every 10th trading day from the backtest's "
+                 "first). Conditional oracle (expected alpha given today's memory only, not a ceiling): %.2f%%.",
+                 orc.n, 100 * orc.cond_rankic_mean);
+        fprintf(md, "%s\n\n", note);
+        rep_html_para(h, note);
+      }
     }
     tbl_free(&t);
   }

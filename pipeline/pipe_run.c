@@ -63,6 +63,8 @@ static int stage_market(pipe_ctx *x, zz_err *err) {
       so.start = c->synth_start;
       so.end = c->synth_end;
       so.seed = (uint64_t)c->synth_seed;
+      so.alpha_strength = c->synth_alpha_strength;
+      so.oracle_anchor = c->first_year * 10000 + 101; /* the oracle on the factor tests' RankIC dates */
       fprintf(stderr, "[market] writing a synthetic market (%d stocks, %d..%d, seed %d) to %s\n", so.n_stocks,
               (int)so.start, (int)so.end, c->synth_seed, x->market_dir);
       synth_report sr;

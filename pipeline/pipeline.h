@@ -24,6 +24,7 @@ typedef struct pipe_config {
   int synth_stocks;
   int32_t synth_start, synth_end;
   int synth_seed;
+  double synth_alpha_strength;    /* synth_opts.alpha_strength */
   int market_cache;
   /* [model] */
   char heads[PIPE_STR];           /* "univariate,multivariate" */
