@@ -72,6 +72,16 @@ static int parse_int(const char *s, long lo, long hi, long *v) {
   return 0;
 }
 
+/* A whole decimal number in [lo, hi]: 0, else -1. */
+static int parse_num(const char *s, double lo, double hi, double *v) {
+  char *end;
+  errno = 0;
+  double x = strtod(s, &end);
+  if (errno || end == s || *end || !(x >= lo && x <= hi)) return -1;
+  *v = x;
+  return 0;
+}
+
 int cmd_synth(int argc, char **argv) {
   if (cli_wants_help(argc, argv)) {
     synth_help(stdout);
@@ -140,26 +150,16 @@ int cmd_synth(int argc, char **argv) {
           return cli_usage_error("synth", "--oracle-paths '%s': expected an integer 1 .. 1000", optarg);
         o.oracle_paths = (int)v;
         break;
-      case 'A': {
-        char *end;
-        errno = 0;
-        double f = strtod(optarg, &end);
-        if (errno || end == optarg || *end || !(f >= 0 && f <= 0.1))
+      case 'A':
+        if (parse_num(optarg, 0, 0.1, &o.alpha_strength))
           return cli_usage_error("synth", "--alpha-strength '%s': expected a number 0 .. 0.1", optarg);
-        o.alpha_strength = f;
         break;
-      }
       case 'V': vendor = 1; break;
-      case 'C': {
-        char *end;
-        errno = 0;
-        double f = strtod(optarg, &end);
-        if (errno || end == optarg || *end || !(f >= 0 && f <= 1))
+      case 'C':
+        if (parse_num(optarg, 0, 1, &given.industry_coverage))
           return cli_usage_error("synth", "--industry-coverage '%s': expected a number 0 .. 1", optarg);
-        given.industry_coverage = f;
         set_cov = 1;
         break;
-      }
       case 'S':
         if (parse_int(optarg, 0, 20, &v))
           return cli_usage_error("synth", "--singleton-industries '%s': expected an integer 0 .. 20", optarg);
@@ -180,16 +180,11 @@ int cmd_synth(int argc, char **argv) {
         given.long_suspensions = (int)v;
         set_susp = 1;
         break;
-      case 'M': {
-        char *end;
-        errno = 0;
-        double w = strtod(optarg, &end);
-        if (errno || end == optarg || *end || !(w >= 0 && w <= 0.5))
+      case 'M':
+        if (parse_num(optarg, 0, 0.5, &given.max_weight))
           return cli_usage_error("synth", "--max-weight '%s': expected a fraction 0 (off) .. 0.5", optarg);
-        given.max_weight = w;
         set_maxw = 1;
         break;
-      }
       case 'I':
         if (!strcmp(optarg, "total")) given.index_kind = SYNTH_INDEX_TOTAL;
         else if (!strcmp(optarg, "price")) given.index_kind = SYNTH_INDEX_PRICE;
