@@ -235,7 +235,7 @@ static int oracle_step(synth_run *R, int t, zz_err *err) {
       o->t = -1;
     }
   }
-  /* a new sample every 10 trading days of the written period, while T+11 exists */
+  /* a new sample every 10 trading days of the written period (the grid through t_grid), while T+11 exists */
   if (t >= m->t0 && ((t - R->t_grid) % 10 + 10) % 10 == 0 && t + 11 < m->n_days) {
     for (int k = 0; k < N_SLOTS; k++) {
       oracle_slot *o = &R->slot[k];
