@@ -32,7 +32,7 @@ static void synth_help(FILE *f) {
           "  --industries K   number of industries, 2 .. 31 (default 31)\n"
           "  --alpha-strength K  strength of the planted alpha: daily expected return per unit of the\n"
           "                   signal's demeaned memory, 0 .. 0.1 (default %g, calibrated so\n"
-          "                   that the demo's GRU scores a RankIC of about 0.08; 0 = no signal)\n"
+          "                   that the demo's GRU scores a RankIC of 0.07-0.11; 0 = no signal)\n"
           "  --truth          also write truth/expected_return.csv: for each stock on each sampled date the\n"
           "                   oracle's score (expected alpha T+1 -> T+11 given the state at T), the\n"
           "                   conditional oracle's (given the memory at T only) and the alpha actually applied\n"
