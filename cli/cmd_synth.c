@@ -16,9 +16,10 @@ static void synth_help(FILE *f) {
   fprintf(f,
           "usage: zhizeng synth --out DIR [--stocks N] [--start DATE] [--end DATE] [--seed S]\n"
           "                     [--industries K] [--alpha-strength K] [--truth] [--oracle-paths K]\n"
-          "                     [--vendor] [--industry-coverage F] [--singleton-industries K]\n"
-          "                     [--no-fundamentals] [--vendor-bars] [--weights daily|monthly]\n"
-          "                     [--long-suspensions K] [--max-weight W] [--index-kind total|price]\n\n"
+          "                     [--oracle-anchor DATE] [--vendor] [--industry-coverage F]\n"
+          "                     [--singleton-industries K] [--no-fundamentals] [--vendor-bars]\n"
+          "                     [--weights daily|monthly] [--long-suspensions K] [--max-weight W]\n"
+          "                     [--index-kind total|price]\n\n"
           "Writes a complete synthetic A-share market directory to DIR: bars.csv, index_weights.csv,\n"
           "index_bars.csv (CSI300/500/1000), stocks.csv, industry.csv, fundamentals.csv, and truth/ with\n"
           "the true daily factor returns (factor_returns.csv) and the planted alpha's oracle RankIC per\n"
@@ -36,7 +37,10 @@ static void synth_help(FILE *f) {
           "  --truth          also write truth/expected_return.csv: for each stock on each sampled date the\n"
           "                   oracle's score (expected alpha T+1 -> T+11 given the state at T), the\n"
           "                   conditional oracle's (given the memory at T only) and the alpha actually applied\n"
-          "  --oracle-paths K Monte Carlo futures per sampled date for the oracle, 1 .. 1000 (default 16)\n\n"
+          "  --oracle-paths K Monte Carlo futures per sampled date for the oracle, 1 .. 1000 (default 16)\n"
+          "  --oracle-anchor DATE  the oracle samples every 10th trading day through the first trading day\n"
+          "                   on or after DATE (default: from the first written day); give a backtest's\n"
+          "                   first day to sample on its factor tests' dates (zhizeng run does)\n\n"
           "Vendor conditions (a market as public vendor data gives it; the defaults write the clean market,\n"
           "byte for byte; truth/vendor.csv lists which stocks each condition touched):\n"
           "  --industry-coverage F   only a share F (0 .. 1, default 1) of the stocks, drawn from the seed, have\n"
@@ -100,6 +104,7 @@ int cmd_synth(int argc, char **argv) {
       {"max-weight", required_argument, NULL, 'M'},
       {"index-kind", required_argument, NULL, 'I'},
       {"alpha-strength", required_argument, NULL, 'A'},
+      {"oracle-anchor", required_argument, NULL, 'G'},
       {NULL, 0, NULL, 0}};
   synth_opts o, given; /* given: the vendor options set on the command line, applied over --vendor */
   synth_default_opts(&o);
@@ -153,6 +158,10 @@ int cmd_synth(int argc, char **argv) {
       case 'A':
         if (parse_num(optarg, 0, 0.1, &o.alpha_strength))
           return cli_usage_error("synth", "--alpha-strength '%s': expected a number 0 .. 0.1", optarg);
+        break;
+      case 'G':
+        if (zz_date_parse(optarg, &o.oracle_anchor))
+          return cli_usage_error("synth", "--oracle-anchor '%s': expected a date YYYY-MM-DD or YYYYMMDD", optarg);
         break;
       case 'V': vendor = 1; break;
       case 'C':

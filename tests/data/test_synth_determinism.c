@@ -27,6 +27,17 @@ static const char *const files[] = {"bars.csv", "index_weights.csv", "index_bars
                                     "truth/oracle_rankic.csv", "truth/expected_return.csv"};
 #define N_FILES (sizeof files / sizeof files[0])
 
+/* 1 when the file holds the text, 0 when not, -1 unreadable (small files only) */
+static int file_has(const char *path, const char *text) {
+  static char buf[1 << 20];
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  return strstr(buf, text) != NULL;
+}
+
 /* 1 identical, 0 different, -1 unreadable */
 static int same_file(const char *a, const char *b, long *size) {
   FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
@@ -199,6 +210,25 @@ int main(int argc, char **argv) {
     printf("alpha strength 0 / default / 0.025: oracle RankIC %.4f / %.4f / %.4f\n", rz.oracle_rankic_mean,
            ra.oracle_rankic_mean, re.oracle_rankic_mean);
     o.alpha_strength = SYNTH_ALPHA_STRENGTH;
+  }
+  /* the oracle's grid follows the anchor (a run puts it on its factor tests' dates); the market does not */
+  {
+    char g[4096], pa[8192], pg[8192];
+    snprintf(g, sizeof g, "%s/G", dir);
+    o.seed = 7;
+    o.oracle_paths = 1;
+    o.oracle_anchor = 20100203;
+    CHECK(synth_write(g, &o, NULL, &err) == ZZ_OK, "run G: %s", err.msg);
+    snprintf(pa, sizeof pa, "%s/truth/oracle_rankic.csv", a);
+    snprintf(pg, sizeof pg, "%s/truth/oracle_rankic.csv", g);
+    CHECK(file_has(pg, "\n2010-02-03,") == 1 && file_has(pa, "\n2010-02-03,") == 0,
+          "anchor 2010-02-03: not on the anchored grid, or on the default one");
+    snprintf(pa, sizeof pa, "%s/bars.csv", a);
+    snprintf(pg, sizeof pg, "%s/bars.csv", g);
+    long size;
+    CHECK(same_file(pa, pg, &size) == 1, "the oracle's anchor changed bars.csv");
+    o.oracle_anchor = 0;
+    o.oracle_paths = 4;
   }
 
   /* refused options */
