@@ -361,7 +361,7 @@ typedef struct synth_oracle_summary {
   int present;               /* the market has truth/oracle_rankic.csv */
   int n;                     /* sampled dates in from..to */
   double rankic_mean, rankic_ir;           /* the oracle (the ceiling); IC_IR NaN with < 2 dates */
-  double cond_rankic_mean, cond_rankic_ir; /* the conditional oracle (not a ceiling) */
+  double cond_rankic_mean;   /* the conditional oracle's mean (not a ceiling) */
 } synth_oracle_summary;
 /* Reads market_dir/truth/oracle_rankic.csv (written by synth_write). A market without it: ZZ_OK with
  * present = 0. A malformed file: ZZ_EDATA naming file, line and column. */

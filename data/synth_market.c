@@ -546,7 +546,7 @@ void synth_market_step(synth_market *m, int t) {
     msum += s->m;
     mn++;
   }
-  m->m_mean = mn ? msum / mn : 0;
+  const double m_mean = mn ? msum / mn : 0;
 
   /* low-volatility premium: the 20-day volatility of the adjusted log close of the stocks trading today with
    * 21 days of history, made size-neutral and standardised (equal weights, clipped to +-3); 0 for the others.
@@ -574,7 +574,7 @@ void synth_market_step(synth_market *m, int t) {
   for (int i = 0; i < m->n; i++) m->s[i].zvol = isnan(v[i]) || vsd <= 0 ? 0 : clampd(v[i] / vsd, -3, 3);
 
   /* the next day's expected alpha; the memory part made size-neutral too, so that it tilts no index */
-  for (int i = 0; i < m->n; i++) v[i] = synth_listed(&m->s[i], t) ? m->ap.kappa * (m->s[i].m - m->m_mean) : NAN;
+  for (int i = 0; i < m->n; i++) v[i] = synth_listed(&m->s[i], t) ? m->ap.kappa * (m->s[i].m - m_mean) : NAN;
   size_neutral(m, v);
   for (int i = 0; i < m->n; i++) {
     synth_stock *s = &m->s[i];

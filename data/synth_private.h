@@ -125,7 +125,6 @@ typedef struct synth_market {
   /* today's true factor returns */
   double f_country, f_size, f_mom, f_ind[SYNTH_MAX_IND];
   synth_alpha_params ap;
-  double m_mean;    /* cross-sectional mean of m over listed stocks at the last close */
   double f_signal;    /* today's alpha payoff shock nu_t */
   double alpha_horizon; /* sum_{j=1..10} phi^j */
   double event_scale;   /* ST and suspension intensity: 1 from 2400 stocks, less in smaller markets */

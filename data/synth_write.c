@@ -892,7 +892,7 @@ int synth_oracle_read(const char *market_dir, int32_t from, int32_t to, synth_or
     zz_csv_close(r);
     return ZZ_EDATA;
   }
-  double sum = 0, sum2 = 0, csum = 0, csum2 = 0;
+  double sum = 0, sum2 = 0, csum = 0;
   int n = 0, more = 0;
   while (!rc && (more = zz_csv_next(r, err)) == 1) {
     int32_t d;
@@ -900,7 +900,7 @@ int synth_oracle_read(const char *market_dir, int32_t from, int32_t to, synth_or
     if ((rc = zz_csv_date(r, cd, &d, err)) || (rc = zz_csv_double(r, ci, 0, &ic, err)) ||
         (rc = zz_csv_double(r, cc, 0, &cic, err)))
       break;
-    if (d >= from && d <= to) sum += ic, sum2 += ic * ic, csum += cic, csum2 += cic * cic, n++;
+    if (d >= from && d <= to) sum += ic, sum2 += ic * ic, csum += cic, n++;
   }
   zz_csv_close(r);
   if (!rc && more < 0) rc = -more;
@@ -910,10 +910,8 @@ int synth_oracle_read(const char *market_dir, int32_t from, int32_t to, synth_or
   if (n > 0) {
     s->rankic_mean = sum / n;
     s->cond_rankic_mean = csum / n;
-    const double v = n > 1 ? (sum2 - n * s->rankic_mean * s->rankic_mean) / (n - 1) : 0,
-                 cv = n > 1 ? (csum2 - n * s->cond_rankic_mean * s->cond_rankic_mean) / (n - 1) : 0;
+    const double v = n > 1 ? (sum2 - n * s->rankic_mean * s->rankic_mean) / (n - 1) : 0;
     s->rankic_ir = v > 0 ? s->rankic_mean / sqrt(v) : NAN;
-    s->cond_rankic_ir = cv > 0 ? s->cond_rankic_mean / sqrt(cv) : NAN;
   }
   return ZZ_OK;
 }
