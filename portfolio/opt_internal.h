@@ -12,9 +12,16 @@
  *   y[n]  weights in percent, bounds 100*[lo, hi]
  *   e[ns+ni] active style / industry exposures in percent: e_g = sum_i X_ig (y_i - 100 wb_i)
  *   u[nf] scaled factor risk coordinates u = L' e / (100 te_ref) (country exposure is a constant)
- *   v     >= |u|^2 by tangent cuts
+ *   q[nf] >= u_f^2 by tangent cuts: |u|^2 = sum_f u_f^2 is separable in the Cholesky coordinates, so
+ *         the factor part is nf one-dimensional parabolas, like the specific part
  *   p[n]  >= (y_i - 100 wb_i)^2 by tangent cuts (percent^2); d_i = D_i / (1e4 te_ref^2)
  *   b[n], s[n] buys and sells in percent (turnover only): y - b + s = 100 w0 */
+/* A tangent cut row of the LP, in the order the rows were added (row r_cut0 + k for cut k). */
+typedef struct opt_cut {
+  int stock;   /* >= 0: p_stock >= 2 a0 ahat - a0^2; < 0: factor f = -1 - stock, q_f >= 2 a0 u_f - a0^2 */
+  double a0;   /* the tangent point: active weight in percent (p), or u_f in TE units (q) */
+} opt_cut;
+
 typedef struct opt_model {
   const opt_problem *p;
   int n, nf, ns, ni;
@@ -30,10 +37,15 @@ typedef struct opt_model {
   int attempt;       /* GLPK settings of this solve (0 .. OPT_ATTEMPTS-1, see opt_model_simplex) */
   int glpk_failed;   /* GLPK returned an error or an unexpected status (retry with other settings) */
   glp_prob *lp;
-  int c_y, c_e, c_u, c_v, c_p, c_b, c_s; /* first column of each block */
+  int c_y, c_e, c_u, c_q, c_p, c_b, c_s; /* first column of each block */
   int r_budget, r_te, r_floor, r_turn;   /* rows (0: absent) */
-  int seed_cuts, cuts_v, cuts_p, lp_iter;
+  int seed_cuts, cuts_q, cuts_p, lp_iter;
   int solved_once, seeded;
+  const opt_warm *warm_from; /* the previous solve's state, taken when TE binds (instead of the seeds) */
+  int warm;          /* the cuts came from it (opt_warm_apply) */
+  int r_cut0;        /* first cut row: every row from here on is a cut */
+  opt_cut *cuts;     /* n_cuts, in row order */
+  int n_cuts, cap_cuts;
   int trace;         /* ZZ_OPT_TRACE set: one line per simplex call on stderr */
   /* work */
   double *work_a, *work_e, *work_u, *work_y, *work_w;
@@ -50,16 +62,39 @@ typedef struct opt_eval {
 int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, opt_model **out, zz_err *err);
 void opt_model_free(opt_model *m);
 void opt_model_apply_limits(opt_model *m, const opt_limits *lim);
+/* The basis of the current book (previous book required): every stock at its holding (y basic, or at a
+ * bound with its buy / sell basic), exposures and factor coordinates basic, every other row's slack
+ * basic. Triangular, so never singular; primal feasible but for the limits the book breaks. */
+void opt_model_book_basis(opt_model *m);
 /* The active-weight bound of industry group j under lim (unclassified_bound for the unclassified group). */
 double opt_group_bound(const opt_model *m, const opt_limits *lim, int j);
 #define OPT_ATTEMPTS 4
 /* Adds the seed tangents of every p_i (once; only needed when the TE limit binds). */
 void opt_model_seed(opt_model *m);
+/* The seed tangents of one stock i, or of every factor (each a new, basic row); return how many. */
+int opt_model_seed_stock(opt_model *m, int i);
+int opt_model_seed_factors(opt_model *m);
+/* One tangent cut: p_i at active weight a0 (percent), or q_f at u_f = u0 (TE units). The row is added
+ * at the end; returns its row number (0: out of memory, nothing added). */
+int opt_model_add_p_cut(opt_model *m, int i, double a0);
+int opt_model_add_q_cut(opt_model *m, int f, double u0);
+/* Forgets the cuts recorded after the first n (their rows were in an LP that is gone). */
+void opt_model_truncate_cuts(opt_model *m, int n);
 void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim);
 int opt_model_simplex(opt_model *m, int dual, zz_err *err);
 void opt_model_weights(const opt_model *m, double *w);
 double opt_model_te2(opt_model *m, const double *w);
 int opt_model_add_cuts(opt_model *m, double rho);
+
+/* opt_warm.c: what one solve leaves for the next (struct opt_warm, portfolio.h) */
+/* Records the final LP of m (its basis, the binding cuts) and the returned weights w. */
+int opt_warm_capture(opt_warm *w, const opt_model *m, const double *weights);
+/* Before the first simplex of a new model: adds the previous solve's binding cuts and the tangents at
+ * its optimum, re-evaluated for this problem; returns 1 when applied, 0 when there is nothing to carry
+ * (TE did not bind, no TE limit, other factors) and nothing was done. */
+int opt_warm_apply(const opt_warm *w, opt_model *m);
+/* The next solve starts cold (this one failed). */
+void opt_warm_forget(opt_warm *w);
 
 /* opt_relax.c: stages in their fixed order */
 enum { OPT_RELAX_TURNOVER, OPT_RELAX_STYLE, OPT_RELAX_INDUSTRY, OPT_RELAX_TE, OPT_RELAX_FLOOR, OPT_RELAX_N };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 static const double SEED_POINTS[] = {-1.0, -0.3, 0.3, 1.0}; /* tangent points of p_i, active weight in % */
+static const double SEED_FACTOR[] = {-0.5, -0.15, 0.15, 0.5}; /* of q_f, u_f in TE units (|u| <= 1) */
 
 void opt_model_free(opt_model *m) {
   if (!m) return;
@@ -24,32 +25,52 @@ void opt_model_free(opt_model *m) {
   free(m->work_w);
   free(m->ind);
   free(m->val);
+  free(m->cuts);
   free(m);
 }
 
-/* p_i >= 2 a0 ahat_i - a0^2 with ahat_i = y_i - 100 wb_i: row p_i - 2 a0 y_i >= -a0^2 - 200 a0 wb_i. */
-static void add_p_cut(opt_model *m, int i, double a0) {
+/* Records cut k's metadata (the row is r_cut0 + k). Returns 0 when out of memory. */
+static int record_cut(opt_model *m, int stock, double a0) {
+  if (m->n_cuts == m->cap_cuts) {
+    int cap = m->cap_cuts ? 2 * m->cap_cuts : 1024;
+    opt_cut *c = realloc(m->cuts, (size_t)cap * sizeof *c);
+    if (!c) return 0;
+    m->cuts = c;
+    m->cap_cuts = cap;
+  }
+  if (m->n_cuts == 0) m->r_cut0 = glp_get_num_rows(m->lp) + 1;
+  m->cuts[m->n_cuts++] = (opt_cut){stock, a0};
+  return 1;
+}
+
+/* p_i >= 2 a0 ahat_i - a0^2 with ahat_i = y_i - 100 wb_i: row p_i - 2 a0 y_i >= -a0^2 - 200 a0 wb_i.
+ * A tangent point within 1e-6 % of 0 is 0 (p_i >= 0): a coefficient of 1e-16 beside ones of order 1
+ * breaks GLPK's scaled simplex (it returned wrong optima on such rows). */
+int opt_model_add_p_cut(opt_model *m, int i, double a0) {
+  if (fabs(a0) < 1e-6) a0 = 0;
+  if (!record_cut(m, i, a0)) return 0;
   int r = glp_add_rows(m->lp, 1);
   int ind[3] = {0, m->c_p + i, m->c_y + i};
   double val[3] = {0, 1.0, -2.0 * a0};
-  glp_set_mat_row(m->lp, r, 2, ind, val);
+  glp_set_mat_row(m->lp, r, a0 != 0 ? 2 : 1, ind, val);
   glp_set_row_bnds(m->lp, r, GLP_LO, -a0 * a0 - 200.0 * a0 * m->p->bench[i], 0);
+  return r;
 }
 
-/* v >= 2 u0'u - |u0|^2. */
-static void add_v_cut(opt_model *m, const double *u0) {
-  int r = glp_add_rows(m->lp, 1), k = 0;
-  double uu = 0;
-  m->ind[++k] = m->c_v;
-  m->val[k] = 1.0;
-  for (int f = 0; f < m->nf; f++) {
-    uu += u0[f] * u0[f];
-    if (u0[f] == 0) continue;
-    m->ind[++k] = m->c_u + f;
-    m->val[k] = -2.0 * u0[f];
-  }
-  glp_set_mat_row(m->lp, r, k, m->ind, m->val);
-  glp_set_row_bnds(m->lp, r, GLP_LO, -uu, 0);
+/* q_f >= 2 u0 u_f - u0^2 (u in TE units). A point within 1e-9 of 0 is 0, as for p. */
+int opt_model_add_q_cut(opt_model *m, int f, double u0) {
+  if (fabs(u0) < 1e-9) u0 = 0;
+  if (!record_cut(m, -1 - f, u0)) return 0;
+  int r = glp_add_rows(m->lp, 1);
+  int ind[3] = {0, m->c_q + f, m->c_u + f};
+  double val[3] = {0, 1.0, -2.0 * u0};
+  glp_set_mat_row(m->lp, r, u0 != 0 ? 2 : 1, ind, val);
+  glp_set_row_bnds(m->lp, r, GLP_LO, -u0 * u0, 0);
+  return r;
+}
+
+void opt_model_truncate_cuts(opt_model *m, int n) {
+  if (n < m->n_cuts) m->n_cuts = n;
 }
 
 int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, opt_model **out, zz_err *err) {
@@ -109,7 +130,7 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
 
   glp_prob *lp = m->lp = glp_create_prob();
   glp_set_obj_dir(lp, GLP_MAX);
-  int ncol = n + ns + ni + (m->use_te ? nf + 1 + n : 0) + (m->use_turnover ? 2 * n : 0);
+  int ncol = n + ns + ni + (m->use_te ? 2 * nf + n : 0) + (m->use_turnover ? 2 * n : 0);
   glp_add_cols(lp, ncol);
   int c = 1;
   m->c_y = c;
@@ -119,7 +140,8 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
   if (m->use_te) {
     m->c_u = c;
     c += nf;
-    m->c_v = c++;
+    m->c_q = c;
+    c += nf;
     m->c_p = c;
     c += n;
   }
@@ -137,7 +159,7 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
   }
   if (m->use_te) {
     for (int f = 0; f < nf; f++) glp_set_col_bnds(lp, m->c_u + f, GLP_FR, 0, 0);
-    glp_set_col_bnds(lp, m->c_v, GLP_LO, 0, 0);
+    for (int f = 0; f < nf; f++) glp_set_col_bnds(lp, m->c_q + f, GLP_LO, 0, 0);
     for (int i = 0; i < n; i++) glp_set_col_bnds(lp, m->c_p + i, GLP_LO, 0, 0);
   }
   if (m->use_turnover)
@@ -191,7 +213,7 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
       }
     }
     m->r_te = glp_add_rows(lp, 1);
-    NZ(m->r_te, m->c_v, 1.0);
+    for (int f = 0; f < nf; f++) NZ(m->r_te, m->c_q + f, 1.0);
     for (int i = 0; i < n; i++)
       if (m->d[i] > 0) NZ(m->r_te, m->c_p + i, m->d[i]);
   }
@@ -222,19 +244,64 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
   return ZZ_OK;
 }
 
-void opt_model_seed(opt_model *m) {
+int opt_model_seed_stock(opt_model *m, int i) {
   const opt_problem *p = m->p;
+  if (m->d[i] <= 0) return 0;
+  double alo = 100 * (m->lo[i] - p->bench[i]), ahi = 100 * (m->hi[i] - p->bench[i]);
+  int added = 0;
+  for (size_t k = 0; k < sizeof SEED_POINTS / sizeof SEED_POINTS[0]; k++) {
+    double a0 = SEED_POINTS[k];
+    if (a0 < alo - 1e-12 || a0 > ahi + 1e-12) continue;
+    added += opt_model_add_p_cut(m, i, a0) != 0;
+  }
+  m->seed_cuts += added;
+  return added;
+}
+
+int opt_model_seed_factors(opt_model *m) {
+  int added = 0;
+  for (int f = 0; f < m->nf; f++) {
+    if (m->L[(size_t)f * m->nf + f] == 0) continue; /* a zero column of L: u_f is 0 */
+    for (size_t k = 0; k < sizeof SEED_FACTOR / sizeof SEED_FACTOR[0]; k++)
+      added += opt_model_add_q_cut(m, f, SEED_FACTOR[k]) != 0;
+  }
+  m->seed_cuts += added;
+  return added;
+}
+
+void opt_model_seed(opt_model *m) {
   if (!m->use_te || m->seeded) return;
   m->seeded = 1;
+  opt_model_seed_factors(m);
   /* each p_i gets tangents at the seed points inside its active-weight range */
+  for (int i = 0; i < m->n; i++) opt_model_seed_stock(m, i);
+}
+
+void opt_model_book_basis(opt_model *m) {
+  const opt_problem *p = m->p;
+  glp_prob *lp = m->lp;
+  const int rows = glp_get_num_rows(lp), cols = glp_get_num_cols(lp);
+  for (int r = 1; r <= rows; r++) glp_set_row_stat(lp, r, GLP_BS); /* slacks; the equality rows below */
+  for (int c = 1; c <= cols; c++) glp_set_col_stat(lp, c, GLP_NL);  /* corrected to NS / NF by GLPK */
+  for (int g = 0; g < m->ns + m->ni; g++) {
+    glp_set_row_stat(lp, m->r_budget + 1 + g, GLP_NS);
+    glp_set_col_stat(lp, m->c_e + g, GLP_BS);
+  }
+  if (m->use_te)
+    for (int f = 0; f < m->nf; f++) {
+      glp_set_row_stat(lp, m->r_budget + 1 + m->ns + m->ni + f, GLP_NS);
+      glp_set_col_stat(lp, m->c_u + f, GLP_BS);
+    }
   for (int i = 0; i < m->n; i++) {
-    if (m->d[i] <= 0) continue;
-    double alo = 100 * (m->lo[i] - p->bench[i]), ahi = 100 * (m->hi[i] - p->bench[i]);
-    for (size_t k = 0; k < sizeof SEED_POINTS / sizeof SEED_POINTS[0]; k++) {
-      double a0 = SEED_POINTS[k];
-      if (a0 < alo - 1e-12 || a0 > ahi + 1e-12) continue;
-      add_p_cut(m, i, a0);
-      m->seed_cuts++;
+    const double y0 = 100 * p->prev[i], lo = 100 * m->lo[i], hi = 100 * m->hi[i];
+    glp_set_row_stat(lp, m->r_turn - m->n + i, GLP_NS);
+    if (lo < y0 && y0 < hi) glp_set_col_stat(lp, m->c_y + i, GLP_BS); /* held as it is */
+    else if (y0 <= lo) {
+      glp_set_col_stat(lp, m->c_y + i, lo == hi ? GLP_NS : GLP_NL); /* bought up to lo (0 if not held) */
+      glp_set_col_stat(lp, m->c_b + i, GLP_BS);
+    } else {
+      glp_set_col_stat(lp, m->c_y + i, lo == hi ? GLP_NS : GLP_NU); /* sold down to the cap */
+      glp_set_col_stat(lp, m->c_s + i, GLP_BS);
     }
   }
 }
@@ -269,14 +336,14 @@ void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim) {
   if (min_te) {
     glp_set_obj_dir(lp, GLP_MIN);
     for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_y + i, 0);
-    glp_set_obj_coef(lp, m->c_v, 1.0);
+    for (int f = 0; f < m->nf; f++) glp_set_obj_coef(lp, m->c_q + f, 1.0);
     for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_p + i, m->d[i]);
     glp_set_row_bnds(lp, m->r_te, GLP_FR, 0, 0);
   } else {
     glp_set_obj_dir(lp, GLP_MAX);
     for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_y + i, p->score[i]);
     if (m->use_te) {
-      glp_set_obj_coef(lp, m->c_v, 0);
+      for (int f = 0; f < m->nf; f++) glp_set_obj_coef(lp, m->c_q + f, 0);
       for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_p + i, 0);
       double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
       glp_set_row_bnds(lp, m->r_te, GLP_UP, 0, rho);
@@ -299,10 +366,11 @@ int opt_model_simplex(opt_model *m, int dual, zz_err *err) {
   parm.meth = dual && m->attempt < 2 ? GLP_DUALP : GLP_PRIMAL;
   int term = glp_term_out(GLP_OFF); /* GLPK prints scaling and basis notes otherwise */
   if (!m->solved_once) {
-    if (m->attempt == 0) glp_scale_prob(m->lp, GLP_SF_AUTO);
+    if (m->attempt == 0 && !getenv("ZZ_NOSCALE")) glp_scale_prob(m->lp, GLP_SF_AUTO);
     else if (m->attempt == 2) glp_unscale_prob(m->lp);
     else glp_scale_prob(m->lp, GLP_SF_GM | GLP_SF_EQ | GLP_SF_2N);
-    if (m->attempt == 0) glp_adv_basis(m->lp, 0);
+    if (m->attempt == 0 && m->use_turnover) opt_model_book_basis(m); /* start from the current book */
+    else if (m->attempt == 0) glp_adv_basis(m->lp, 0);
     else glp_std_basis(m->lp);
     m->solved_once = 1;
   }
@@ -359,19 +427,18 @@ double opt_model_te2(opt_model *m, const double *w) {
 int opt_model_add_cuts(opt_model *m, double rho) {
   int added = 0;
   double tol = 1e-12 * (rho > 0 ? rho : 1);
-  double uu = 0;
-  for (int f = 0; f < m->nf; f++) uu += m->work_u[f] * m->work_u[f];
-  if (uu - glp_get_col_prim(m->lp, m->c_v) > tol) {
-    add_v_cut(m, m->work_u);
-    m->cuts_v++;
-    added++;
+  for (int f = 0; f < m->nf; f++) {
+    const double u = m->work_u[f];
+    if (u * u - glp_get_col_prim(m->lp, m->c_q + f) > tol && opt_model_add_q_cut(m, f, u)) {
+      m->cuts_q++;
+      added++;
+    }
   }
   for (int i = 0; i < m->n; i++) {
     if (m->d[i] <= 0) continue;
     double ah = 100 * m->work_a[i];
     double viol = ah * ah - glp_get_col_prim(m->lp, m->c_p + i);
-    if (m->d[i] * viol > tol) {
-      add_p_cut(m, i, ah);
+    if (m->d[i] * viol > tol && opt_model_add_p_cut(m, i, ah)) {
       m->cuts_p++;
       added++;
     }

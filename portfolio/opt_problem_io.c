@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define OPT_SUM_TOL 1e-6 /* weights must sum to 1 within this */
@@ -704,4 +705,117 @@ fail:
   free(ix.e);
   opt_problem_free(p);
   return rc;
+}
+
+/* ---------------------------------------------------------------- writing a directory */
+
+/* One file of the directory: the header, then row(i) for i = 0 .. n-1 (a row may write nothing). */
+typedef void (*row_fn)(FILE *f, const opt_problem *p, const opt_limits *lim, int i);
+
+static int write_file(const char *dir, const char *name, const char *header, int n, row_fn row,
+                      const opt_problem *p, const opt_limits *lim, zz_err *err) {
+  char path[4096], tmp[4096 + 8];
+  join(path, sizeof path, dir, name);
+  FILE *f = zz_out_open(path, tmp, sizeof tmp, err);
+  if (!f) return ZZ_EIO;
+  fputs(header, f);
+  for (int i = 0; i < n; i++) row(f, p, lim, i);
+  return zz_out_close(f, tmp, path, err);
+}
+
+static void put_code_value(FILE *f, const char *code, double v) {
+  char b[40];
+  zz_csv_write_field(f, code);
+  fprintf(f, ",%s\n", zz_fmt_double(b, sizeof b, v));
+}
+static void row_alpha(FILE *f, const opt_problem *p, const opt_limits *lim, int i) {
+  (void)lim;
+  put_code_value(f, p->codes[i], p->score[i]);
+}
+static void row_bench(FILE *f, const opt_problem *p, const opt_limits *lim, int i) {
+  (void)lim;
+  if (!(p->bench[i] > 0)) return;
+  put_code_value(f, p->codes[i], p->bench[i]);
+}
+static void row_prev(FILE *f, const opt_problem *p, const opt_limits *lim, int i) {
+  (void)lim;
+  if (!(p->prev[i] > 0)) return;
+  put_code_value(f, p->codes[i], p->prev[i]);
+}
+static void row_spec(FILE *f, const opt_problem *p, const opt_limits *lim, int i) {
+  (void)lim;
+  put_code_value(f, p->codes[i], p->spec_var[i]);
+}
+static void row_style(FILE *f, const opt_problem *p, const opt_limits *lim, int i) {
+  (void)lim;
+  char b[40];
+  zz_csv_write_field(f, p->codes[i]);
+  for (int k = 0; k < p->n_style; k++) fprintf(f, ",%s", zz_fmt_double(b, sizeof b, p->style[(size_t)i * p->n_style + k]));
+  fputc('\n', f);
+}
+static void row_industry(FILE *f, const opt_problem *p, const opt_limits *lim, int i) {
+  (void)lim;
+  zz_csv_write_field(f, p->codes[i]);
+  fputc(',', f);
+  zz_csv_write_field(f, p->ind_names[p->ind[i]]);
+  fputc('\n', f);
+}
+static void row_tradable(FILE *f, const opt_problem *p, const opt_limits *lim, int i) {
+  (void)lim;
+  zz_csv_write_field(f, p->codes[i]);
+  fprintf(f, ",%d,%d\n", p->can_buy[i] != 0, p->can_sell[i] != 0);
+}
+static const char *factor_name(const opt_problem *p, int a) {
+  if (a < p->n_style) return p->style_names[a];
+  if (a < p->n_style + p->n_ind) return p->ind_names[a - p->n_style];
+  return "country";
+}
+static void row_fcov(FILE *f, const opt_problem *p, const opt_limits *lim, int a) {
+  (void)lim;
+  char b[40];
+  const int nf = opt_problem_nfac(p);
+  zz_csv_write_field(f, factor_name(p, a));
+  for (int c = 0; c < nf; c++) fprintf(f, ",%s", zz_fmt_double(b, sizeof b, p->fcov[(size_t)a * nf + c]));
+  fputc('\n', f);
+}
+
+int opt_problem_write(const opt_problem *p, const opt_limits *lim, const char *dir, zz_err *err) {
+  if (mkdir(dir, 0777) && errno != EEXIST) return zz_fail(err, ZZ_EIO, "%s: cannot create: %s", dir, strerror(errno));
+  const int nf = opt_problem_nfac(p);
+  char *hdr = malloc((size_t)(nf + 2) * (OPT_NAME_LEN + 3) + 16);
+  if (!hdr) return zz_fail(err, ZZ_ENOMEM, "out of memory");
+  int rc = ZZ_OK;
+  size_t used = (size_t)sprintf(hdr, "code");
+  for (int k = 0; k < p->n_style; k++) used += (size_t)sprintf(hdr + used, ",%s", p->style_names[k]);
+  sprintf(hdr + used, "\n");
+  if (!rc) rc = write_file(dir, "exposures.csv", hdr, p->n, row_style, p, lim, err);
+  used = (size_t)sprintf(hdr, "factor");
+  for (int a = 0; a < nf; a++) used += (size_t)sprintf(hdr + used, ",%s", factor_name(p, a));
+  sprintf(hdr + used, "\n");
+  if (!rc) rc = write_file(dir, "factor_cov.csv", hdr, nf, row_fcov, p, lim, err);
+  free(hdr);
+  if (!rc) rc = write_file(dir, "alpha.csv", "code,score\n", p->n, row_alpha, p, lim, err);
+  if (!rc) rc = write_file(dir, "benchmark.csv", "code,weight\n", p->n, row_bench, p, lim, err);
+  if (!rc && p->has_prev) rc = write_file(dir, "previous.csv", "code,weight\n", p->n, row_prev, p, lim, err);
+  if (!rc) rc = write_file(dir, "specific_var.csv", "code,var\n", p->n, row_spec, p, lim, err);
+  if (!rc) rc = write_file(dir, "industry.csv", "code,industry\n", p->n, row_industry, p, lim, err);
+  if (!rc) rc = write_file(dir, "tradable.csv", "code,can_buy,can_sell\n", p->n, row_tradable, p, lim, err);
+  if (rc) return rc;
+  char path[4096], tmp[4096 + 8], b[40];
+  join(path, sizeof path, dir, "limits.ini");
+  FILE *f = zz_out_open(path, tmp, sizeof tmp, err);
+  if (!f) return ZZ_EIO;
+  const struct {
+    const char *key;
+    double v;
+  } keys[] = {{"style_bound", lim->style_bound},       {"industry_bound", lim->industry_bound},
+              {"unclassified_bound", lim->unclassified_bound}, {"te_max", lim->te_max},
+              {"constituent_floor", lim->constituent_floor}, {"turnover_max", lim->turnover_max},
+              {"active_max", lim->active_max},         {"weight_max", lim->weight_max},
+              {"spec_var_floor", lim->spec_var_floor}, {"cash", lim->cash},
+              {"gap_tol", lim->gap_tol},               {"max_rounds", lim->max_rounds},
+              {"relax", lim->relax}};
+  fputs("[limits]\n", f);
+  for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) fprintf(f, "%s = %s\n", keys[k].key, zz_fmt_double(b, sizeof b, keys[k].v));
+  return zz_out_close(f, tmp, path, err);
 }

@@ -65,6 +65,7 @@ int opt_result_write(const opt_problem *p, const opt_result *r, const char *path
   fprintf(f, "forced_bounds = %d\n", r->forced_bounds);
   fprintf(f, "spec_floored = %d\n", r->spec_floored);
   fprintf(f, "attempts = %d\n", r->attempts);
+  fprintf(f, "warm = %d\n", r->warm);
   fprintf(f, "note = %s\n", r->note);
   fprintf(f, "solve_seconds = %.6f\n", r->solve_seconds);
   fprintf(f, "\n[limits]\n");

@@ -31,21 +31,24 @@ static int point_ok(const opt_model *m, const opt_limits *lim, const double *w) 
   return ev.max_violation <= LINEAR_TOL && (!m->use_te || ev.te <= lim->te_max);
 }
 
-static int mix_path(opt_model *m, const opt_limits *lim, const double *pv, double d, double *wa);
+static int mix_path(opt_model *m, const opt_limits *lim, const double *pv, const double *t, double d, double *wa);
 
-/* Anchor between the previous book and the benchmark: w(l) = pv + l (bench - pv). pv is the previous
- * book, fully invested: a book holding cash d (the simulator's real book) has the cash put into the
- * benchmark members it may buy, pro rata. Every linear limit is linear in l and the benchmark has zero
- * active risk, so TE(w(l)) = (1 - l) TE(pv); turnover against the real book is at most
- * d + l sum|bench - pv| / 2 (counted conservatively). The feasible l form an interval; the smallest
- * (closest to the current book) is taken, and the point is checked exactly at the end. */
+/* Anchor between the previous book and the benchmark: w(l) = pv + l (t - pv). pv is the previous book,
+ * fully invested: a book holding cash d (the simulator's real book) has the cash put into the benchmark
+ * members it may buy, pro rata. t is the benchmark, except that a stock that cannot move toward its
+ * benchmark weight (it cannot be sold and is above it, or cannot be bought and is below it: suspended
+ * or at a price limit) stays where it is, the other members scaled to keep the budget. Every linear
+ * limit is linear in l and TE(w(l))^2 is a convex quadratic in l (TE(pv) (1 - l) when nothing is
+ * frozen); turnover against the real book is at most d + l sum|t - pv| / 2 (counted conservatively).
+ * The feasible l form an interval; the smallest (closest to the current book) is taken, and the point
+ * is checked exactly at the end. */
 static int mix_anchor(opt_model *m, const opt_limits *lim, double *wa) {
   const opt_problem *p = m->p;
   const int n = p->n;
   if (!p->has_prev || lim->cash > 0) return 0;
   double d = 1.0, room = 0.0;
   for (int i = 0; i < n; i++) d -= p->prev[i];
-  double *pv = malloc(sizeof *pv * (size_t)(n + 1));
+  double *pv = malloc(sizeof *pv * (size_t)(2 * n + 1)), *t = pv + n;
   if (!pv) return 0;
   for (int i = 0; i < n; i++)
     if (m->hi[i] > p->prev[i]) room += p->bench[i];
@@ -55,44 +58,86 @@ static int mix_anchor(opt_model *m, const opt_limits *lim, double *wa) {
   }
   for (int i = 0; i < n; i++) pv[i] = p->prev[i] + (d > 1e-12 && m->hi[i] > p->prev[i] ? d * p->bench[i] / room : 0.0);
   if (!(d > 1e-12)) d = 0;
-  const int ok = mix_path(m, lim, pv, d, wa);
+  double frozen = 0, movable = 0, total = 0;
+  for (int i = 0; i < n; i++) {
+    const int stuck = (p->bench[i] < pv[i] && m->lo[i] >= pv[i]) || (p->bench[i] > pv[i] && m->hi[i] <= pv[i]);
+    t[i] = stuck ? -1.0 : p->bench[i];
+    if (stuck) frozen += pv[i];
+    else movable += p->bench[i];
+    total += pv[i];
+  }
+  int ok = movable > 0 && total - frozen > 0;
+  for (int i = 0; ok && i < n; i++) t[i] = t[i] < 0 ? pv[i] : t[i] * (total - frozen) / movable;
+  if (ok) ok = mix_path(m, lim, pv, t, d, wa);
   free(pv);
   return ok;
 }
 
-/* The mix anchor's search along w(l) = pv + l (bench - pv); d: the cash pv invested. */
-static int mix_path(opt_model *m, const opt_limits *lim, const double *pv, double d, double *wa) {
+/* The mix anchor's search along w(l) = pv + l (t - pv); d: the cash pv invested. */
+static int mix_path(opt_model *m, const opt_limits *lim, const double *pv, const double *t, double d, double *wa) {
   const opt_problem *p = m->p;
-  int n = p->n, ns = p->n_style, ni = p->n_ind;
+  int n = p->n, ns = p->n_style, ni = p->n_ind, nf = m->nf;
   double lo = 0, hi = 1;
+  int bad = 0;
 #define NEED_LE(g0, g1, c) /* g0 + l (g1 - g0) <= c */                                             \
   do {                                                                                               \
     double g0_ = (g0), dg_ = (g1) - g0_, c_ = (c);                                                   \
     if (fabs(dg_) < 1e-300) {                                                                        \
-      if (g0_ > c_ + 1e-12) return 0;                                                                \
+      if (g0_ > c_ + 1e-12) bad = 1;                                                                 \
     } else if (dg_ > 0) hi = fmin(hi, (c_ - g0_) / dg_);                                             \
     else lo = fmax(lo, (c_ - g0_) / dg_);                                                            \
   } while (0)
-  double tb = 0, cp = 0;
+  double tb = 0, cp = 0, ct = 0;
   for (int i = 0; i < n; i++) {
-    NEED_LE(pv[i], p->bench[i], m->hi[i]);
-    NEED_LE(-pv[i], -p->bench[i], -m->lo[i]);
-    tb += fabs(p->bench[i] - pv[i]);
-    if (p->bench[i] > 0) cp += pv[i];
+    NEED_LE(pv[i], t[i], m->hi[i]);
+    NEED_LE(-pv[i], -t[i], -m->lo[i]);
+    tb += fabs(t[i] - pv[i]);
+    if (p->bench[i] > 0) cp += pv[i], ct += t[i];
   }
   NEED_LE(d, d + 0.5 * tb, lim->turnover_max);
-  if (lim->constituent_floor > 0) NEED_LE(-cp, -1.0, -lim->constituent_floor);
-  double *a = m->work_a, *e = m->work_e;
+  if (lim->constituent_floor > 0) NEED_LE(-cp, -ct, -lim->constituent_floor);
+  /* exposures and TE: a(l) = (1 - l) a0 + l a1 with a0 = pv - bench, a1 = t - bench */
+  double *a = m->work_a, *e0 = malloc(sizeof *e0 * (size_t)(4 * nf + 2)), *e1 = e0 + nf, *u0 = e1 + nf, *u1 = u0 + nf;
+  if (!e0) return 0;
+  double s00 = 0, s01 = 0, s11 = 0;
   for (int i = 0; i < n; i++) a[i] = pv[i] - p->bench[i];
-  opt_exposures(p, a, e);
-  for (int k = 0; k < ns; k++) NEED_LE(fabs(e[k]), 0.0, lim->style_bound);
-  for (int j = 0; j < ni; j++) NEED_LE(fabs(e[ns + j]), 0.0, opt_group_bound(m, lim, j));
-  double te0 = sqrt(opt_factor_var(m->L, m->nf, e, NULL) + opt_specific_var(p, a));
-  NEED_LE(te0, 0.0, lim->te_max);
+  opt_exposures(p, a, e0);
+  for (int i = 0; i < n; i++) {
+    const double a1 = t[i] - p->bench[i];
+    s00 += p->spec_var[i] * a[i] * a[i], s01 += p->spec_var[i] * a[i] * a1, s11 += p->spec_var[i] * a1 * a1;
+    a[i] = a1;
+  }
+  opt_exposures(p, a, e1);
+  opt_factor_var(m->L, nf, e0, u0);
+  opt_factor_var(m->L, nf, e1, u1);
+  for (int f = 0; f < nf; f++) s00 += u0[f] * u0[f], s01 += u0[f] * u1[f], s11 += u1[f] * u1[f];
+  for (int k = 0; k < ns; k++) {
+    NEED_LE(e0[k], e1[k], lim->style_bound);
+    NEED_LE(-e0[k], -e1[k], lim->style_bound);
+  }
+  for (int j = 0; j < ni; j++) {
+    const double b = opt_group_bound(m, lim, j);
+    NEED_LE(e0[ns + j], e1[ns + j], b);
+    NEED_LE(-e0[ns + j], -e1[ns + j], b);
+  }
+  free(e0);
 #undef NEED_LE
+  if (bad) return 0;
+  /* TE^2(l) = s00 (1-l)^2 + 2 s01 l (1-l) + s11 l^2 = C + 2 B l + A l^2 <= te_max^2 */
+  const double C = s00, B = s01 - s00, A = s00 - 2 * s01 + s11, T2 = lim->te_max * lim->te_max;
+  if (A > 1e-300) {
+    const double disc = B * B - A * (C - T2);
+    if (disc < 0) return 0;
+    const double r = sqrt(disc);
+    lo = fmax(lo, (-B - r) / A);
+    hi = fmin(hi, (-B + r) / A);
+  } else if (fabs(B) > 1e-300) {
+    if (B > 0) hi = fmin(hi, (T2 - C) / (2 * B));
+    else lo = fmax(lo, (T2 - C) / (2 * B));
+  } else if (C > T2) return 0;
   if (lo > hi) return 0;
   lo += fmin(1e-6, 0.5 * (hi - lo)); /* off the boundary, clear of rounding */
-  for (int i = 0; i < n; i++) wa[i] = pv[i] + lo * (p->bench[i] - pv[i]);
+  for (int i = 0; i < n; i++) wa[i] = pv[i] + lo * (t[i] - pv[i]);
   return point_ok(m, lim, wa);
 }
 
@@ -110,7 +155,7 @@ static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kin
   if (!m->use_te) return 0;
   double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
   if (opt_model_te2(m, wa) <= rho) return 0;
-  opt_model_seed(m);
+  if (!m->seeded && !(m->warm_from && opt_warm_apply(m->warm_from, m))) opt_model_seed(m);
   if (p->has_prev && point_ok(m, lim, p->prev)) {
     memcpy(wa, p->prev, (size_t)p->n * sizeof *wa);
     *kind = ANCHOR_PREV;
@@ -128,6 +173,7 @@ static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kin
   /* minimise the TE model over the other limits until a point with TE <= te_max appears, on a copy
    * of the LP (with its basis), so that the main LP keeps its optimal basis for the warm starts */
   glp_prob *main_lp = m->lp;
+  const int n_cuts = m->n_cuts;
   m->lp = glp_create_prob();
   glp_copy_prob(m->lp, main_lp, GLP_OFF);
   opt_model_objective(m, 1, lim);
@@ -149,6 +195,7 @@ static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kin
   }
   glp_delete_prob(m->lp);
   m->lp = main_lp;
+  opt_model_truncate_cuts(m, n_cuts); /* the copy's cuts went with it */
   return found;
 }
 
@@ -229,8 +276,8 @@ static int cut_loop(opt_model *m, const opt_limits *lim, const double *wa, opt_r
     }
     double gap = (ub - best) / fmax(fabs(ub), 1e-12);
     if (m->trace)
-      fprintf(stderr, "opt: round %d: TE^2/TE_max^2 %.6f (LP model v %.6f), theta %.6f, upper %.10g, lower %.10g, gap %.2e\n",
-              round + 1, te2 / rho, glp_get_col_prim(m->lp, m->c_v) / rho, th, ub, best, gap);
+      fprintf(stderr, "opt: round %d: TE^2/TE_max^2 %.6f, theta %.6f, upper %.10g, lower %.10g, gap %.2e, %d cuts\n",
+              round + 1, te2 / rho, th, ub, best, gap, m->n_cuts);
     if (te2 <= rho * (1 + 1e-4) * (1 + 1e-4) || gap <= lim->gap_tol) break;
     if (round + 1 >= lim->max_rounds || opt_model_add_cuts(m, rho) == 0) {
       res->status = OPT_GAP;
@@ -295,11 +342,12 @@ void opt_result_free(opt_result *r) {
 const char *opt_status_name(opt_status s) { return s == OPT_OPTIMAL ? "optimal" : "gap"; }
 
 /* One complete solve under GLPK settings `attempt` into res (weights and diagnostics). */
-static int solve_attempt(const opt_problem *p, const opt_limits *lim, int attempt, opt_result *res, double *wa,
-                         int *glpk_failed, zz_err *err) {
+static int solve_attempt(const opt_problem *p, const opt_limits *lim, int attempt, opt_warm *warm, opt_result *res,
+                         double *wa, int *glpk_failed, zz_err *err) {
   opt_model *m = NULL;
   int rc = opt_model_build(p, lim, attempt, &m, err);
   if (rc) return rc;
+  m->warm_from = attempt == 0 ? warm : NULL; /* retries with other settings start cold */
   res->forced_bounds = m->forced;
   res->n_relax = 0;
   res->rounds = 0;
@@ -351,10 +399,13 @@ static int solve_attempt(const opt_problem *p, const opt_limits *lim, int attemp
   res->invested = ev.invested;
   res->max_violation = ev.max_violation;
   res->limits = cur;
-  res->cuts_factor = m->cuts_v;
+  res->cuts_factor = m->cuts_q;
   res->cuts_specific = m->cuts_p;
   res->seed_cuts = m->seed_cuts;
+  res->warm = m->warm;
+  if (warm && !opt_warm_capture(warm, m, res->weights)) opt_warm_forget(warm);
 done:
+  if (rc && warm) opt_warm_forget(warm);
   *glpk_failed = m->glpk_failed;
   res->lp_iterations += m->lp_iter; /* every attempt's iterations count */
   opt_model_free(m);
@@ -373,6 +424,10 @@ static void note_add(opt_result *res, const char *fmt, ...) {
 }
 
 int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_err *err) {
+  return opt_solve_warm(p, lim, NULL, out, err);
+}
+
+int opt_solve_warm(const opt_problem *p, const opt_limits *lim, opt_warm *warm, opt_result **out, zz_err *err) {
   *out = NULL;
   double t0 = now_seconds();
   int rc = opt_problem_check(p, err);
@@ -419,7 +474,7 @@ int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_
   for (int attempt = 0; attempt < OPT_ATTEMPTS; attempt++) {
     res->attempts = attempt + 1;
     zz_err e = {0};
-    rc = solve_attempt(&q, lim, attempt, res, wa, &glpk_failed, &e);
+    rc = solve_attempt(&q, lim, attempt, warm, res, wa, &glpk_failed, &e);
     if (rc == ZZ_OK || !glpk_failed) {
       if (rc) zz_fail(err, rc, "%s", e.msg);
       break;

@@ -106,7 +106,12 @@ int opt_week_solve(const opt_week_in *in, const opt_limits *lim0, opt_week **out
   opt_limits lim = *lim0;
   lim.cash += fixed_w; /* the fixed holdings take their share of the book outside the problem */
   zz_err oe = {0};
-  rc = opt_solve(op, &lim, &wk->res, &oe);
+  if (in->dump_dir && (rc = opt_problem_write(op, &lim, in->dump_dir, err))) {
+    opt_problem_free(op);
+    free(z), free(uni), opt_week_free(wk);
+    return rc;
+  }
+  rc = opt_solve_warm(op, &lim, in->warm, &wk->res, &oe);
   if (rc == ZZ_ENUMERIC) { /* not solvable this week: hold the book */
     snprintf(wk->note, sizeof wk->note, "%s", oe.msg);
     for (int i = 0; i < N; i++) wk->target[i] = in->w0[i];

@@ -76,6 +76,9 @@ void opt_problem_free(opt_problem *p);
  * specific_var, tradable .csv). limits.ini is read separately with opt_limits_read. Errors name the
  * file, line, column and code. */
 int opt_problem_read(const char *dir, opt_problem **out, zz_err *err);
+/* Writes p as a SPEC 11.1 directory (created if absent) with lim as its limits.ini: what `zhizeng
+ * optimize --problem` reads back to the same problem (every number %.17g). */
+int opt_problem_write(const opt_problem *p, const opt_limits *lim, const char *dir, zz_err *err);
 /* Checks an in-memory problem: finite values, non-negative weights summing to 1, non-negative
  * variances, symmetric covariance, industries in range. opt_solve calls it. */
 int opt_problem_check(const opt_problem *p, zz_err *err);
@@ -125,7 +128,8 @@ typedef struct opt_result {
   int spec_floored;         /* specific variances raised to limits.spec_var_floor (repair) */
   int attempts;             /* GLPK settings tried (1 = the first succeeded; see docs/optimizer.md) */
   char note[256];           /* repairs and retries in words ("" when none) */
-  double solve_seconds;
+  int warm;                 /* 1: started from the previous solve of a sequence (opt_solve_warm) */
+  double solve_seconds;     /* wall time of opt_solve */
 } opt_result;
 
 /* Solves; *out gets a result on success (ZZ_OK). Degenerate inputs are repaired first (specific
@@ -135,6 +139,19 @@ typedef struct opt_result {
  * ZZ_ENUMERIC with the reason: the caller decides (the backtest holds its book for the week). */
 int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_err *err);
 void opt_result_free(opt_result *r);
+
+/* Warm starts along a sequence of problems (a backtest's weekly rebalances): what one solve leaves for
+ * the next — the tangent cuts binding at its final LP, re-evaluated under the next problem's risk model
+ * at the same points, the tangents at its optimum, and its simplex basis where the stocks (by code)
+ * and factors still match. The next solve is certified exactly as a cold one: a warm and a cold solve
+ * of the same problem return its optimum to the same certified gap. One opt_warm per sequence; a
+ * failed solve makes the next one cold. */
+typedef struct opt_warm opt_warm;
+int opt_warm_create(opt_warm **out, zz_err *err);
+void opt_warm_free(opt_warm *w);
+/* opt_solve, starting from warm's state when it fits the problem (res->warm says whether it did), and
+ * leaving this solve's state in warm. warm NULL: exactly opt_solve. */
+int opt_solve_warm(const opt_problem *p, const opt_limits *lim, opt_warm *warm, opt_result **out, zz_err *err);
 /* The weights a backtest trades from a result: clipped at 0, below 1e-12 dropped (unless equal to the
  * previous weight), scaled down when the solver's tolerance puts their sum above 1 - limits.cash.
  * `zhizeng optimize` writes these, as the backtest's weekly step (opt_week_solve) submits them. */
@@ -144,6 +161,7 @@ int opt_result_write(const opt_problem *p, const opt_result *r, const char *path
 const char *opt_status_name(opt_status s);
 
 /* ---------------------------------------------------------------- the weekly rebalance step */
+/* (opt_warm above: one per backtest, passed to every week) */
 
 /* One rebalance date of a backtest; arrays are the panel's n_stocks long (views, not kept). */
 typedef struct opt_week_in {
@@ -156,6 +174,10 @@ typedef struct opt_week_in {
                                   eligible universe (a stock out of it may be held and sold, not bought) */
   const uint8_t *can_sell;     /* from the day's bar */
   int exempt;                  /* 1: the book is all cash (first rebalance): no turnover limit */
+  opt_warm *warm;              /* not NULL: solved warm from the backtest's previous week (opt_solve_warm)
+                                  and left with this week's state */
+  const char *dump_dir;        /* not NULL: the week's problem and limits are written there (SPEC 11.1,
+                                  opt_problem_write) before it is solved, for `zhizeng optimize` and bench/ */
 } opt_week_in;
 
 typedef struct opt_week {
