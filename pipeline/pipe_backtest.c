@@ -25,7 +25,7 @@ const char *const pipe_diag_header =
     "weight_max,forced_bounds,invested,max_violation,gap,relaxations,spec_floored,attempts,carried_members,"
     "bench_dropped,classified_universe,classified_bench,unclassified_active,unclassified_bound,"
     "trade_date,realised_turnover,turnover_causes,cash_weight,l1_target,w0_cash,n_unfilled,unfilled_value,"
-    "unscored_members,fixed_holdings,note\n";
+    "unscored_members,fixed_holdings,opt_seconds,opt_rounds,lp_iterations,warm,note\n";
 
 /* One week of a backtest, kept until the simulation has run (the realised columns come from it). */
 typedef struct bt_week {
@@ -111,7 +111,9 @@ static void diag_row(FILE *fd, const char *label, const bt_week *w, const sim_re
   fputc(',', fd);
   if (rb) fprintf(fd, "%d", rb->n_unfilled);
   put_num(fd, rb != NULL, rb ? rb->unfilled_value : 0);
-  fprintf(fd, ",%d,%d,", wk->n_unscored, wk->n_fixed);
+  fprintf(fd, ",%d,%d", wk->n_unscored, wk->n_fixed);
+  put_num(fd, s, q->solve_seconds);
+  fprintf(fd, ",%d,%d,%d,", q->rounds, q->lp_iterations, q->warm);
   zz_csv_write_field(fd, wk->note);
   fputc('\n', fd);
 }
@@ -149,11 +151,12 @@ int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err) {
   zz_csv *r = NULL;
   int rc = zz_csv_open(&r, path, err);
   if (rc) return rc;
-  enum { C_TE, C_TO, C_CW, C_RL, C_ST, C_SF, C_AT, C_CA, C_CU, C_CB, C_RT, C_CZ, C_EX, C_TM, C_CASH, C_N };
+  enum { C_TE, C_TO, C_CW, C_RL, C_ST, C_SF, C_AT, C_CA, C_CU, C_CB, C_RT, C_CZ, C_EX, C_TM, C_CASH, C_OS, C_OR, C_WM, C_N };
   static const char *const names[C_N] = {"te",         "turnover",          "constituent_weight", "relaxations",
                                          "status",     "spec_floored",      "attempts",           "carried_members",
                                          "classified_universe", "classified_bench", "realised_turnover",
-                                         "turnover_causes", "turnover_exempt", "turnover_max", "cash_weight"};
+                                         "turnover_causes", "turnover_exempt", "turnover_max", "cash_weight",
+                                         "opt_seconds", "opt_rounds", "warm"};
   int col[C_N];
   for (int k = 0; k < C_N; k++) {
     const char *nm[2] = {names[k], NULL};
@@ -184,11 +187,14 @@ int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err) {
       d->held++;
       continue;
     }
-    static const int solved[] = {C_TE, C_TO, C_CW, C_SF, C_AT, C_TM};
+    static const int solved[] = {C_TE, C_TO, C_CW, C_SF, C_AT, C_TM, C_OS, C_OR, C_WM};
     for (size_t k = 0; k < sizeof solved / sizeof solved[0] && !rc; k++)
       rc = zz_csv_double(r, col[solved[k]], 0, &v[solved[k]], err);
     if (rc) break;
     d->repaired += v[C_SF] > 0;
+    d->opt_seconds += v[C_OS];
+    d->mean_rounds += v[C_OR];
+    d->warm += v[C_WM] > 0;
     d->retried += v[C_AT] > 1;
     d->relaxed += zz_csv_field(r, col[C_RL])[0] != 0;
     d->gap_status += strcmp(zz_csv_field(r, col[C_ST]), "optimal") != 0;
@@ -207,6 +213,7 @@ int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err) {
   if (n_to) d->mean_turnover /= n_to;
   if (n_rt) d->mean_realised /= n_rt;
   if (n_cash) d->mean_cash /= n_cash;
+  if (d->rebalances > d->held) d->mean_rounds /= d->rebalances - d->held;
   if (d->rebalances) d->cov_universe /= d->rebalances, d->cov_bench /= d->rebalances;
   zz_csv_close(r);
   return rc;
@@ -261,12 +268,16 @@ static int backtest_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
   sim_result *res = NULL;
   if (!fw) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", w0path);
   else if (!wb || !w0 || !sc || !cb || !cs || !stk || !wt || !wks || !tg) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  opt_warm *warm = NULL; /* the backtest's weeks solved warm, each from the previous one */
+  if (!rc && c->warm_start) rc = opt_warm_create(&warm, err);
   if (!rc) fputs("date,code,weight\n", fw);
   sim_config scfg;
   pipe_sim_config(c, b->index, p->dates[x->t_last], &scfg);
   opt_limits lim;
   week_limits(c, b, &lim);
   int n_wk = 0, n_solved = 0, n_held = 0;
+  double opt_sec = 0; /* the optimiser's wall seconds, all weeks */
+  const char *dump_root = getenv("ZZ_OPT_DUMP");
   for (int k = 0; k < n_out && !rc; k++) {
     risk_snapshot s;
     if ((rc = risk_model_snapshot(rm, k, &s, err))) break;
@@ -292,11 +303,18 @@ static int backtest_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
       cb[i] = (uint8_t)(buy && elig[i]);
       cs[i] = (uint8_t)sell;
     }
-    opt_week_in in = {p, &s, sc, wb, w0, cb, cs, w->exempt};
+    char dump[PIPE_PATH + 64], db[16];
+    if (dump_root) { /* ZZ_OPT_DUMP=DIR: every week's problem as DIR/<backtest>/<date>/ (SPEC 11.1) */
+      snprintf(dump, sizeof dump, "%s/%s", dump_root, b->label);
+      if ((rc = pipe_mkdir(dump, err))) break;
+      snprintf(dump, sizeof dump, "%s/%s/%s", dump_root, b->label, zz_date_format(w->date, db));
+    }
+    opt_week_in in = {p, &s, sc, wb, w0, cb, cs, w->exempt, warm, dump_root ? dump : NULL};
     if ((rc = opt_week_solve(&in, &lim, &w->wk, err))) {
       zz_wrap(err, "%s: optimisation of %d", b->label, (int)w->date);
       break;
     }
+    if (w->wk->res) opt_sec += w->wk->res->solve_seconds;
     if (w->wk->n_dropped)
       fprintf(stderr, "[backtest] %s %d: %d constituent(s) (%.2f%% of the index) have no risk exposures: left out, "
               "benchmark renormalised\n", b->label, (int)w->date, w->wk->n_dropped, 100 * w->wk->dropped_weight);
@@ -334,8 +352,8 @@ static int backtest_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
   if (!rc) rc = sim_result_write(res, b->dir, err);
   if (!rc) rc = pipe_stage_mark(b->dir, b->label, err);
   if (!rc)
-    fprintf(stderr, "[backtest] %s: %d rebalances (%d held) in %.1f s; final NAV %.4f, hedged %.4f, costs %.0f CNY\n",
-            b->label, n_solved + n_held, n_held, pipe_now() - t_start, res->nav[res->n_days - 1],
+    fprintf(stderr, "[backtest] %s: %d rebalances (%d held) in %.1f s (optimiser %.1f s); final NAV %.4f, hedged %.4f, "
+            "costs %.0f CNY\n", b->label, n_solved + n_held, n_held, pipe_now() - t_start, opt_sec, res->nav[res->n_days - 1],
             res->hedged[res->n_days - 1], res->total_costs);
   if (rc) { /* nothing partial is left: the stage has no DONE, and no file but those of a complete run */
     zz_wrap(err, "backtest %s", b->label);
@@ -349,6 +367,7 @@ static int backtest_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
   for (int k = 0; k < n_wk; k++) opt_week_free(wks[k].wk);
   free(wks), free(wb), free(w0), free(sc), free(cb), free(cs), free(stk), free(wt);
   sim_targets_free(tg);
+  opt_warm_free(warm);
   sim_book_free(book);
   sim_result_free(res);
   return rc;

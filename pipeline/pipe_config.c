@@ -94,6 +94,8 @@ static const key_def keys[] = {
     {"optimizer", "cash", K_DBL, F(cash), "0", 0, 0.5, "cash buffer (sum of weights = 1 - cash)"},
     {"optimizer", "gap_tol", K_DBL, F(gap_tol), "0.0001", 1e-9, 1, "relative optimality gap to stop"},
     {"optimizer", "max_rounds", K_INT, F(max_rounds), "300", 1, 100000, "cutting-plane rounds per solve"},
+    {"optimizer", "warm_start", K_BOOL, F(warm_start), "0", 0, 1,
+     "1: when TE binds, start from the previous week's binding cuts as well (same optimum; measured slower)"},
     {"optimizer", "relax", K_BOOL, F(relax), "1", 0, 1, "relax limits (documented order) when infeasible"},
     {"optimizer", "workers", K_INT, F(workers), "2", 1, 2, "processes solving runs in parallel"},
     {"sim", "capital", K_DBL, F(capital), "10000000", 1, 1e15, "initial capital, CNY"},

@@ -70,6 +70,8 @@ typedef struct pipe_diag_sum {
   double mean_realised, max_realised; /* realised one-way turnover of the non-exempt rebalances */
   int over_cap, over_cap_named;       /* rebalances above turnover_max + 0.5 pt; those with a named cause */
   double mean_cash;                   /* mean cash weight right after the rebalances */
+  double opt_seconds, mean_rounds;    /* optimiser wall seconds (all solved weeks), cutting-plane rounds */
+  int warm;                           /* solved weeks that started warm from the week before */
 } pipe_diag_sum;
 int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err);
 extern const char *const pipe_diag_header;

@@ -579,7 +579,7 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   /* optimizer diagnostics summary */
   if (!rc) {
     tbl t;
-    enum { NCOL = 16 };
+    enum { NCOL = 17 };
     if (tbl_init(&t, nb, NCOL)) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
     else {
       const char *hd[NCOL] = {"backtest", "rebalances", "with a relaxation", "not certified (gap)", "max ex-ante TE",
@@ -587,7 +587,7 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
                               "weeks with suspended members", "industry coverage (universe / index weight)",
                               "turnover planned / realised (mean)", "max realised turnover",
                               "above cap + 0.5 pt (named causes)", "cash after rebalance (mean)",
-                              "invested (mean) / entry slippage"};
+                              "invested (mean) / entry slippage", "cut rounds (mean) / warm starts"};
       for (int k = 0; k < NCOL; k++) thead(&t, k, "%s", hd[k]);
       for (int k = 0; k < nb; k++) {
         tset(&t, k, 0, "%s", x->bt[k].label);
@@ -606,6 +606,7 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
         tset(&t, k, 13, "%d (%d)", ds[k].over_cap, ds[k].over_cap_named);
         tset(&t, k, 14, "%s", pct(b[2], ds[k].mean_cash));
         tset(&t, k, 15, "%s / %s", pct(b[2], sims[k]->mean_invested), pct(b[3], sims[k]->entry_slippage));
+        tset(&t, k, 16, "%.1f / %d", ds[k].mean_rounds, ds[k].warm);
       }
       fprintf(md, "## Optimizer diagnostics\n\nOne row per rebalance per backtest in diagnostics.csv: achieved "
                   "tracking error, style exposures, industry deviations, constituent weight, turnover and weights "
@@ -618,7 +619,9 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
                   "rounding); a rebalance more than 0.5 pt above the cap names its causes in "
                   "diagnostics.csv (turnover_causes: delistings since the last trade, orders left unfilled "
                   "then, or a relaxed limit). Entry slippage: the first trade day's move from the fills to the "
-                  "close, in neither NAV.\n\n");
+                  "close, in neither NAV. Cut rounds: the optimiser's cutting-plane rounds per solved week; warm "
+                  "starts: the weeks solved from the previous week's cuts and basis (optimizer.warm_start); each "
+                  "week's wall seconds are in diagnostics.csv (opt_seconds).\n\n");
       rep_html_heading(h, "Optimizer diagnostics");
       tbl_emit(&t, md, h, "Constraints per backtest (details: diagnostics.csv)");
     }

@@ -47,7 +47,7 @@ typedef struct pipe_config {
   double te_max[PANEL_N_INDEX];
   double style_bound, industry_bound, unclassified_bound, spec_var_floor, turnover_max, active_max, weight_max, cash,
       gap_tol;
-  int max_rounds, relax, workers;
+  int max_rounds, relax, warm_start, workers;
   /* [sim] */
   double capital, buy_rate, sell_rate, commission_rate, commission_min, stamp_old, stamp_new, lot;
   char costs[PIPE_STR], limit_test[PIPE_STR], exec_price[PIPE_STR];
