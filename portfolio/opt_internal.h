@@ -7,16 +7,18 @@
 
 #include "portfolio.h"
 
-/* The LP (GLPK) in percent units: y_i = 100 w_i. TE^2 is measured in units of te_ref^2 (te_ref = the
- * original te_max), so the TE row reads v + sum d_i p_i <= (te_max / te_ref)^2. Columns (1-based):
- *   y[n]  weights in percent, bounds 100*[lo, hi]
+/* The LP (GLPK) in percent units: the weight of stock i is y_i = y0_i + b_i - s_i (y = 100 w), y0 the
+ * previous book (0 without one), so the LP has no row per stock. TE^2 is measured in units of te_ref^2
+ * (te_ref = the original te_max), so the TE row reads sum q_f + sum d_i p_i <= (te_max / te_ref)^2.
+ * Columns (1-based):
+ *   b[n]  buys in percent (without a previous book: the weights themselves), bounds keeping y in 100 [lo, hi]
  *   e[ns+ni] active style / industry exposures in percent: e_g = sum_i X_ig (y_i - 100 wb_i)
  *   u[nf] scaled factor risk coordinates u = L' e / (100 te_ref) (country exposure is a constant)
  *   q[nf] >= u_f^2 by tangent cuts: |u|^2 = sum_f u_f^2 is separable in the Cholesky coordinates, so
  *         the factor part is nf one-dimensional parabolas, like the specific part
  *   p[n]  >= (y_i - 100 wb_i)^2 by tangent cuts (percent^2); d_i = D_i / (1e4 te_ref^2)
- *   b[n], s[n] buys and sells in percent (turnover only): y - b + s = 100 w0 */
-/* A tangent cut row of the LP, in the order the rows were added (row r_cut0 + k for cut k). */
+ *   s[n]  sells in percent (with a previous book only); the turnover row is sum (b + s) <= 200 T - cash term
+ * Rows: budget, exposures (ns+ni), u (nf), TE, constituent floor, turnover, then the cuts. */
 typedef struct opt_cut {
   int stock;   /* >= 0: p_stock >= 2 a0 ahat - a0^2; < 0: factor f = -1 - stock, q_f >= 2 a0 u_f - a0^2 */
   double a0;   /* the tangent point: active weight in percent (p), or u_f in TE units (q) */
@@ -37,7 +39,9 @@ typedef struct opt_model {
   int attempt;       /* GLPK settings of this solve (0 .. OPT_ATTEMPTS-1, see opt_model_simplex) */
   int glpk_failed;   /* GLPK returned an error or an unexpected status (retry with other settings) */
   glp_prob *lp;
-  int c_y, c_e, c_u, c_q, c_p, c_b, c_s; /* first column of each block */
+  int c_b, c_e, c_u, c_q, c_p, c_s;      /* first column of each block */
+  double *y0;        /* n, the previous book in percent (zeros without one) */
+  double floor0;     /* the previous book's weight on members, percent (the floor row's offset) */
   int r_budget, r_te, r_floor, r_turn;   /* rows (0: absent) */
   int seed_cuts, cuts_q, cuts_p, lp_iter;
   int solved_once, seeded;
@@ -48,7 +52,7 @@ typedef struct opt_model {
   int n_cuts, cap_cuts;
   int trace;         /* ZZ_OPT_TRACE set: one line per simplex call on stderr */
   /* work */
-  double *work_a, *work_e, *work_u, *work_y, *work_w;
+  double *work_a, *work_e, *work_u, *work_w;
   int *ind;
   double *val;
 } opt_model;
@@ -62,8 +66,8 @@ typedef struct opt_eval {
 int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, opt_model **out, zz_err *err);
 void opt_model_free(opt_model *m);
 void opt_model_apply_limits(opt_model *m, const opt_limits *lim);
-/* The basis of the current book (previous book required): every stock at its holding (y basic, or at a
- * bound with its buy / sell basic), exposures and factor coordinates basic, every other row's slack
+/* The basis of the current book (previous book required): every buy and sell at its lower bound (the
+ * book, clipped to the stock bounds), exposures and factor coordinates basic, every other row's slack
  * basic. Triangular, so never singular; primal feasible but for the limits the book breaks. */
 void opt_model_book_basis(opt_model *m);
 /* The active-weight bound of industry group j under lim (unclassified_bound for the unclassified group). */

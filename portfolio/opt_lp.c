@@ -21,7 +21,7 @@ void opt_model_free(opt_model *m) {
   free(m->work_a);
   free(m->work_e);
   free(m->work_u);
-  free(m->work_y);
+  free(m->y0);
   free(m->work_w);
   free(m->ind);
   free(m->val);
@@ -49,11 +49,11 @@ static int record_cut(opt_model *m, int stock, double a0) {
 int opt_model_add_p_cut(opt_model *m, int i, double a0) {
   if (fabs(a0) < 1e-6) a0 = 0;
   if (!record_cut(m, i, a0)) return 0;
-  int r = glp_add_rows(m->lp, 1);
-  int ind[3] = {0, m->c_p + i, m->c_y + i};
-  double val[3] = {0, 1.0, -2.0 * a0};
-  glp_set_mat_row(m->lp, r, a0 != 0 ? 2 : 1, ind, val);
-  glp_set_row_bnds(m->lp, r, GLP_LO, -a0 * a0 - 200.0 * a0 * m->p->bench[i], 0);
+  int r = glp_add_rows(m->lp, 1); /* with y = y0 + b - s: p - 2 a0 (b - s) >= -a0^2 - 200 a0 wb + 2 a0 y0 */
+  int ind[4] = {0, m->c_p + i, m->c_b + i, m->c_s + i};
+  double val[4] = {0, 1.0, -2.0 * a0, 2.0 * a0};
+  glp_set_mat_row(m->lp, r, a0 == 0 ? 1 : m->use_turnover ? 3 : 2, ind, val);
+  glp_set_row_bnds(m->lp, r, GLP_LO, -a0 * a0 - 200.0 * a0 * m->p->bench[i] + 2.0 * a0 * m->y0[i], 0);
   return r;
 }
 
@@ -98,11 +98,11 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
   m->work_a = calloc((size_t)n, sizeof(double));
   m->work_e = calloc((size_t)nf + 1, sizeof(double));
   m->work_u = calloc((size_t)nf + 1, sizeof(double));
-  m->work_y = calloc((size_t)n, sizeof(double));
+  m->y0 = calloc((size_t)n + 1, sizeof(double));
   m->work_w = calloc((size_t)n, sizeof(double));
   m->ind = calloc(nmax + 1, sizeof *m->ind);
   m->val = calloc(nmax + 1, sizeof *m->val);
-  if (!m->L || !m->d || !m->lo || !m->hi || !m->work_a || !m->work_e || !m->work_u || !m->work_y || !m->work_w ||
+  if (!m->L || !m->d || !m->lo || !m->hi || !m->work_a || !m->work_e || !m->work_u || !m->y0 || !m->work_w ||
       !m->ind || !m->val) {
     opt_model_free(m);
     return zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory for %d stocks", n);
@@ -130,10 +130,10 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
 
   glp_prob *lp = m->lp = glp_create_prob();
   glp_set_obj_dir(lp, GLP_MAX);
-  int ncol = n + ns + ni + (m->use_te ? 2 * nf + n : 0) + (m->use_turnover ? 2 * n : 0);
+  int ncol = n + ns + ni + (m->use_te ? 2 * nf + n : 0) + (m->use_turnover ? n : 0);
   glp_add_cols(lp, ncol);
   int c = 1;
-  m->c_y = c;
+  m->c_b = c;
   c += n;
   m->c_e = c;
   c += ns + ni;
@@ -146,30 +146,32 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
     c += n;
   }
   if (m->use_turnover) {
-    m->c_b = c;
-    c += n;
     m->c_s = c;
     c += n;
   }
+  /* x_i = y0_i + b_i - s_i within [lo, hi]: b in [max(0, lo - y0), max(0, hi - y0)], s in
+   * [max(0, y0 - hi), max(0, y0 - lo)] (without a previous book y0 = 0 and b is the weight itself) */
+  double obj0 = 0;
   for (int i = 0; i < n; i++) {
-    int j = m->c_y + i;
-    if (m->hi[i] > m->lo[i]) glp_set_col_bnds(lp, j, GLP_DB, 100 * m->lo[i], 100 * m->hi[i]);
-    else glp_set_col_bnds(lp, j, GLP_FX, 100 * m->lo[i], 100 * m->lo[i]);
-    glp_set_obj_coef(lp, j, p->score[i]);
+    const double y0 = m->y0[i] = p->has_prev ? 100 * p->prev[i] : 0.0, lo = 100 * m->lo[i], hi = 100 * m->hi[i];
+    const double blo = fmax(0.0, lo - y0), bhi = fmax(0.0, hi - y0);
+    glp_set_col_bnds(lp, m->c_b + i, bhi > blo ? GLP_DB : GLP_FX, blo, bhi);
+    glp_set_obj_coef(lp, m->c_b + i, p->score[i]);
+    obj0 += p->score[i] * y0;
+    if (!m->use_turnover) continue;
+    const double slo = fmax(0.0, y0 - hi), shi = fmax(0.0, y0 - lo);
+    glp_set_col_bnds(lp, m->c_s + i, shi > slo ? GLP_DB : GLP_FX, slo, shi);
+    glp_set_obj_coef(lp, m->c_s + i, -p->score[i]);
   }
+  glp_set_obj_coef(lp, 0, obj0); /* the book's score: the objective is s'x */
   if (m->use_te) {
     for (int f = 0; f < nf; f++) glp_set_col_bnds(lp, m->c_u + f, GLP_FR, 0, 0);
     for (int f = 0; f < nf; f++) glp_set_col_bnds(lp, m->c_q + f, GLP_LO, 0, 0);
     for (int i = 0; i < n; i++) glp_set_col_bnds(lp, m->c_p + i, GLP_LO, 0, 0);
   }
-  if (m->use_turnover)
-    for (int i = 0; i < n; i++) {
-      glp_set_col_bnds(lp, m->c_b + i, GLP_LO, 0, 0);
-      glp_set_col_bnds(lp, m->c_s + i, GLP_LO, 0, 0);
-    }
 
   /* rows, assembled as triplets */
-  size_t cap = (size_t)n * (ns + 2) + (size_t)n * 2 + (size_t)nf * (nf + 2) + (size_t)n * 5 + 64;
+  size_t cap = 2 * ((size_t)n * (ns + 4)) + (size_t)nf * (nf + 2) + (size_t)n * 3 + 64;
   int *ia = malloc((cap + 1) * sizeof *ia), *ja = malloc((cap + 1) * sizeof *ja);
   double *ar = malloc((cap + 1) * sizeof *ar);
   if (!ia || !ja || !ar) {
@@ -181,24 +183,32 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
   }
   size_t ne = 0;
 #define NZ(r_, c_, v_) (++ne, ia[ne] = (r_), ja[ne] = (c_), ar[ne] = (v_))
+#define NZ_X(r_, i_, v_) /* v x_i: the variable part v (b_i - s_i) */                                \
+  do {                                                                                               \
+    NZ(r_, m->c_b + (i_), v_);                                                                       \
+    if (m->use_turnover) NZ(r_, m->c_s + (i_), -(v_));                                               \
+  } while (0)
+  double sum0 = 0;
+  for (int i = 0; i < n; i++) sum0 += m->y0[i];
   int r = glp_add_rows(lp, 1);
   m->r_budget = r;
-  glp_set_row_bnds(lp, r, GLP_FX, 100 * (1 - lim->cash), 100 * (1 - lim->cash));
-  for (int i = 0; i < n; i++) NZ(r, m->c_y + i, 1.0);
-  /* exposure definitions */
+  glp_set_row_bnds(lp, r, GLP_FX, 100 * (1 - lim->cash) - sum0, 100 * (1 - lim->cash) - sum0);
+  for (int i = 0; i < n; i++) NZ_X(r, i, 1.0);
+  /* exposure definitions: e_g - sum_i X_ig (b_i - s_i) = X'(y0 - 100 wb) */
   int r_e = glp_add_rows(lp, ns + ni);
   double *eb = m->work_e;
-  opt_exposures(p, p->bench, eb); /* X' wb */
+  for (int i = 0; i < n; i++) m->work_a[i] = m->y0[i] / 100 - p->bench[i];
+  opt_exposures(p, m->work_a, eb);
   for (int g = 0; g < ns + ni; g++) {
-    glp_set_row_bnds(lp, r_e + g, GLP_FX, -100 * eb[g], -100 * eb[g]);
+    glp_set_row_bnds(lp, r_e + g, GLP_FX, 100 * eb[g], 100 * eb[g]);
     NZ(r_e + g, m->c_e + g, 1.0);
   }
   for (int i = 0; i < n; i++) {
     for (int k = 0; k < ns; k++) {
       double x = p->style[(size_t)i * ns + k];
-      if (x != 0) NZ(r_e + k, m->c_y + i, -x);
+      if (x != 0) NZ_X(r_e + k, i, -x);
     }
-    NZ(r_e + ns + p->ind[i], m->c_y + i, -1.0);
+    NZ_X(r_e + ns + p->ind[i], i, -1.0);
   }
   if (m->use_te) {
     /* u_f - sum_{g >= f, g not country} L_gf / (100 te_ref) e_g = L_cf (-cash) / te_ref */
@@ -218,22 +228,20 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
       if (m->d[i] > 0) NZ(m->r_te, m->c_p + i, m->d[i]);
   }
   m->r_floor = glp_add_rows(lp, 1);
+  m->floor0 = 0;
   for (int i = 0; i < n; i++)
-    if (p->bench[i] > 0) NZ(m->r_floor, m->c_y + i, 1.0);
-  if (m->use_turnover) {
-    int r_t = glp_add_rows(lp, n);
-    for (int i = 0; i < n; i++) {
-      glp_set_row_bnds(lp, r_t + i, GLP_FX, 100 * p->prev[i], 100 * p->prev[i]);
-      NZ(r_t + i, m->c_y + i, 1.0);
-      NZ(r_t + i, m->c_b + i, -1.0);
-      NZ(r_t + i, m->c_s + i, 1.0);
+    if (p->bench[i] > 0) {
+      NZ_X(m->r_floor, i, 1.0);
+      m->floor0 += m->y0[i];
     }
+  if (m->use_turnover) {
     m->r_turn = glp_add_rows(lp, 1);
     for (int i = 0; i < n; i++) {
       NZ(m->r_turn, m->c_b + i, 1.0);
       NZ(m->r_turn, m->c_s + i, 1.0);
     }
   }
+#undef NZ_X
 #undef NZ
   glp_load_matrix(lp, (int)ne, ia, ja, ar);
   free(ia);
@@ -278,11 +286,11 @@ void opt_model_seed(opt_model *m) {
 }
 
 void opt_model_book_basis(opt_model *m) {
-  const opt_problem *p = m->p;
   glp_prob *lp = m->lp;
   const int rows = glp_get_num_rows(lp), cols = glp_get_num_cols(lp);
   for (int r = 1; r <= rows; r++) glp_set_row_stat(lp, r, GLP_BS); /* slacks; the equality rows below */
-  for (int c = 1; c <= cols; c++) glp_set_col_stat(lp, c, GLP_NL);  /* corrected to NS / NF by GLPK */
+  for (int c = 1; c <= cols; c++) glp_set_col_stat(lp, c, GLP_NL);  /* buys and sells at their lower
+                                                                        bounds: the book (clipped to the caps) */
   for (int g = 0; g < m->ns + m->ni; g++) {
     glp_set_row_stat(lp, m->r_budget + 1 + g, GLP_NS);
     glp_set_col_stat(lp, m->c_e + g, GLP_BS);
@@ -292,18 +300,6 @@ void opt_model_book_basis(opt_model *m) {
       glp_set_row_stat(lp, m->r_budget + 1 + m->ns + m->ni + f, GLP_NS);
       glp_set_col_stat(lp, m->c_u + f, GLP_BS);
     }
-  for (int i = 0; i < m->n; i++) {
-    const double y0 = 100 * p->prev[i], lo = 100 * m->lo[i], hi = 100 * m->hi[i];
-    glp_set_row_stat(lp, m->r_turn - m->n + i, GLP_NS);
-    if (lo < y0 && y0 < hi) glp_set_col_stat(lp, m->c_y + i, GLP_BS); /* held as it is */
-    else if (y0 <= lo) {
-      glp_set_col_stat(lp, m->c_y + i, lo == hi ? GLP_NS : GLP_NL); /* bought up to lo (0 if not held) */
-      glp_set_col_stat(lp, m->c_b + i, GLP_BS);
-    } else {
-      glp_set_col_stat(lp, m->c_y + i, lo == hi ? GLP_NS : GLP_NU); /* sold down to the cap */
-      glp_set_col_stat(lp, m->c_s + i, GLP_BS);
-    }
-  }
 }
 
 void opt_model_apply_limits(opt_model *m, const opt_limits *lim) {
@@ -313,7 +309,7 @@ void opt_model_apply_limits(opt_model *m, const opt_limits *lim) {
     const double b = opt_group_bound(m, lim, j);
     glp_set_col_bnds(lp, m->c_e + m->ns + j, GLP_DB, -100 * b, 100 * b);
   }
-  if (lim->constituent_floor > 0) glp_set_row_bnds(lp, m->r_floor, GLP_LO, 100 * lim->constituent_floor, 0);
+  if (lim->constituent_floor > 0) glp_set_row_bnds(lp, m->r_floor, GLP_LO, 100 * lim->constituent_floor - m->floor0, 0);
   else glp_set_row_bnds(lp, m->r_floor, GLP_FR, 0, 0);
   if (m->use_turnover) /* the cash term |cash - cash0| / 2 is fixed by the budget row: it uses up turnover */
     glp_set_row_bnds(lp, m->r_turn, GLP_UP, 0, fmax(0.0, 200 * lim->turnover_max - 100 * opt_cash_change(m->p, lim)));
@@ -335,13 +331,21 @@ void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim) {
   const opt_problem *p = m->p;
   if (min_te) {
     glp_set_obj_dir(lp, GLP_MIN);
-    for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_y + i, 0);
+    glp_set_obj_coef(lp, 0, 0);
+    for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_b + i, 0);
+    for (int i = 0; m->use_turnover && i < m->n; i++) glp_set_obj_coef(lp, m->c_s + i, 0);
     for (int f = 0; f < m->nf; f++) glp_set_obj_coef(lp, m->c_q + f, 1.0);
     for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_p + i, m->d[i]);
     glp_set_row_bnds(lp, m->r_te, GLP_FR, 0, 0);
   } else {
     glp_set_obj_dir(lp, GLP_MAX);
-    for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_y + i, p->score[i]);
+    double obj0 = 0;
+    for (int i = 0; i < m->n; i++) {
+      glp_set_obj_coef(lp, m->c_b + i, p->score[i]);
+      if (m->use_turnover) glp_set_obj_coef(lp, m->c_s + i, -p->score[i]);
+      obj0 += p->score[i] * m->y0[i];
+    }
+    glp_set_obj_coef(lp, 0, obj0);
     if (m->use_te) {
       for (int f = 0; f < m->nf; f++) glp_set_obj_coef(lp, m->c_q + f, 0);
       for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_p + i, 0);
@@ -354,7 +358,8 @@ void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim) {
 /* Runs the simplex: dual (warm) when `dual`, else primal. Returns 0 optimal, 1 infeasible, or an error
  * (m->glpk_failed set). The settings follow m->attempt, tried in this order by opt_solve when GLPK
  * itself fails (not when the limits are infeasible):
- *   0  automatic scaling, advanced initial basis, dual simplex warm starts after cuts (the fast path);
+ *   0  equilibration scaling, the book's basis (GLPK's advanced basis without a previous book), dual
+ *      simplex warm starts after cuts (the fast path);
  *   1  geometric-mean + equilibration scaling rounded to powers of 2, standard (slack) basis;
  *   2  no scaling, standard basis, primal simplex on every call;
  *   3  GLPK's presolver on every call (no warm start: each solve from scratch, slowest). */
@@ -366,7 +371,8 @@ int opt_model_simplex(opt_model *m, int dual, zz_err *err) {
   parm.meth = dual && m->attempt < 2 ? GLP_DUALP : GLP_PRIMAL;
   int term = glp_term_out(GLP_OFF); /* GLPK prints scaling and basis notes otherwise */
   if (!m->solved_once) {
-    if (m->attempt == 0 && !getenv("ZZ_NOSCALE")) glp_scale_prob(m->lp, GLP_SF_AUTO);
+    if (m->attempt == 0) glp_scale_prob(m->lp, GLP_SF_EQ); /* one pass: GLP_SF_AUTO's geometric passes
+                                                               cost as much as the whole simplex here */
     else if (m->attempt == 2) glp_unscale_prob(m->lp);
     else glp_scale_prob(m->lp, GLP_SF_GM | GLP_SF_EQ | GLP_SF_2N);
     if (m->attempt == 0 && m->use_turnover) opt_model_book_basis(m); /* start from the current book */
@@ -406,7 +412,9 @@ int opt_model_simplex(opt_model *m, int dual, zz_err *err) {
 /* Reads the LP weights (fractions) into w, clipped to the stock bounds. */
 void opt_model_weights(const opt_model *m, double *w) {
   for (int i = 0; i < m->n; i++) {
-    double x = glp_get_col_prim(m->lp, m->c_y + i) / 100.0;
+    double y = m->y0[i] + glp_get_col_prim(m->lp, m->c_b + i);
+    if (m->use_turnover) y -= glp_get_col_prim(m->lp, m->c_s + i);
+    double x = y / 100.0;
     w[i] = x < m->lo[i] ? m->lo[i] : x > m->hi[i] ? m->hi[i] : x;
   }
 }

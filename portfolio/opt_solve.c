@@ -235,8 +235,10 @@ static double mix_theta(opt_model *m, const double *wa, const double *w, double 
   return th < 0 ? 0 : th > 1 ? 1 : th;
 }
 
-/* The cutting-plane loop. wa: the anchor. Writes the returned point into res->weights. */
-static int cut_loop(opt_model *m, const opt_limits *lim, const double *wa, opt_result *res, zz_err *err) {
+/* The cutting-plane loop. wa: the anchor. fresh: the LP is solved as it stands (find_anchor found its
+ * point within TE, nothing added since), so its first round needs no simplex. Writes the returned point
+ * into res->weights. */
+static int cut_loop(opt_model *m, const opt_limits *lim, const double *wa, int fresh, opt_result *res, zz_err *err) {
   const opt_problem *p = m->p;
   int n = p->n;
   double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
@@ -249,7 +251,7 @@ static int cut_loop(opt_model *m, const opt_limits *lim, const double *wa, opt_r
   memcpy(res->weights, wa, (size_t)n * sizeof *wa); /* the anchor is always feasible */
   best = objective(p, wa);
   for (int round = 0;; round++) {
-    int st = opt_model_simplex(m, m->solved_once, err);
+    int st = round == 0 && fresh ? 0 : opt_model_simplex(m, m->solved_once, err);
     if (st == 1) { /* numerically infeasible after the anchor was found: keep the anchor */
       res->status = OPT_GAP;
       break;
@@ -384,7 +386,7 @@ static int solve_attempt(const opt_problem *p, const opt_limits *lim, int attemp
   }
   if (rc) goto done;
   res->anchor = kind;
-  if ((rc = cut_loop(m, &cur, wa, res, err))) goto done;
+  if ((rc = cut_loop(m, &cur, wa, kind == ANCHOR_NONE, res, err))) goto done;
 
   /* diagnostics of the returned point against the limits in force */
   opt_eval ev = {0};
