@@ -4,6 +4,7 @@
 #define ZZ_OPT_INTERNAL_H
 
 #include <glpk.h>
+#include <time.h>
 
 #include "portfolio.h"
 
@@ -57,6 +58,13 @@ typedef struct opt_model {
   double *val;
 } opt_model;
 
+/* Monotonic wall seconds (solve_seconds, the trace). */
+static inline double opt_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 typedef struct opt_eval {
   double te, te_factor, te_specific, turnover, constituent, invested, max_violation;
   double *style, *industry; /* optional outputs (NULL: not wanted) */
@@ -73,11 +81,10 @@ void opt_model_book_basis(opt_model *m);
 /* The active-weight bound of industry group j under lim (unclassified_bound for the unclassified group). */
 double opt_group_bound(const opt_model *m, const opt_limits *lim, int j);
 #define OPT_ATTEMPTS 4
-/* Adds the seed tangents of every p_i (once; only needed when the TE limit binds). */
-void opt_model_seed(opt_model *m);
-/* The seed tangents of one stock i, or of every factor (each a new, basic row); return how many. */
-int opt_model_seed_stock(opt_model *m, int i);
-int opt_model_seed_factors(opt_model *m);
+/* The first tangents, once TE binds: at lambda times the point of the last opt_model_te2 (its work_a,
+ * work_u), for every stock and factor away from 0; with lambda = te_max / TE(point), the LP point pulled
+ * radially onto the TE limit. Returns how many. */
+int opt_model_seed_scaled(opt_model *m, double lambda);
 /* One tangent cut: p_i at active weight a0 (percent), or q_f at u_f = u0 (TE units). The row is added
  * at the end; returns its row number (0: out of memory, nothing added). */
 int opt_model_add_p_cut(opt_model *m, int i, double a0);

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const double SEED_POINTS[] = {-1.0, -0.3, 0.3, 1.0}; /* tangent points of p_i, active weight in % */
-static const double SEED_FACTOR[] = {-0.5, -0.15, 0.15, 0.5}; /* of q_f, u_f in TE units (|u| <= 1) */
 
 void opt_model_free(opt_model *m) {
   if (!m) return;
@@ -252,37 +250,21 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
   return ZZ_OK;
 }
 
-int opt_model_seed_stock(opt_model *m, int i) {
+int opt_model_seed_scaled(opt_model *m, double lambda) {
   const opt_problem *p = m->p;
-  if (m->d[i] <= 0) return 0;
-  double alo = 100 * (m->lo[i] - p->bench[i]), ahi = 100 * (m->hi[i] - p->bench[i]);
-  int added = 0;
-  for (size_t k = 0; k < sizeof SEED_POINTS / sizeof SEED_POINTS[0]; k++) {
-    double a0 = SEED_POINTS[k];
-    if (a0 < alo - 1e-12 || a0 > ahi + 1e-12) continue;
-    added += opt_model_add_p_cut(m, i, a0) != 0;
-  }
-  m->seed_cuts += added;
-  return added;
-}
-
-int opt_model_seed_factors(opt_model *m) {
   int added = 0;
   for (int f = 0; f < m->nf; f++) {
-    if (m->L[(size_t)f * m->nf + f] == 0) continue; /* a zero column of L: u_f is 0 */
-    for (size_t k = 0; k < sizeof SEED_FACTOR / sizeof SEED_FACTOR[0]; k++)
-      added += opt_model_add_q_cut(m, f, SEED_FACTOR[k]) != 0;
+    const double u0 = lambda * m->work_u[f];
+    if (fabs(u0) >= 1e-4) added += opt_model_add_q_cut(m, f, u0) != 0;
+  }
+  for (int i = 0; i < m->n; i++) {
+    if (m->d[i] <= 0) continue;
+    const double alo = 100 * (m->lo[i] - p->bench[i]), ahi = 100 * (m->hi[i] - p->bench[i]);
+    const double a0 = fmin(ahi, fmax(alo, 100 * lambda * m->work_a[i]));
+    if (fabs(a0) >= 1e-3) added += opt_model_add_p_cut(m, i, a0) != 0;
   }
   m->seed_cuts += added;
   return added;
-}
-
-void opt_model_seed(opt_model *m) {
-  if (!m->use_te || m->seeded) return;
-  m->seeded = 1;
-  opt_model_seed_factors(m);
-  /* each p_i gets tangents at the seed points inside its active-weight range */
-  for (int i = 0; i < m->n; i++) opt_model_seed_stock(m, i);
 }
 
 void opt_model_book_basis(opt_model *m) {
@@ -381,6 +363,7 @@ int opt_model_simplex(opt_model *m, int dual, zz_err *err) {
     m->solved_once = 1;
   }
   int it0 = glp_get_it_cnt(m->lp);
+  const double t0 = m->trace ? opt_now() : 0;
   int ret = glp_simplex(m->lp, &parm);
   if (m->attempt != 3 && (ret == GLP_ESING || ret == GLP_ECOND || ret == GLP_EBADB || ret == GLP_EFAIL)) {
     /* a numerically bad basis after many cuts: restart from a fresh basis with the primal */
@@ -393,9 +376,9 @@ int opt_model_simplex(opt_model *m, int dual, zz_err *err) {
   m->lp_iter += glp_get_it_cnt(m->lp) - it0;
   glp_term_out(term);
   if (m->trace)
-    fprintf(stderr, "opt: attempt %d simplex %s: %d iterations, %d rows, code %d, status %d\n", m->attempt,
+    fprintf(stderr, "opt: attempt %d simplex %s: %d iterations, %d rows, code %d, status %d, %.4f s\n", m->attempt,
             parm.meth == GLP_DUALP ? "dual" : "primal", glp_get_it_cnt(m->lp) - it0, glp_get_num_rows(m->lp), ret,
-            glp_get_status(m->lp));
+            glp_get_status(m->lp), opt_now() - t0);
   if (ret == GLP_ENOPFS) return 1; /* the presolver found no primal feasible point */
   if (ret != 0) {
     m->glpk_failed = 1;

@@ -8,16 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum { ANCHOR_PREV = 0, ANCHOR_BENCH = 1, ANCHOR_LP = 2, ANCHOR_NONE = 3, ANCHOR_MIX = 4 };
 #define LINEAR_TOL 1e-9 /* fractions; the LP is in percent with GLPK's 1e-7 tolerance */
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static double objective(const opt_problem *p, const double *w) {
   double s = 0;
@@ -141,6 +134,31 @@ static int mix_path(opt_model *m, const opt_limits *lim, const double *pv, const
   return point_ok(m, lim, wa);
 }
 
+/* The benchmark made tradable: each weight clipped to its stock's bounds (a member that cannot be
+ * bought, a holding that cannot be sold), the difference to the budget spread over the members with
+ * room, pro rata to their weights (two passes). An anchor candidate when the benchmark itself breaks a
+ * stock bound; its TE is the small active risk of the redistribution. */
+static int tradable_bench_anchor(opt_model *m, const opt_limits *lim, double *wa) {
+  const opt_problem *p = m->p;
+  const int n = p->n;
+  double sum = 0;
+  for (int i = 0; i < n; i++) sum += wa[i] = fmin(m->hi[i], fmax(m->lo[i], p->bench[i]));
+  for (int pass = 0; pass < 2; pass++) {
+    const double gap = (1 - lim->cash) - sum;
+    double room = 0;
+    for (int i = 0; i < n; i++)
+      if (p->bench[i] > 0 && (gap > 0 ? wa[i] < m->hi[i] : wa[i] > m->lo[i])) room += p->bench[i];
+    if (fabs(gap) < 1e-15 || !(room > 0)) break;
+    sum = 0;
+    for (int i = 0; i < n; i++) {
+      if (p->bench[i] > 0 && (gap > 0 ? wa[i] < m->hi[i] : wa[i] > m->lo[i]))
+        wa[i] = fmin(m->hi[i], fmax(m->lo[i], wa[i] + gap * p->bench[i] / room));
+      sum += wa[i];
+    }
+  }
+  return point_ok(m, lim, wa);
+}
+
 /* Solves the LP under lim and finds an anchor for the certification: none is needed when the LP
  * point meets the TE limit; else the previous book, the benchmark, a mix of the two, or a point of
  * the LP minimising the TE model. Returns 0 when the limits can all hold (anchor in wa, kind in
@@ -154,8 +172,14 @@ static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kin
   *kind = ANCHOR_NONE;
   if (!m->use_te) return 0;
   double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
-  if (opt_model_te2(m, wa) <= rho) return 0;
-  if (!m->seeded && !(m->warm_from && opt_warm_apply(m->warm_from, m))) opt_model_seed(m);
+  const double te2 = opt_model_te2(m, wa);
+  if (te2 <= rho) return 0;
+  if (!m->seeded) { /* first tangents: at the LP point pulled radially onto the TE limit (and warm: the
+                       previous week's) */
+    opt_model_seed_scaled(m, sqrt(rho / te2));
+    if (m->warm_from) opt_warm_apply(m->warm_from, m);
+    m->seeded = 1;
+  }
   if (p->has_prev && point_ok(m, lim, p->prev)) {
     memcpy(wa, p->prev, (size_t)p->n * sizeof *wa);
     *kind = ANCHOR_PREV;
@@ -168,6 +192,10 @@ static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kin
   }
   if (mix_anchor(m, lim, wa)) {
     *kind = ANCHOR_MIX;
+    return 0;
+  }
+  if (tradable_bench_anchor(m, lim, wa)) {
+    *kind = ANCHOR_BENCH;
     return 0;
   }
   /* minimise the TE model over the other limits until a point with TE <= te_max appears, on a copy
@@ -431,7 +459,7 @@ int opt_solve(const opt_problem *p, const opt_limits *lim, opt_result **out, zz_
 
 int opt_solve_warm(const opt_problem *p, const opt_limits *lim, opt_warm *warm, opt_result **out, zz_err *err) {
   *out = NULL;
-  double t0 = now_seconds();
+  double t0 = opt_now();
   int rc = opt_problem_check(p, err);
   if (rc) return rc;
   if (lim->cash < 0 || lim->cash >= 1 || lim->style_bound < 0 || lim->industry_bound < 0 ||
@@ -489,7 +517,7 @@ int opt_solve_warm(const opt_problem *p, const opt_limits *lim, opt_warm *warm, 
   if (rc) goto done;
   if (res->attempts > 1)
     note_add(res, "GLPK failed with the default settings (%s); solved with settings %d", first.msg, res->attempts - 1);
-  res->solve_seconds = now_seconds() - t0;
+  res->solve_seconds = opt_now() - t0;
 done:
   free(wa);
   free(spec);

@@ -168,14 +168,10 @@ int opt_warm_apply(const opt_warm *w, opt_model *m) {
     }
     if (!near && fabs(u_opt) >= 1e-4) opt_model_add_q_cut(m, f, u_opt);
   }
-  /* the stocks' parabolas: the same, at the same weights; a stock new to the universe is seeded */
+  /* the stocks' parabolas: the same, at the same weights */
   for (int j = 0; j < n; j++) {
     const int i = map[j];
-    if (i < 0) {
-      opt_model_seed_stock(m, j);
-      continue;
-    }
-    if (m->d[j] <= 0) continue;
+    if (i < 0 || m->d[j] <= 0) continue;
     const double alo = 100 * (m->lo[j] - p->bench[j]), ahi = 100 * (m->hi[j] - p->bench[j]);
     const double a_opt = fmin(ahi, fmax(alo, 100 * wm[j]));
     int near = 0;
@@ -188,7 +184,6 @@ int opt_warm_apply(const opt_warm *w, opt_model *m) {
     if (!near && fabs(a_opt) >= 1e-3) opt_model_add_p_cut(m, j, a_opt);
   }
   free(map), free(wm), free(e);
-  m->seeded = 1;
   m->warm = 1;
   return 1;
 }
