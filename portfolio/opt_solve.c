@@ -308,7 +308,7 @@ static int cut_loop(opt_model *m, const opt_limits *lim, const double *wa, int f
     if (m->trace)
       fprintf(stderr, "opt: round %d: TE^2/TE_max^2 %.6f, theta %.6f, upper %.10g, lower %.10g, gap %.2e, %d cuts\n",
               round + 1, te2 / rho, th, ub, best, gap, m->n_cuts);
-    if (te2 <= rho * (1 + 1e-4) * (1 + 1e-4) || gap <= lim->gap_tol) break;
+    if (gap <= lim->gap_tol) break; /* optimal means certified: the returned point within gap_tol */
     if (round + 1 >= lim->max_rounds || opt_model_add_cuts(m, rho) == 0) {
       res->status = OPT_GAP;
       break;
