@@ -11,22 +11,13 @@
  *   8. a benchmark weight above weight_max: the cap is the benchmark weight (+ active_max), not 5 %;
  *   9. the unclassified group is bounded by unclassified_bound, real industries by industry_bound;
  *  10. a specific variance of 1e-31 is raised to spec_var_floor, noted, and the TE uses the floor. */
+#include "opt_check.h"
 #include "portfolio.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    if (!(cond)) {                                         \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                        \
-      fprintf(stderr, "\n");                               \
-      failures++;                                          \
-    }                                                      \
-  } while (0)
 
 /* n stocks, no styles, one industry (so industry exposure is sum(a) = 0), no country. */
 static opt_problem *single_industry(int n, const double *score, const double *bench, double spec) {

@@ -8,8 +8,10 @@
  * limit met, checked here from the problem's own numbers (TE through the full factor covariance, not
  * the solver's Cholesky form). Every week after the first starts warm (TE binds every week).
  * Also: opt_problem_write then opt_problem_read gives the same problem back, bit for bit. */
+#include "opt_check.h"
 #include "portfolio.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,16 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures;
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    if (!(cond)) {                                         \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                        \
-      fprintf(stderr, "\n");                               \
-      failures++;                                          \
-    }                                                      \
-  } while (0)
 
 enum { POOL = 340, N = 300, NS = 3, NI = 6, NF = NS + NI + 1, WEEKS = 10, LEAVE = 3 };
 
@@ -173,6 +165,18 @@ static void same_problem(const opt_problem *a, const opt_problem *b) {
   CHECK(bad == 0, "read back: %d values differ", bad);
 }
 
+/* Removes the files of dir (opt_problem_write's, no subdirectories) and dir itself. */
+static void remove_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  for (struct dirent *e; d && (e = readdir(d));) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (e->d_name[0] != '.') unlink(path);
+  }
+  if (d) closedir(d);
+  rmdir(dir);
+}
+
 int main(int argc, char **argv) {
   const char *tmp = argc > 1 ? argv[1] : "test_opt_warm_dir";
   rng r = {20261129};
@@ -243,14 +247,7 @@ int main(int argc, char **argv) {
   /* what the warm start saves is measured by bench/bench_opt_sequence, not asserted here */
   printf("simplex iterations, weeks 2..%d: warm %ld, cold %ld\n", WEEKS, it_warm, it_cold);
   opt_warm_free(warm);
-  static const char *const files[] = {"alpha.csv", "benchmark.csv", "previous.csv", "exposures.csv", "industry.csv",
-                                      "factor_cov.csv", "specific_var.csv", "tradable.csv", "limits.ini"};
-  for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", tmp, files[k]);
-    unlink(path);
-  }
-  rmdir(tmp);
+  remove_dir(tmp);
   if (failures) fprintf(stderr, "%d failure(s)\n", failures);
   else printf("ok\n");
   return failures ? 1 : 0;
