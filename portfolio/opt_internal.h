@@ -17,7 +17,8 @@
  *   u[nf] scaled factor risk coordinates u = L' e / (100 te_ref) (country exposure is a constant)
  *   q[nf] >= u_f^2 by tangent cuts: |u|^2 = sum_f u_f^2 is separable in the Cholesky coordinates, so
  *         the factor part is nf one-dimensional parabolas, like the specific part
- *   p[n]  >= (y_i - 100 wb_i)^2 by tangent cuts (percent^2); d_i = D_i / (1e4 te_ref^2)
+ *   p[n]  >= (y_i - 100 wb_i)^2 by tangent cuts (percent^2); d_i = D_i / (1e4 te_ref^2); fixed at 0
+ *         until the stock's first cut
  *   s[n]  sells in percent (with a previous book only); the turnover row is sum (b + s) <= 200 T - cash term
  * Rows: budget, exposures (ns+ni), u (nf), TE, constituent floor, turnover, then the cuts. */
 typedef struct opt_cut {
