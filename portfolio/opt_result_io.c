@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const ANCHOR_NAMES[] = {"previous", "benchmark", "lp", "none", "mix"};
+static const char *const ANCHOR_NAMES[] = {"previous", "benchmark", "lp", "none", "mix", "tradable_benchmark"};
 
 static void ini_name(FILE *f, const char *s) {
   /* INI keys: keep names readable, replace characters INI readers treat specially */
@@ -53,7 +53,7 @@ int opt_result_write(const opt_problem *p, const opt_result *r, const char *path
   fprintf(f, "cuts_factor = %d\n", r->cuts_factor);
   fprintf(f, "cuts_specific = %d\n", r->cuts_specific);
   fprintf(f, "seed_cuts = %d\n", r->seed_cuts);
-  fprintf(f, "anchor = %s\n", ANCHOR_NAMES[r->anchor >= 0 && r->anchor <= 4 ? r->anchor : 3]);
+  fprintf(f, "anchor = %s\n", ANCHOR_NAMES[r->anchor >= 0 && r->anchor <= 5 ? r->anchor : 3]);
   fprintf(f, "te = %s\n", D(r->te));
   fprintf(f, "te_factor = %s\n", D(r->te_factor));
   fprintf(f, "te_specific = %s\n", D(r->te_specific));

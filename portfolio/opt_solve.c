@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ANCHOR_PREV = 0, ANCHOR_BENCH = 1, ANCHOR_LP = 2, ANCHOR_NONE = 3, ANCHOR_MIX = 4 };
+enum { ANCHOR_PREV = 0, ANCHOR_BENCH = 1, ANCHOR_LP = 2, ANCHOR_NONE = 3, ANCHOR_MIX = 4, ANCHOR_TRADABLE = 5 };
 #define LINEAR_TOL 1e-9 /* fractions; the LP is in percent with GLPK's 1e-7 tolerance */
 
 static double objective(const opt_problem *p, const double *w) {
@@ -195,7 +195,7 @@ static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kin
     return 0;
   }
   if (tradable_bench_anchor(m, lim, wa)) {
-    *kind = ANCHOR_BENCH;
+    *kind = ANCHOR_TRADABLE;
     return 0;
   }
   /* minimise the TE model over the other limits until a point with TE <= te_max appears, on a copy

@@ -111,7 +111,8 @@ typedef struct opt_result {
   int rounds;               /* cutting-plane rounds of the final solve */
   int cuts_factor, cuts_specific, seed_cuts;
   int anchor;               /* certification anchor: 0 previous, 1 benchmark, 2 LP-found point,
-                               3 none needed (the LP point met TE), 4 mix of previous and benchmark */
+                               3 none needed (the LP point met TE), 4 mix of previous and benchmark,
+                               5 the benchmark clipped to the stock bounds (tradable benchmark) */
   double te;                /* achieved annualised TE */
   double te_factor, te_specific; /* the two parts, TE^2 = te_factor^2 + te_specific^2 */
   int n_style, n_ind;
