@@ -23,16 +23,21 @@
 /* ---- networks (model-nets) ---- */
 
 typedef enum { NN_GRU = 0, NN_LSTM = 1 } nn_cell;
-typedef enum { NN_HEAD_UNIVARIATE = 0, NN_HEAD_MULTIVARIATE = 1 } nn_head_kind;
+typedef enum { NN_HEAD_UNIVARIATE = 0, NN_HEAD_MULTIVARIATE = 1, NN_HEAD_CLASS3 = 2 } nn_head_kind;
+/* The 3-class head's classes, in the order of the rows of head.weight [3, H] and head.bias [3]. */
+enum { NN_CLASS_DOWN = 0, NN_CLASS_NEUTRAL = 1, NN_CLASS_UP = 2, NN_CLASSES = 3 };
 
 typedef struct nn_config {
   nn_cell cell;      /* NN_GRU (default) or NN_LSTM */
   int layers;        /* 1 or 2 */
   int hidden;        /* H >= 1 (64 default) */
   int input_size;    /* F >= 1 */
-  int outputs;       /* K: 1 for the univariate head, K >= 2 for the multivariate head (64 default) */
+  int outputs;       /* K: 1 for the univariate head, K >= 2 for the multivariate head (64 default), 3 for
+                        the class3 head */
   nn_head_kind head;
   double lambda;     /* orthogonal penalty weight of the multivariate head (1 default) */
+  double class_weight[NN_CLASSES]; /* class3 head: cross-entropy weights of (down, neutral, up), each > 0
+                                      (1, 1, 1 default: the plain mean cross-entropy) */
   double dropout;    /* p in [0, 1): between stacked layers and on the last hidden state (0.1 default) */
 } nn_config;
 
@@ -41,7 +46,9 @@ nn_config nn_config_default(int input_size);
 /* Checks ranges; the message names the offending field. */
 int nn_config_check(const nn_config *cfg, zz_err *err);
 const char *nn_cell_name(nn_cell c);          /* "gru" | "lstm" */
-const char *nn_head_name(nn_head_kind h);     /* "univariate" | "multivariate" */
+const char *nn_head_name(nn_head_kind h);     /* "univariate" | "multivariate" | "class3" */
+/* The head named s (exact, lower case); -1 when unknown. */
+int nn_head_parse(const char *s);
 
 /* A named view into the parameter buffer. */
 #define NN_MAX_PARAMS 10
@@ -94,12 +101,15 @@ const char *nn_phase_name(int phase);
 
 /* Forward pass over x [N, T, F]. train = 1: dropout on (masks drawn deterministically from dropout_seed);
  * train = 0: dropout off. Activations are always cached for nn_backward. Writes the head outputs before batch-norm
- * to h_out [N, K] and the score to score_out [N] (h for K = 1; c_i = mean_k BN(h)_{i,k} for K > 1);
+ * to h_out [N, K] and the score to score_out [N] (h for K = 1; c_i = mean_k BN(h)_{i,k} for K > 1; for the
+ * class3 head h holds the logits of (down, neutral, up) and score = P(up) - P(down) of their softmax);
  * either may be NULL. N >= 2 for the multivariate head (batch-norm). */
 int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train, uint64_t dropout_seed,
                float *h_out, float *score_out, zz_err *err);
 /* Loss of the last nn_forward against y [N] (training-mode batch-norm over the N rows) and its gradient
- * with respect to every parameter, written to m->grads. loss_out may be NULL. */
+ * with respect to every parameter, written to m->grads. loss_out may be NULL. For the class3 head y holds
+ * class ids 0 (down), 1 (neutral), 2 (up) and the loss is the softmax cross-entropy, weighted as PyTorch's
+ * cross_entropy(weight = class_weight): sum_i w_{y_i} (-log p_{i,y_i}) / sum_i w_{y_i}. */
 int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_err *err);
 
 /* torch.nn.utils.clip_grad_value_: clamps every gradient to [-clip, clip]. */

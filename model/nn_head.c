@@ -2,6 +2,8 @@
  *   univariate:   u = hl W^T + b  [N, 1];  loss = mean_i (BN(u)_i - y_i)^2
  *   multivariate: u = hl W^T + b  [N, K];  z = BN per column;  c_i = mean_k z_ik;
  *                 loss = mean_i (BN(c)_i - y_i)^2 + lambda / (N K^2) * ||Z^T Z||_F   (Frobenius norm)
+ *   class3:       u = hl W^T + b  [N, 3] logits of (down, neutral, up);  p = softmax(u);  score = p_up - p_down;
+ *                 loss = sum_i w_{y_i} (-log p_{i,y_i}) / sum_i w_{y_i}  (PyTorch's weighted cross_entropy)
  * BN(v) = (v - mean) / sqrt(biased var + 1e-5) over the N rows (BatchNorm1d(affine=False), training mode). */
 #include "nn_internal.h"
 
@@ -154,4 +156,55 @@ done:
   free(inv);
   free(gm);
   return loss;
+}
+
+/* p [3] = softmax of the logits u [3], in double (shifted by the max, so no overflow); returns log sum exp. */
+static double softmax3(const float *u, double *p) {
+  double mx = u[0] > u[1] ? u[0] : u[1];
+  if (u[2] > mx) mx = u[2];
+  double e0 = exp(u[0] - mx), e1 = exp(u[1] - mx), e2 = exp(u[2] - mx), s = e0 + e1 + e2;
+  p[0] = e0 / s;
+  p[1] = e1 / s;
+  p[2] = e2 / s;
+  return mx + log(s);
+}
+
+void head_class3_forward(const float *hl /*[N,H]*/, int N, int H, const float *w /*[3,H]*/, const float *b /*[3]*/,
+                         float *u /*[N,3]*/, float *score /*[N]*/) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, 3, H, 1.0f, hl, H, w, H, 0.0f, u, 3);
+  for (int i = 0; i < N; i++)
+    for (int k = 0; k < 3; k++) u[(size_t)i * 3 + k] += b[k];
+  if (!score) return;
+  for (int i = 0; i < N; i++) {
+    double p[3];
+    softmax3(u + (size_t)i * 3, p);
+    score[i] = (float)(p[2] - p[0]);
+  }
+}
+
+double head_class3_backward(const float *hl /*[N,H]*/, int N, int H, const float *w /*[3,H]*/, const float *u /*[N,3]*/,
+                            const float *y /*[N]*/, const double *cw /*[3]*/, float *dw /*[3,H]*/, float *db /*[3]*/,
+                            float *dhl /*[N,H]*/) {
+  float *du = malloc((size_t)N * 3 * sizeof(float));
+  if (!du) return NAN;
+  double wsum = 0, nll = 0, bsum[3] = {0, 0, 0};
+  for (int i = 0; i < N; i++) wsum += cw[(int)y[i]];
+  for (int i = 0; i < N; i++) {
+    int c = (int)y[i];
+    double p[3];
+    double lse = softmax3(u + (size_t)i * 3, p);
+    double a = cw[c] / wsum;
+    nll += cw[c] * (lse - u[(size_t)i * 3 + c]);
+    for (int k = 0; k < 3; k++) {
+      double g = a * (p[k] - (k == c ? 1.0 : 0.0));
+      du[(size_t)i * 3 + k] = (float)g;
+      bsum[k] += g;
+    }
+  }
+  /* dw = du^T hl, db = colsum du, dhl = du w */
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 3, H, N, 1.0f, du, 3, hl, H, 0.0f, dw, H);
+  for (int k = 0; k < 3; k++) db[k] = (float)bsum[k];
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, H, 3, 1.0f, du, 3, w, H, 0.0f, dhl, H);
+  free(du);
+  return nll / wsum;
 }

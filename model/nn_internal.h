@@ -112,5 +112,15 @@ void head_forward(const float *hl /*[N,H]*/, int N, int H, int K, const float *w
 /* Loss and gradients: dw [K,H], db [K] overwritten, dhl [N,H] overwritten. Returns the loss. */
 double head_backward(const float *hl, int N, int H, int K, const float *w, const float *u /*[N,K]*/,
                      const float *y /*[N]*/, double lambda, float *dw, float *db, float *dhl /*[N,H]*/);
+/* The 3-class head (no batch-norm): u = hl w^T + b [N, 3] logits of (down, neutral, up); p = softmax(u) per row
+ * in double; score = p_up - p_down. */
+void head_class3_forward(const float *hl /*[N,H]*/, int N, int H, const float *w /*[3,H]*/, const float *b /*[3]*/,
+                         float *u /*[N,3]*/, float *score /*[N]*/);
+/* Weighted softmax cross-entropy against class ids y [N] in {0, 1, 2} (checked by the caller), as PyTorch's
+ * cross_entropy(weight = cw): L = sum_i cw[y_i] (-log p_{i,y_i}) / sum_i cw[y_i]; du_ik = cw[y_i] (p_ik - [k = y_i])
+ * / sum_i cw[y_i]. dw [3,H], db [3], dhl [N,H] overwritten. Returns the loss (NaN when out of memory). */
+double head_class3_backward(const float *hl /*[N,H]*/, int N, int H, const float *w /*[3,H]*/, const float *u /*[N,3]*/,
+                            const float *y /*[N]*/, const double *cw /*[3]*/, float *dw /*[3,H]*/, float *db /*[3]*/,
+                            float *dhl /*[N,H]*/);
 
 #endif

@@ -364,7 +364,10 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
   w->droppedl = drop;
   lap(w, NN_PHASE_DROPOUT, &t0);
   const nn_param_view *hw = &m->views[4 * L], *hb = &m->views[4 * L + 1];
-  head_forward(hl, N, H, K, m->params + hw->offset, m->params + hb->offset, w->buf[B_U], score_out);
+  if (cf->head == NN_HEAD_CLASS3)
+    head_class3_forward(hl, N, H, m->params + hw->offset, m->params + hb->offset, w->buf[B_U], score_out);
+  else
+    head_forward(hl, N, H, K, m->params + hw->offset, m->params + hb->offset, w->buf[B_U], score_out);
   for (size_t q = 0; q < (size_t)N * K; q++)
     if (!isfinite(w->buf[B_U][q]))
       return zz_fail(err, ZZ_ENUMERIC, "network output is not finite (row %zu): the parameters have diverged",
@@ -386,10 +389,15 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
     return zz_fail(err, ZZ_EINTERNAL, "nn_backward needs a successful nn_forward of the same model first");
   int N = w->N, T = w->T, H = cf->hidden, K = cf->outputs, L = cf->layers;
   size_t NT = (size_t)N * T;
-  if (N < 2) return zz_fail(err, ZZ_EUSAGE, "the loss needs at least 2 rows for batch-norm, found %d", N);
-  for (int i = 0; i < N; i++)
+  int class3 = cf->head == NN_HEAD_CLASS3;
+  if (N < 2 && !class3) return zz_fail(err, ZZ_EUSAGE, "the loss needs at least 2 rows for batch-norm, found %d", N);
+  for (int i = 0; i < N; i++) {
     if (!isfinite(y[i]))
       return zz_fail(err, ZZ_EDATA, "label y[%d] is not finite: remove (compact) rows with missing labels", i);
+    if (class3 && y[i] != 0.0f && y[i] != 1.0f && y[i] != 2.0f)
+      return zz_fail(err, ZZ_EDATA, "label y[%d] = %g: the class3 head needs class ids 0 (down), 1 (neutral), 2 (up)",
+                     i, (double)y[i]);
+  }
   int rc;
   if ((rc = grow(w, B_DHL, (size_t)N * H, err)) || (rc = grow(w, B_DHS0, NT * H, err)) ||
       (rc = grow(w, B_DC, (size_t)N * H, err)) || (L > 1 && (rc = grow(w, B_DHS1, NT * H, err))) ||
@@ -409,8 +417,11 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
   }
   double t0 = clock_s();
   const nn_param_view *hw = &m->views[4 * L], *hb = &m->views[4 * L + 1];
-  double loss = head_backward(w->buf[B_HL], N, H, K, m->params + hw->offset, w->buf[B_U], y, cf->lambda,
-                              m->grads + hw->offset, m->grads + hb->offset, w->buf[B_DHL]);
+  double loss = class3 ? head_class3_backward(w->buf[B_HL], N, H, m->params + hw->offset, w->buf[B_U], y,
+                                              cf->class_weight, m->grads + hw->offset, m->grads + hb->offset,
+                                              w->buf[B_DHL])
+                       : head_backward(w->buf[B_HL], N, H, K, m->params + hw->offset, w->buf[B_U], y, cf->lambda,
+                                       m->grads + hw->offset, m->grads + hb->offset, w->buf[B_DHL]);
   if (!isfinite(loss)) return zz_fail(err, ZZ_ENUMERIC, "the loss is not finite (or out of memory in the head)");
   /* gradient into the top layer's outputs: only the last step */
   float *dtop = w->buf[B_DHS0 + L - 1];

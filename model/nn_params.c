@@ -18,12 +18,22 @@ nn_config nn_config_default(int input_size) {
   c.outputs = 1;
   c.head = NN_HEAD_UNIVARIATE;
   c.lambda = 1.0;
+  for (int k = 0; k < NN_CLASSES; k++) c.class_weight[k] = 1.0;
   c.dropout = 0.1;
   return c;
 }
 
 const char *nn_cell_name(nn_cell c) { return c == NN_LSTM ? "lstm" : "gru"; }
-const char *nn_head_name(nn_head_kind h) { return h == NN_HEAD_MULTIVARIATE ? "multivariate" : "univariate"; }
+const char *nn_head_name(nn_head_kind h) {
+  return h == NN_HEAD_MULTIVARIATE ? "multivariate" : h == NN_HEAD_CLASS3 ? "class3" : "univariate";
+}
+
+int nn_head_parse(const char *s) {
+  if (!strcmp(s, "univariate")) return NN_HEAD_UNIVARIATE;
+  if (!strcmp(s, "multivariate")) return NN_HEAD_MULTIVARIATE;
+  if (!strcmp(s, "class3")) return NN_HEAD_CLASS3;
+  return -1;
+}
 
 int nn_config_check(const nn_config *c, zz_err *err) {
   if (c->cell != NN_GRU && c->cell != NN_LSTM) return zz_fail(err, ZZ_EUSAGE, "model cell must be gru or lstm");
@@ -33,12 +43,18 @@ int nn_config_check(const nn_config *c, zz_err *err) {
     return zz_fail(err, ZZ_EUSAGE, "model hidden size must be in 1..65536, found %d", c->hidden);
   if (c->input_size < 1 || c->input_size > 65536)
     return zz_fail(err, ZZ_EUSAGE, "model input_size must be in 1..65536, found %d", c->input_size);
-  if (c->head != NN_HEAD_UNIVARIATE && c->head != NN_HEAD_MULTIVARIATE)
-    return zz_fail(err, ZZ_EUSAGE, "model head must be univariate or multivariate");
+  if (c->head != NN_HEAD_UNIVARIATE && c->head != NN_HEAD_MULTIVARIATE && c->head != NN_HEAD_CLASS3)
+    return zz_fail(err, ZZ_EUSAGE, "model head must be univariate, multivariate or class3");
   if (c->head == NN_HEAD_UNIVARIATE && c->outputs != 1)
     return zz_fail(err, ZZ_EUSAGE, "the univariate head has 1 output, found outputs = %d", c->outputs);
   if (c->head == NN_HEAD_MULTIVARIATE && (c->outputs < 2 || c->outputs > 65536))
     return zz_fail(err, ZZ_EUSAGE, "the multivariate head needs outputs (K) in 2..65536, found %d", c->outputs);
+  if (c->head == NN_HEAD_CLASS3 && c->outputs != NN_CLASSES)
+    return zz_fail(err, ZZ_EUSAGE, "the class3 head has 3 outputs (down, neutral, up), found outputs = %d", c->outputs);
+  for (int k = 0; k < NN_CLASSES; k++)
+    if (!(c->class_weight[k] > 0 && isfinite(c->class_weight[k])))
+      return zz_fail(err, ZZ_EUSAGE, "model class weight %d (%s) must be a finite number > 0, found %g", k,
+                     k == NN_CLASS_DOWN ? "down" : k == NN_CLASS_NEUTRAL ? "neutral" : "up", c->class_weight[k]);
   if (!(c->lambda >= 0 && isfinite(c->lambda)))
     return zz_fail(err, ZZ_EUSAGE, "model lambda must be a finite number >= 0, found %g", c->lambda);
   if (!(c->dropout >= 0 && c->dropout < 1))

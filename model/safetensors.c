@@ -519,11 +519,19 @@ int nn_export_safetensors(const nn_model *m, const char *path, zz_err *err) {
   snprintf(s_out, sizeof s_out, "%d", m->cfg.outputs);
   zz_fmt_double(s_lambda, sizeof s_lambda, m->cfg.lambda);
   zz_fmt_double(s_drop, sizeof s_drop, m->cfg.dropout);
+  /* the class3 head also carries its cross-entropy weights, "down,neutral,up" */
+  char s_cw[3 * 40], one[40];
+  s_cw[0] = 0;
+  for (int k = 0; k < NN_CLASSES; k++) {
+    zz_fmt_double(one, sizeof one, m->cfg.class_weight[k]);
+    size_t l = strlen(s_cw);
+    snprintf(s_cw + l, sizeof s_cw - l, "%s%s", k ? "," : "", one);
+  }
   const char *keys[] = {"format", "cell", "layers", "hidden", "input_size", "outputs", "head", "lambda", "dropout",
-                        "preprocessing"};
+                        "preprocessing", "class_weights"};
   const char *vals[] = {"zhizeng", nn_cell_name(m->cfg.cell), s_layers, s_hidden, s_in, s_out,
-                        nn_head_name(m->cfg.head), s_lambda, s_drop, m->preprocessing ? m->preprocessing : ""};
-  return st_write(path, m->n_views, t, 10, keys, vals, err);
+                        nn_head_name(m->cfg.head), s_lambda, s_drop, m->preprocessing ? m->preprocessing : "", s_cw};
+  return st_write(path, m->n_views, t, m->cfg.head == NN_HEAD_CLASS3 ? 11 : 10, keys, vals, err);
 }
 
 static int meta_int(const st_file *f, const char *path, const char *key, int *v, zz_err *err) {
@@ -552,6 +560,23 @@ static int meta_double(const st_file *f, const char *path, const char *key, doub
   return ZZ_OK;
 }
 
+/* "a,b,c": the class3 head's cross-entropy weights (down, neutral, up); absent: 1, 1, 1. */
+static int meta_class_weights(const st_file *f, const char *path, double *w, zz_err *err) {
+  const char *s = st_meta(f, "class_weights");
+  if (!s) return ZZ_OK;
+  const char *q = s;
+  for (int k = 0; k < NN_CLASSES; k++) {
+    char *end;
+    w[k] = strtod(q, &end);
+    if (end == q || !isfinite(w[k]) || !(w[k] > 0) || *end != (k + 1 < NN_CLASSES ? ',' : '\0'))
+      return zz_fail(err, ZZ_EDATA,
+                     "%s: __metadata__ 'class_weights': expected three numbers > 0 'down,neutral,up', found '%s'",
+                     path, s);
+    q = end + 1;
+  }
+  return ZZ_OK;
+}
+
 static void fmt_shape(char *b, size_t n, int ndim, const int64_t *sh) {
   size_t k = (size_t)snprintf(b, n, "[");
   for (int d = 0; d < ndim && k < n; d++) k += (size_t)snprintf(b + k, n - k, "%s%" PRId64, d ? ", " : "", sh[d]);
@@ -567,17 +592,18 @@ int nn_import_safetensors(nn_model **out, const char *path, zz_err *err) {
   const char *cell = st_meta(f, "cell"), *head = st_meta(f, "head");
   if (!cell || (strcmp(cell, "gru") && strcmp(cell, "lstm")))
     rc = zz_fail(err, ZZ_EDATA, "%s: __metadata__ 'cell': expected gru or lstm, found '%s'", path, cell ? cell : "(none)");
-  else if (!head || (strcmp(head, "univariate") && strcmp(head, "multivariate")))
-    rc = zz_fail(err, ZZ_EDATA, "%s: __metadata__ 'head': expected univariate or multivariate, found '%s'", path,
-                 head ? head : "(none)");
+  else if (!head || nn_head_parse(head) < 0)
+    rc = zz_fail(err, ZZ_EDATA, "%s: __metadata__ 'head': expected univariate, multivariate or class3, found '%s'",
+                 path, head ? head : "(none)");
   if (!rc) {
     c.cell = strcmp(cell, "lstm") ? NN_GRU : NN_LSTM;
-    c.head = strcmp(head, "multivariate") ? NN_HEAD_UNIVARIATE : NN_HEAD_MULTIVARIATE;
+    c.head = (nn_head_kind)nn_head_parse(head);
     if ((rc = meta_int(f, path, "layers", &c.layers, err)) || (rc = meta_int(f, path, "hidden", &c.hidden, err)) ||
         (rc = meta_int(f, path, "input_size", &c.input_size, err)) ||
         (rc = meta_int(f, path, "outputs", &c.outputs, err)) ||
         (rc = meta_double(f, path, "lambda", 1.0, &c.lambda, err)) ||
-        (rc = meta_double(f, path, "dropout", 0.1, &c.dropout, err))) {
+        (rc = meta_double(f, path, "dropout", 0.1, &c.dropout, err)) ||
+        (rc = meta_class_weights(f, path, c.class_weight, err))) {
     }
   }
   nn_model *m = NULL;

@@ -95,7 +95,8 @@ static int save_ckpt(const nn_model *m, const char *path, const ckpt_head *h, co
 
 static int same_cfg(const nn_config *a, const nn_config *b) {
   return a->cell == b->cell && a->layers == b->layers && a->hidden == b->hidden && a->input_size == b->input_size &&
-         a->outputs == b->outputs && a->head == b->head && a->lambda == b->lambda && a->dropout == b->dropout;
+         a->outputs == b->outputs && a->head == b->head && a->lambda == b->lambda && a->dropout == b->dropout &&
+         !memcmp(a->class_weight, b->class_weight, sizeof a->class_weight);
 }
 
 /* The final model: the best epoch's weights with a fresh optimiser state, the preprocessing and a

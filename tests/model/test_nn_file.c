@@ -1,5 +1,6 @@
 /* test_nn_file.c — native model files: save/load round trip of parameters, Adam state, step,
- * preprocessing string and extra blob (bit-exact), and refusal of a corrupted or truncated file. */
+ * preprocessing string and extra blob (bit-exact), and refusal of a corrupted or truncated file; the class3
+ * head's class weights round-trip, and a version-1 file (no class weights) still loads with weights 1, 1, 1. */
 #include "model.h"
 
 #include <stdio.h>
@@ -68,8 +69,44 @@ int main(int argc, char **argv) {
   fclose(f);
   CHECK(truncate(path, n - 100) == 0, "truncate");
   CHECK(nn_load(&b, path, NULL, NULL, &err) == ZZ_EDATA, "truncation not detected");
-  remove(path);
   nn_free(m);
-  printf("native model file round trip, corruption and truncation checks passed\n");
+  /* class3 head with class weights: version 2 round trip */
+  c = nn_config_default(4);
+  c.head = NN_HEAD_CLASS3;
+  c.outputs = 3;
+  c.hidden = 8;
+  c.class_weight[NN_CLASS_DOWN] = 1.75;
+  c.class_weight[NN_CLASS_UP] = 0.3;
+  CHECK(nn_create(&m, &c, 7, &err) == 0, "create class3: %s", err.msg);
+  CHECK(nn_save(m, path, NULL, 0, &err) == 0, "save class3: %s", err.msg);
+  CHECK(nn_load(&b, path, NULL, NULL, &err) == 0, "load class3: %s", err.msg);
+  CHECK(memcmp(&b->cfg, &m->cfg, sizeof c) == 0 && b->cfg.class_weight[NN_CLASS_UP] == 0.3, "class3 config differs");
+  CHECK(!memcmp(b->params, m->params, m->n_params * 4), "class3 parameters differ");
+  nn_free(b);
+  /* rewrite it as version 1: version word 1, the 24 bytes of class weights (offset 56) removed, checksum redone */
+  f = fopen(path, "rb");
+  CHECK(f, "reopen class3");
+  unsigned char *buf = malloc(1 << 16);
+  size_t len = fread(buf, 1, 1 << 16, f);
+  fclose(f);
+  CHECK(len > 100 && len < (1 << 16), "class3 file size %zu", len);
+  buf[8] = 1;
+  memmove(buf + 56, buf + 80, len - 80);
+  len -= 24;
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (size_t k = 0; k < len - 8; k++) h = (h ^ buf[k]) * 0x100000001B3ull;
+  for (int k = 0; k < 8; k++) buf[len - 8 + (size_t)k] = (unsigned char)(h >> (8 * k));
+  f = fopen(path, "wb");
+  CHECK(f && fwrite(buf, 1, len, f) == len, "rewrite as version 1");
+  fclose(f);
+  free(buf);
+  CHECK(nn_load(&b, path, NULL, NULL, &err) == 0, "load version 1: %s", err.msg);
+  CHECK(b->cfg.head == NN_HEAD_CLASS3 && b->cfg.class_weight[0] == 1 && b->cfg.class_weight[1] == 1 &&
+            b->cfg.class_weight[2] == 1 && !memcmp(b->params, m->params, m->n_params * 4),
+        "version 1 file: class weights should read as 1, 1, 1 and parameters unchanged");
+  nn_free(b);
+  nn_free(m);
+  remove(path);
+  printf("native model file round trip, corruption, truncation, class3 and version-1 checks passed\n");
   return 0;
 }

@@ -1,5 +1,6 @@
 /* test_nn_gradcheck.c — finite-difference check of EVERY parameter gradient of GRU and LSTM (1 and 2
- * layers) with the univariate and the multivariate head (batch-norm, orthogonal penalty), with and
+ * layers) with the univariate, the multivariate (batch-norm, orthogonal penalty) and the class3 head
+ * (softmax cross-entropy, with and without class weights), with and
  * without dropout (fixed masks), one and two threads. Reference: central differences of the loss value
  * (whose own correctness the PyTorch comparison test_ref_torch checks), tolerance 5e-3 of the tensor's
  * max |gradient|. */
@@ -26,7 +27,11 @@ static int check(nn_cell cell, int layers, nn_head_kind head, double dropout, in
   c.layers = layers;
   c.hidden = 5;
   c.head = head;
-  c.outputs = head == NN_HEAD_MULTIVARIATE ? 4 : 1;
+  c.outputs = head == NN_HEAD_MULTIVARIATE ? 4 : head == NN_HEAD_CLASS3 ? 3 : 1;
+  if (head == NN_HEAD_CLASS3 && dropout > 0) { /* class weights on the runs with dropout */
+    c.class_weight[NN_CLASS_DOWN] = 2.5;
+    c.class_weight[NN_CLASS_NEUTRAL] = 0.4;
+  }
   c.lambda = 0.7;
   c.dropout = dropout;
   int N = 9, T = 4;
@@ -45,7 +50,7 @@ static int check(nn_cell cell, int layers, nn_head_kind head, double dropout, in
     s = s * 6364136223846793005ull + 1442695040888963407ull;
     x[k] = (float)((double)(s >> 11) / 9007199254740992.0 * 2 - 1);
   }
-  for (int i = 0; i < N; i++) y[i] = (float)sin(1.7 * i);
+  for (int i = 0; i < N; i++) y[i] = head == NN_HEAD_CLASS3 ? (float)((i * 7) % 3) : (float)sin(1.7 * i);
   int train = dropout > 0;
   loss_at(m, w, x, y, N, T, train);
   float *g = malloc(sizeof(float) * m->n_params);
@@ -67,7 +72,7 @@ static int check(nn_cell cell, int layers, nn_head_kind head, double dropout, in
       errmax = fmax(errmax, fabs(fd - g[pv->offset + q]));
     }
     /* head.bias has a mathematically zero gradient (batch-norm follows the head): absolute check there */
-    int zero_grad = !strcmp(pv->name, "head.bias");
+    int zero_grad = !strcmp(pv->name, "head.bias") && head != NN_HEAD_CLASS3;
     double rel = errmax / (zero_grad ? 1e-2 : gmax);
     int ok = rel < 5e-3 && (zero_grad ? gmax < 1e-6 : gmax > 0);
     printf("%-5s layers=%d %-12s dropout=%.1f threads=%d %-18s max|g|=%.3e max|fd-g|=%.3e rel=%.2e %s\n",
@@ -87,9 +92,11 @@ int main(void) {
   int bad = 0;
   for (int cell = 0; cell < 2; cell++)
     for (int layers = 1; layers <= 2; layers++)
-      for (int head = 0; head < 2; head++) bad += check((nn_cell)cell, layers, (nn_head_kind)head, 0.0, 1);
+      for (int head = 0; head < 3; head++) bad += check((nn_cell)cell, layers, (nn_head_kind)head, 0.0, 1);
   bad += check(NN_GRU, 2, NN_HEAD_MULTIVARIATE, 0.3, 2);
   bad += check(NN_LSTM, 2, NN_HEAD_UNIVARIATE, 0.3, 2);
+  bad += check(NN_GRU, 1, NN_HEAD_CLASS3, 0.3, 2);
+  bad += check(NN_LSTM, 2, NN_HEAD_CLASS3, 0.3, 2);
   if (bad) fprintf(stderr, "%d gradient checks failed\n", bad);
   return bad ? 1 : 0;
 }
