@@ -23,7 +23,12 @@ static void help(void) {
          "  --year Y | --years A-B  scoring year(s) to train models for\n"
          "  --dataset NAME        'day' (default: 6 daily price/volume features) or an extra features/NAME.csv\n"
          "  --cell gru|lstm|linear  network cell (gru); linear = ridge on the flattened window (baseline)\n"
-         "  --head univariate|multivariate  (univariate)\n"
+         "  --head univariate|multivariate|class3  (univariate); class3: down / neutral / up classes of the raw\n"
+         "                        T+1 -> T+11 return, softmax cross-entropy, score = P(up) - P(down)\n"
+         "  --class-label absolute|rank  class3 labels: absolute thresholds (default) or cross-sectional rank\n"
+         "  --class-up U --class-down D   absolute thresholds on the return (0.03, -0.03)\n"
+         "  --class-top A --class-bottom B  rank: top and bottom fractions per date (0.3, 0.3)\n"
+         "  --class-weights W     class3 cross-entropy weights 'down,neutral,up' (1,1,1)\n"
          "  --outputs K           factor-unit size of the multivariate head (64)\n"
          "  --lambda L            orthogonality penalty of the multivariate head (1)\n"
          "  --hidden H            hidden size (64)       --layers 1|2   stacked layers (1)\n"
@@ -76,7 +81,9 @@ int cmd_train(int argc, char **argv) {
   double lambda = 1.0;
   enum { O_MARKET = 256, O_OUT, O_YEAR, O_YEARS, O_DATASET, O_CELL, O_HEAD, O_OUTPUTS, O_LAMBDA, O_HIDDEN,
          O_LAYERS, O_DROPOUT, O_LR, O_CLIP, O_SEQ, O_EPOCHS, O_PATIENCE, O_SEEDS, O_SEED, O_TRAIN_YEARS,
-         O_THREADS, O_RESUME, O_STOP, O_NOPROG, O_KEEP_ST, O_MIN_LISTED };
+         O_THREADS, O_RESUME, O_STOP, O_NOPROG, O_KEEP_ST, O_MIN_LISTED, O_CLASS_LABEL, O_CLASS_UP, O_CLASS_DOWN,
+         O_CLASS_TOP, O_CLASS_BOTTOM, O_CLASS_WEIGHTS };
+  int class_opts = 0; /* a --class-* option was given */
   static const struct option lo[] = {
       {"market", required_argument, 0, O_MARKET},   {"out", required_argument, 0, O_OUT},
       {"year", required_argument, 0, O_YEAR},       {"years", required_argument, 0, O_YEARS},
@@ -91,7 +98,11 @@ int cmd_train(int argc, char **argv) {
       {"threads", required_argument, 0, O_THREADS}, {"resume", no_argument, 0, O_RESUME},
       {"stop-after-epochs", required_argument, 0, O_STOP}, {"no-progress", no_argument, 0, O_NOPROG},
       {"keep-st", no_argument, 0, O_KEEP_ST},       {"min-listed-days", required_argument, 0, O_MIN_LISTED},
+      {"class-label", required_argument, 0, O_CLASS_LABEL}, {"class-up", required_argument, 0, O_CLASS_UP},
+      {"class-down", required_argument, 0, O_CLASS_DOWN}, {"class-top", required_argument, 0, O_CLASS_TOP},
+      {"class-bottom", required_argument, 0, O_CLASS_BOTTOM}, {"class-weights", required_argument, 0, O_CLASS_WEIGHTS},
       {0, 0, 0, 0}};
+  zz_err perr = {0};
   optind = 1;
   opterr = 0;
   int c, iv;
@@ -116,9 +127,33 @@ int cmd_train(int argc, char **argv) {
       else return cli_usage_error("train", "--cell '%s': expected gru, lstm or linear", optarg);
       break;
     case O_HEAD:
-      if (!strcmp(optarg, "univariate")) o.net.head = NN_HEAD_UNIVARIATE;
-      else if (!strcmp(optarg, "multivariate")) o.net.head = NN_HEAD_MULTIVARIATE;
-      else return cli_usage_error("train", "--head '%s': expected univariate or multivariate", optarg);
+      if ((iv = nn_head_parse(optarg)) < 0)
+        return cli_usage_error("train", "--head '%s': expected univariate, multivariate or class3", optarg);
+      o.net.head = (nn_head_kind)iv;
+      break;
+    case O_CLASS_LABEL:
+      class_opts = 1;
+      if (!strcmp(optarg, "absolute")) o.class3.mode = CLASS3_ABSOLUTE;
+      else if (!strcmp(optarg, "rank")) o.class3.mode = CLASS3_RANK;
+      else return cli_usage_error("train", "--class-label '%s': expected absolute or rank", optarg);
+      break;
+    case O_CLASS_UP:
+    case O_CLASS_DOWN:
+      class_opts = 1;
+      if (parse_dbl(optarg, -10, 10, c == O_CLASS_UP ? &o.class3.up : &o.class3.down))
+        return cli_usage_error("train", "--class-%s '%s': expected a return, e.g. %s", c == O_CLASS_UP ? "up" : "down",
+                               optarg, c == O_CLASS_UP ? "0.03" : "-0.03");
+      break;
+    case O_CLASS_TOP:
+    case O_CLASS_BOTTOM:
+      class_opts = 1;
+      if (parse_dbl(optarg, 1e-9, 1 - 1e-9, c == O_CLASS_TOP ? &o.class3.top : &o.class3.bottom))
+        return cli_usage_error("train", "--class-%s '%s': expected a fraction in (0, 1)",
+                               c == O_CLASS_TOP ? "top" : "bottom", optarg);
+      break;
+    case O_CLASS_WEIGHTS:
+      class_opts = 1;
+      if (nn_class_weights_parse(optarg, o.net.class_weight, &perr)) return cli_usage_error("train", "--class-weights: %s", perr.msg);
       break;
     case O_OUTPUTS:
       if (parse_int(optarg, 2, 4096, &outputs)) return cli_usage_error("train", "--outputs '%s': expected 2..4096", optarg);
@@ -183,8 +218,11 @@ int cmd_train(int argc, char **argv) {
   o.net.lambda = lambda;
   if (o.net.head == NN_HEAD_MULTIVARIATE) o.net.outputs = outputs ? outputs : 64;
   else if (outputs) return cli_usage_error("train", "--outputs applies to --head multivariate only");
-  else o.net.outputs = 1;
+  else o.net.outputs = o.net.head == NN_HEAD_CLASS3 ? NN_CLASSES : 1;
+  if (class_opts && (o.net.head != NN_HEAD_CLASS3 || o.linear))
+    return cli_usage_error("train", "the --class-* options apply to --head class3 only");
   zz_err err = {0};
+  if (class3_label_check(&o.class3, &err)) return cli_usage_error("train", "%s", err.msg);
   nn_config chk = o.net;
   if (nn_config_check(&chk, &err)) return cli_usage_error("train", "%s", err.msg);
   if (o.threads > 1) openblas_set_num_threads(1);

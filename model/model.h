@@ -49,6 +49,8 @@ const char *nn_cell_name(nn_cell c);          /* "gru" | "lstm" */
 const char *nn_head_name(nn_head_kind h);     /* "univariate" | "multivariate" | "class3" */
 /* The head named s (exact, lower case); -1 when unknown. */
 int nn_head_parse(const char *s);
+/* Parses class weights "down,neutral,up" (three finite numbers > 0) into w[3]; ZZ_EUSAGE naming s otherwise. */
+int nn_class_weights_parse(const char *s, double w[NN_CLASSES], zz_err *err);
 
 /* A named view into the parameter buffer. */
 #define NN_MAX_PARAMS 10
@@ -226,6 +228,28 @@ int label_raw(const panel *p, int skip, int horizon, double *y, zz_err *err);
 int label_compute(const panel *p, int skip, int horizon, const uint8_t *eligible, double *y, zz_err *err);
 const char *feat_dataset(const feat_ctx *c);
 
+/* Labels of the class3 head (seeds 000, 001; issue 15): class ids NN_CLASS_DOWN 0 / NEUTRAL 1 / UP 2 from the
+ * RAW T+1 -> T+11 return (label_raw, not the neutralised label), either
+ *   absolute (CLASS3_ABSOLUTE): up when r > up (0.03), down when r < down (-0.03), else neutral; or
+ *   rank (CLASS3_RANK), per date over the stocks listed and not suspended on t with a finite r: with
+ *     a = the average rank of r (1-based, ascending, ties share their mean rank) among those n stocks, up
+ *     when n + 1 - a <= n * top (top 0.3), down when a <= n * bottom (bottom 0.3), else neutral (distinct
+ *     returns: floor(n top) ups, floor(n bottom) downs); dates with fewer than 3 such stocks get NaN. */
+typedef enum { CLASS3_ABSOLUTE = 0, CLASS3_RANK = 1 } class3_label_mode;
+typedef struct class3_label_opts {
+  class3_label_mode mode; /* CLASS3_ABSOLUTE default */
+  double up, down;        /* absolute thresholds on the return: 0.03, -0.03 (down < up) */
+  double top, bottom;     /* rank fractions: 0.3, 0.3 (each in (0, 1), top + bottom <= 1) */
+} class3_label_opts;
+void class3_label_init(class3_label_opts *o);
+/* Checks the ranges; the message names the option. */
+int class3_label_check(const class3_label_opts *o, zz_err *err);
+const char *class3_label_mode_name(class3_label_mode m); /* "absolute" | "rank" */
+/* Class ids (as doubles 0, 1, 2; NaN where r is NaN, where the stock is not listed or is suspended on t
+ * (rank mode: also on dates with fewer than 3 stocks)) from the raw returns r (n_dates x n_stocks,
+ * label_raw's, possibly NaN-masked by the caller's universe) into y (same shape; y may be r). */
+int class3_label_compute(const panel *p, const double *r, const class3_label_opts *o, double *y, zz_err *err);
+
 /* Training (SPEC 4, seed 002 1.2). One trading day is one batch (its valid stocks with a finite
  * label), days shuffled per epoch from (seed, epoch); Adam, clipping by value; early stopping on
  * the validation mean daily RankIC (Spearman of score vs the raw T+1 -> T+11 return) with
@@ -255,6 +279,8 @@ typedef struct train_opts {
   int progress;          /* 1: progress bar on stderr */
   panel_universe_opts universe; /* universe screen of labels and validation (data.h): ST excluded, listed
                                    >= 60 trading days (panel_universe_init's defaults) */
+  class3_label_opts class3;     /* labels of the class3 head (net.head == NN_HEAD_CLASS3): class ids from the raw
+                                   return instead of the neutralised z-scored label */
 } train_opts;
 void train_default_opts(train_opts *o);
 

@@ -35,6 +35,20 @@ int nn_head_parse(const char *s) {
   return -1;
 }
 
+int nn_class_weights_parse(const char *s, double w[NN_CLASSES], zz_err *err) {
+  const char *q = s;
+  double v[NN_CLASSES];
+  for (int k = 0; k < NN_CLASSES; k++) {
+    char *end;
+    v[k] = strtod(q, &end);
+    if (end == q || !isfinite(v[k]) || !(v[k] > 0) || *end != (k + 1 < NN_CLASSES ? ',' : '\0'))
+      return zz_fail(err, ZZ_EUSAGE, "class weights '%s': expected three numbers > 0, 'down,neutral,up'", s);
+    q = end + 1;
+  }
+  for (int k = 0; k < NN_CLASSES; k++) w[k] = v[k];
+  return ZZ_OK;
+}
+
 int nn_config_check(const nn_config *c, zz_err *err) {
   if (c->cell != NN_GRU && c->cell != NN_LSTM) return zz_fail(err, ZZ_EUSAGE, "model cell must be gru or lstm");
   if (c->layers < 1 || c->layers > 2)

@@ -563,18 +563,9 @@ static int meta_double(const st_file *f, const char *path, const char *key, doub
 /* "a,b,c": the class3 head's cross-entropy weights (down, neutral, up); absent: 1, 1, 1. */
 static int meta_class_weights(const st_file *f, const char *path, double *w, zz_err *err) {
   const char *s = st_meta(f, "class_weights");
-  if (!s) return ZZ_OK;
-  const char *q = s;
-  for (int k = 0; k < NN_CLASSES; k++) {
-    char *end;
-    w[k] = strtod(q, &end);
-    if (end == q || !isfinite(w[k]) || !(w[k] > 0) || *end != (k + 1 < NN_CLASSES ? ',' : '\0'))
-      return zz_fail(err, ZZ_EDATA,
-                     "%s: __metadata__ 'class_weights': expected three numbers > 0 'down,neutral,up', found '%s'",
-                     path, s);
-    q = end + 1;
-  }
-  return ZZ_OK;
+  if (!s || !nn_class_weights_parse(s, w, err)) return ZZ_OK;
+  return zz_fail(err, ZZ_EDATA, "%s: __metadata__ 'class_weights': expected three numbers > 0 'down,neutral,up', "
+                 "found '%s'", path, s);
 }
 
 static void fmt_shape(char *b, size_t n, int ndim, const int64_t *sh) {

@@ -27,6 +27,7 @@ void train_default_opts(train_opts *o) {
   o->threads = 1;
   o->train_years = 10;
   panel_universe_init(&o->universe);
+  class3_label_init(&o->class3);
 }
 
 /* splitmix64 of a value, as a hash: the networks' generator (nn_internal.h) applied to a copy */

@@ -89,12 +89,15 @@ int train_year(const panel *p, const train_opts *o, int year, const char *dir, i
     rc = zz_fail(err, ZZ_ENOMEM, "out of memory for the universe mask");
     goto out;
   }
+  const int class3 = !o->linear && o->net.head == NN_HEAD_CLASS3;
   if ((rc = panel_universe_mask(p, &o->universe, elig, NULL, err)) ||
-      (rc = label_compute(p, LABEL_SKIP, LABEL_HORIZON, elig, lab, err)) ||
+      (!class3 && (rc = label_compute(p, LABEL_SKIP, LABEL_HORIZON, elig, lab, err))) ||
       (rc = label_raw(p, LABEL_SKIP, LABEL_HORIZON, ret, err)))
     goto out;
   for (size_t k = 0; k < nn; k++)
     if (!elig[k]) ret[k] = NAN;
+  /* the class3 head learns class ids of the raw return (over the universe's stock-days), not the neutralised label */
+  if (class3 && (rc = class3_label_compute(p, ret, &o->class3, lab, err))) goto out;
   const int N = p->n_stocks > 0 ? p->n_stocks : 1;
   const size_t row = (size_t)o->seq * (size_t)feat_n_features(fc);
   d = (train_data){.p = p, .fc = fc, .pp = pp, .prep_str = prep_str, .lab = lab, .ret = ret, .val_stride = o->day_stride};
