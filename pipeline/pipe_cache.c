@@ -155,12 +155,15 @@ int pipe_stage_hashes(const pipe_config *c, uint64_t market_hash, pipe_hashes *h
   hs->market = market_hash;
   char yb[64];
   snprintf(yb, sizeof yb, "years=%d-%d", c->first_year, c->last_year);
-  static const char *const skip_model[] = {"heads", NULL};
+  /* the class3 head's keys reach only its own stages (the other heads hash as before they existed) */
+  static const char *const skip_model[] = {"heads", "class_label", "class_up", "class_down", "class_top",
+                                           "class_bottom", "class_weights", NULL};
+  static const char *const skip_model_class3[] = {"heads", NULL};
   for (int h = 0; h < PIPE_N_HEADS; h++) {
     for (int d = 0; d < l.n_datasets; d++) {
       uint64_t x = pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION);
       x = hash_u64(pipe_hash_str(x, "train"), market_hash);
-      x = hash_section_ds(x, c, "model", skip_model, l.datasets[d]);
+      x = hash_section_ds(x, c, "model", h == PIPE_HEAD_CLASS3 ? skip_model_class3 : skip_model, l.datasets[d]);
       x = hash_section(x, c, "universe", NULL);
       x = pipe_hash_str(pipe_hash_str(x, yb), pipe_head_name(h));
       hs->ds_train[d][h] = x;

@@ -37,7 +37,8 @@ static const key_def keys[] = {
      "the default is calibrated so that the demo's GRU RankIC is 0.07-0.11 over seeds, docs/synthetic_market.md \"Calibration\")"},
     {"market", "cache", K_BOOL, F(market_cache), "1", 0, 1, "read/write the market's binary panel cache"},
     {"model", "heads", K_STR, F(heads), "univariate,multivariate", 0, 0,
-     "comma-separated heads to train and backtest: univariate, multivariate"},
+     "comma-separated heads to train and backtest: univariate, multivariate, class3 (3-class classification of the "
+     "raw T+1 -> T+11 return, score = P(up) - P(down); keys class_*)"},
     {"model", "cell", K_STR, F(cell), "gru", 0, 0, "recurrent cell: gru or lstm"},
     {"model", "datasets", K_STR, F(datasets), "day", 0, 0,
      "comma-separated input datasets: day and/or extra features/NAME.csv; one model per dataset and head, the "
@@ -46,6 +47,17 @@ static const key_def keys[] = {
     {"model", "hidden", K_INT, F(hidden), "64", 1, 4096, "hidden size"},
     {"model", "outputs", K_INT, F(outputs), "64", 2, 4096, "factor-unit size K of the multivariate head"},
     {"model", "lambda", K_DBL, F(lambda), "1", 0, 1e6, "orthogonality penalty of the multivariate head"},
+    {"model", "class_label", K_STR, F(class_label), "absolute", 0, 0,
+     "class3 head's labels from the raw T+1 -> T+11 return: absolute (thresholds class_up / class_down) or rank "
+     "(per date, top class_top / bottom class_bottom of the cross-section)"},
+    {"model", "class_up", K_DBL, F(class_up), "0.03", -10, 10, "class3, absolute labels: up when the return is above this"},
+    {"model", "class_down", K_DBL, F(class_down), "-0.03", -10, 10,
+     "class3, absolute labels: down when the return is below this (must be below class_up)"},
+    {"model", "class_top", K_DBL, F(class_top), "0.3", 1e-6, 0.999999, "class3, rank labels: fraction of a date's stocks labelled up"},
+    {"model", "class_bottom", K_DBL, F(class_bottom), "0.3", 1e-6, 0.999999,
+     "class3, rank labels: fraction labelled down (class_top + class_bottom <= 1)"},
+    {"model", "class_weights", K_STR, F(class_weights), "1,1,1", 0, 0,
+     "class3 cross-entropy weights of down,neutral,up (for class imbalance; 1,1,1: the plain mean)"},
     {"model", "dropout", K_DBL, F(dropout), "0.1", 0, 0.99, "dropout rate"},
     {"model", "seq", K_INT, F(seq), "40", 2, 1000, "sequence length in trading days"},
     {"model", "epochs", K_INT, F(epochs), "100", 1, 100000, "maximum epochs"},
@@ -319,7 +331,24 @@ int pipe_config_set(pipe_config *c, const char *a, zz_err *err) {
   return ZZ_OK;
 }
 
-const char *pipe_head_name(int h) { return h == PIPE_HEAD_MULTI ? "multivariate" : "univariate"; }
+const char *pipe_head_name(int h) {
+  return h == PIPE_HEAD_MULTI ? "multivariate" : h == PIPE_HEAD_CLASS3 ? "class3" : "univariate";
+}
+
+int pipe_class3_opts(const pipe_config *c, class3_label_opts *o, double w[3], zz_err *err) {
+  class3_label_init(o);
+  if (!strcasecmp(c->class_label, "rank")) o->mode = CLASS3_RANK;
+  else if (strcasecmp(c->class_label, "absolute"))
+    return zz_fail(err, ZZ_EUSAGE, "model.class_label: expected absolute or rank, found '%s'", c->class_label);
+  o->up = c->class_up;
+  o->down = c->class_down;
+  o->top = c->class_top;
+  o->bottom = c->class_bottom;
+  int rc = class3_label_check(o, err);
+  if (!rc) rc = nn_class_weights_parse(c->class_weights, w, err);
+  if (rc) zz_wrap(err, "model.class_*");
+  return rc;
+}
 
 /* Splits a comma-separated list into trimmed items; returns the count or -1 when more than cap. */
 static int split_list(const char *s, char items[][64], int cap) {
@@ -343,10 +372,14 @@ int pipe_config_lists(const pipe_config *c, pipe_lists *l, zz_err *err) {
   memset(l, 0, sizeof *l);
   char it[8][64];
   int n = split_list(c->heads, it, 8);
-  if (n <= 0) return zz_fail(err, ZZ_EUSAGE, "model.heads: expected univariate and/or multivariate, found '%s'", c->heads);
+  if (n <= 0)
+    return zz_fail(err, ZZ_EUSAGE, "model.heads: expected univariate, multivariate and/or class3, found '%s'", c->heads);
   for (int k = 0; k < n; k++) {
-    int h = !strcasecmp(it[k], "univariate") ? PIPE_HEAD_UNI : !strcasecmp(it[k], "multivariate") ? PIPE_HEAD_MULTI : -1;
-    if (h < 0) return zz_fail(err, ZZ_EUSAGE, "model.heads: unknown head '%s' (univariate, multivariate)", it[k]);
+    int h = !strcasecmp(it[k], "univariate")     ? PIPE_HEAD_UNI
+            : !strcasecmp(it[k], "multivariate") ? PIPE_HEAD_MULTI
+            : !strcasecmp(it[k], "class3")       ? PIPE_HEAD_CLASS3
+                                                 : -1;
+    if (h < 0) return zz_fail(err, ZZ_EUSAGE, "model.heads: unknown head '%s' (univariate, multivariate, class3)", it[k]);
     for (int j = 0; j < l->n_heads; j++)
       if (l->heads[j] == h) return zz_fail(err, ZZ_EUSAGE, "model.heads: '%s' listed twice", it[k]);
     if (l->n_heads == PIPE_N_HEADS) return zz_fail(err, ZZ_EUSAGE, "model.heads: too many heads");
@@ -415,6 +448,11 @@ int pipe_config_check(const pipe_config *c, zz_err *err) {
   if (rc) return rc;
   if (strcasecmp(c->cell, "gru") && strcasecmp(c->cell, "lstm"))
     return zz_fail(err, ZZ_EUSAGE, "model.cell: expected gru or lstm, found '%s'", c->cell);
+  {
+    class3_label_opts co;
+    double cw[3];
+    if ((rc = pipe_class3_opts(c, &co, cw, err))) return rc;
+  }
   if (c->first_year > c->last_year)
     return zz_fail(err, ZZ_EUSAGE, "backtest.first_year %d is after backtest.last_year %d", c->first_year, c->last_year);
   if (c->end_date && (c->end_date / 10000 < c->first_year || c->end_date / 10000 > c->last_year))

@@ -2,6 +2,7 @@
 #ifndef ZZ_PIPE_INTERNAL_H
 #define ZZ_PIPE_INTERNAL_H
 
+#include "model.h"
 #include "pipeline.h"
 
 #include <stddef.h>
@@ -11,6 +12,9 @@
 #define PIPE_PATH 4200
 #define PIPE_MAX_RUNS (PANEL_N_INDEX * PIPE_N_HEADS * PIPE_MAX_FLOORS)
 #define PIPE_MAX_TIMERS 64
+
+/* The class3 head's label options and class weights from model.class_* (checked; the message names the key). */
+int pipe_class3_opts(const pipe_config *c, class3_label_opts *o, double w[3], zz_err *err);
 
 /* One backtest: an index, a score (head) and a constituent floor. */
 typedef struct pipe_bt {

@@ -533,8 +533,10 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
     tbl_free(&t);
     if ((rc = index_charts(x, h, index, sel, ns, runs, years, ny, err))) break;
   }
-  /* univariate vs multivariate */
-  if (!rc && x->l.n_heads == 2) {
+  /* univariate vs multivariate (when both are among the heads) */
+  int uni_multi = 0;
+  for (int k = 0; k < x->l.n_heads; k++) uni_multi += x->l.heads[k] == PIPE_HEAD_UNI || x->l.heads[k] == PIPE_HEAD_MULTI;
+  if (!rc && uni_multi == 2) {
     static const int cm[6] = {4, 5, 6, 7, 0, 9};
     tbl t;
     if (tbl_init(&t, x->l.n_indices * x->l.n_floors, 2 + 2 * 6)) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");

@@ -158,8 +158,9 @@ static int stage_train(pipe_ctx *x, int head, int d, char *dir, size_t n, zz_err
   o.net.cell = strcasecmp(c->cell, "lstm") ? NN_GRU : NN_LSTM;
   o.net.layers = c->layers;
   o.net.hidden = c->hidden;
-  o.net.head = head == PIPE_HEAD_MULTI ? NN_HEAD_MULTIVARIATE : NN_HEAD_UNIVARIATE;
-  o.net.outputs = head == PIPE_HEAD_MULTI ? c->outputs : 1;
+  o.net.head = head == PIPE_HEAD_MULTI ? NN_HEAD_MULTIVARIATE : head == PIPE_HEAD_CLASS3 ? NN_HEAD_CLASS3 : NN_HEAD_UNIVARIATE;
+  o.net.outputs = head == PIPE_HEAD_MULTI ? c->outputs : head == PIPE_HEAD_CLASS3 ? NN_CLASSES : 1;
+  if (head == PIPE_HEAD_CLASS3 && (rc = pipe_class3_opts(c, &o.class3, o.net.class_weight, err))) return rc;
   o.net.lambda = c->lambda;
   o.net.dropout = c->dropout;
   o.dataset = x->l.datasets[d];

@@ -32,6 +32,9 @@ typedef struct pipe_config {
   char datasets[PIPE_STR];        /* "day" or e.g. "day,fund": one model per dataset and head */
   int layers, hidden, outputs, seq, epochs, patience, seeds, model_seed, train_years, day_stride, threads;
   double lambda, dropout, lr, clip;
+  char class_label[PIPE_STR];     /* class3 head: "absolute" or "rank" */
+  double class_up, class_down, class_top, class_bottom;
+  char class_weights[PIPE_STR];   /* class3 head: "down,neutral,up" cross-entropy weights */
   /* [backtest] */
   int first_year, last_year;
   int32_t end_date;               /* 0: end of last_year */
@@ -82,7 +85,7 @@ void pipe_config_doc(FILE *f);
 void pipe_config_section_text(const pipe_config *c, const char *section, FILE *f);
 
 /* Parsed lists. */
-typedef enum { PIPE_HEAD_UNI = 0, PIPE_HEAD_MULTI = 1, PIPE_N_HEADS = 2 } pipe_head;
+typedef enum { PIPE_HEAD_UNI = 0, PIPE_HEAD_MULTI = 1, PIPE_HEAD_CLASS3 = 2, PIPE_N_HEADS = 3 } pipe_head;
 const char *pipe_head_name(int h);
 #define PIPE_MAX_FLOORS 4
 #define PIPE_MAX_DATASETS 8

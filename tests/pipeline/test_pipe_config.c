@@ -208,6 +208,38 @@ static void test_hashes(void) {
   d = c;
   CHECK(pipe_config_set(&d, "model.datasets=../x", &e) == ZZ_OK && pipe_config_check(&d, &e) == ZZ_EUSAGE,
         "a path is not a dataset name");
+  /* the class3 head (issue 15): its own stages; its keys reach only them */
+  d = c;
+  CHECK(pipe_config_set(&d, "model.heads=univariate,class3", &e) == ZZ_OK && pipe_config_check(&d, &e) == ZZ_OK &&
+            pipe_config_lists(&d, &l, &e) == ZZ_OK && l.n_heads == 2 && l.heads[1] == PIPE_HEAD_CLASS3 &&
+            !strcmp(pipe_head_name(PIPE_HEAD_CLASS3), "class3"),
+        "heads univariate,class3: %s", e.msg);
+  CHECK(h0.train[PIPE_HEAD_CLASS3] != h0.train[PIPE_HEAD_UNI] && h0.train[PIPE_HEAD_CLASS3] != h0.train[PIPE_HEAD_MULTI],
+        "class3 is a distinct stage");
+  static const char *const class_keys[] = {"model.class_label=rank", "model.class_up=0.05", "model.class_down=-0.04",
+                                           "model.class_top=0.2", "model.class_bottom=0.25",
+                                           "model.class_weights=1,0.5,1"};
+  for (size_t k = 0; k < sizeof class_keys / sizeof class_keys[0]; k++) {
+    d = c;
+    CHECK(pipe_config_set(&d, class_keys[k], &e) == ZZ_OK && pipe_config_check(&d, &e) == ZZ_OK, "%s: %s",
+          class_keys[k], e.msg);
+    pipe_stage_hashes(&d, 42, &h1, &e);
+    CHECK(h1.train[PIPE_HEAD_CLASS3] != h0.train[PIPE_HEAD_CLASS3] && h1.train[PIPE_HEAD_UNI] == h0.train[PIPE_HEAD_UNI] &&
+              h1.train[PIPE_HEAD_MULTI] == h0.train[PIPE_HEAD_MULTI] && h1.risk == h0.risk,
+          "%s changes the class3 stages only", class_keys[k]);
+  }
+  d = c;
+  CHECK(pipe_config_set(&d, "model.class_label=quantile", &e) == ZZ_OK && pipe_config_check(&d, &e) == ZZ_EUSAGE &&
+            strstr(e.msg, "model.class_label"),
+        "a bad class_label is refused naming the key: %s", e.msg);
+  d = c;
+  CHECK(pipe_config_set(&d, "model.class_weights=1,-1,1", &e) == ZZ_OK && pipe_config_check(&d, &e) == ZZ_EUSAGE &&
+            strstr(e.msg, "model.class_"),
+        "a bad class weight is refused naming the keys: %s", e.msg);
+  d = c;
+  CHECK(pipe_config_set(&d, "model.class_top=0.6", &e) == ZZ_OK && pipe_config_set(&d, "model.class_bottom=0.5", &e) == ZZ_OK &&
+            pipe_config_check(&d, &e) == ZZ_EUSAGE && strstr(e.msg, "top + bottom"),
+        "class_top + class_bottom > 1 is refused: %s", e.msg);
 }
 
 static void test_doc(const char *path) {
