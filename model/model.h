@@ -250,6 +250,26 @@ const char *class3_label_mode_name(class3_label_mode m); /* "absolute" | "rank" 
  * label_raw's, possibly NaN-masked by the caller's universe) into y (same shape; y may be r). */
 int class3_label_compute(const panel *p, const double *r, const class3_label_opts *o, double *y, zz_err *err);
 
+/* Classification statistics of the class3 head (class3_eval.c): a confusion matrix n[true][predicted] over
+ * stock-days; the predicted class is the argmax of the class probabilities (the first on ties, in the order
+ * down, neutral, up). */
+typedef struct class3_confusion {
+  int64_t n[NN_CLASSES][NN_CLASSES]; /* [true class][predicted class] */
+} class3_confusion;
+/* The argmax of p[3] (-1 when a p is not finite). */
+int class3_predict(const double p[NN_CLASSES]);
+/* Adds the stock-days k of [k0, k1) with a finite label y[k] in {0, 1, 2} and finite probabilities
+ * prob[c][k] (c = down, neutral, up) to *cm; returns how many were added. */
+int64_t class3_confusion_add(class3_confusion *cm, const double *y, const double *const prob[NN_CLASSES], size_t k0,
+                             size_t k1);
+int64_t class3_confusion_total(const class3_confusion *cm);
+/* Share of the diagonal; NaN when empty. */
+double class3_accuracy(const class3_confusion *cm);
+/* precision of class c: n[c][c] / (stock-days predicted c); recall: n[c][c] / (stock-days truly c); NaN when the
+ * denominator is 0. */
+double class3_precision(const class3_confusion *cm, int c);
+double class3_recall(const class3_confusion *cm, int c);
+
 /* Training (SPEC 4, seed 002 1.2). One trading day is one batch (its valid stocks with a finite
  * label), days shuffled per epoch from (seed, epoch); Adam, clipping by value; early stopping on
  * the validation mean daily RankIC (Spearman of score vs the raw T+1 -> T+11 return) with
@@ -306,11 +326,13 @@ int train_year(const panel *p, const train_opts *o, int year, const char *dir, i
 /* Scores every trading day (freq 0) or the last trading day of each week (freq 1) of years
  * y0..y1 with the models found in dir, averaging the per-date z-scored scores of the seeds, and
  * writes path: date,code,score (and f1..fK, the first seed's batch-normalised factor unit, for the
- * multivariate head). Only stock-days of the universe (panel_universe_mask with the default
+ * multivariate head; and always, for the class3 head, p_down,p_neutral,p_up: the seeds' mean softmax
+ * probabilities, whose argmax is the predicted class). Only stock-days of the universe (panel_universe_mask with the default
  * panel_universe_opts: no ST, listed >= 60 trading days) with a valid window are scored; the
  * per-date z-scores are taken over them. */
 int score_write(const panel *p, const char *dir, int y0, int y1, int weekly, const char *path, zz_err *err);
-/* As score_write; factor_unit = 0 leaves out the f1..fK columns (date,code,score only); u is the
+/* As score_write; factor_unit = 0 leaves out the f1..fK columns (date,code,score and, for class3, the
+ * p_* columns); u is the
  * universe screen (NULL: panel_universe_init's defaults). */
 int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, int factor_unit,
                    const panel_universe_opts *u, const char *path, zz_err *err);

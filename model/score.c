@@ -35,16 +35,17 @@ static int score_run(const panel *p, const char *dir, int y0, int y1, int weekly
   int *idx = malloc((size_t)N * sizeof *idx), *wk = malloc((size_t)(p->n_dates + 1) * sizeof *wk);
   uint8_t *is_end = calloc((size_t)(p->n_dates + 1), 1);
   uint8_t *elig = malloc((size_t)p->n_dates * (size_t)N); /* the universe screen: no score outside it */
-  float *s = malloc((size_t)N * sizeof *s), *h = NULL, *x = NULL;
+  float *s = malloc((size_t)N * sizeof *s), *h = NULL, *x = NULL, *lg = malloc((size_t)N * NN_CLASSES * sizeof *lg);
   double *z = malloc((size_t)N * sizeof *z), *acc = malloc((size_t)N * sizeof *acc);
+  double *pacc = malloc((size_t)N * NN_CLASSES * sizeof *pacc); /* class3: the seeds' mean class probabilities */
   nn_model *nm[SCORE_MAX_SEEDS] = {0};
   lin_model *lm = NULL;
   nn_work *w = NULL;
   feat_ctx *fc = NULL;
   feat_prep *pp = NULL;
-  int rc = ZZ_OK, K = 0, header = 0, years = 0;
+  int rc = ZZ_OK, K = 0, C3 = 0, header = 0, years = 0;
   long rows = 0;
-  if (!idx || !wk || !is_end || !elig || !s || !z || !acc) {
+  if (!idx || !wk || !is_end || !elig || !s || !z || !acc || !lg || !pacc) {
     rc = zz_fail(err, ZZ_ENOMEM, "out of memory for scoring");
     goto out;
   }
@@ -86,14 +87,23 @@ static int score_run(const panel *p, const char *dir, int y0, int y1, int weekly
       break;
     }
     const int newK = n_seeds && nm[0]->cfg.head == NN_HEAD_MULTIVARIATE ? nm[0]->cfg.outputs : 0;
+    const int newC3 = n_seeds && nm[0]->cfg.head == NN_HEAD_CLASS3;
+    for (int k = 1; k < n_seeds && !rc; k++)
+      if (nm[k]->cfg.head != nm[0]->cfg.head)
+        rc = zz_fail(err, ZZ_EDATA, "year %d: seed %d has a %s head, seed 0 a %s head", year, k,
+                     nn_head_name(nm[k]->cfg.head), nn_head_name(nm[0]->cfg.head));
+    if (rc) break;
     if (!header) {
       K = newK;
+      C3 = newC3;
       fprintf(f, "date,code,score");
       for (int k = 0; k < K && factor_unit; k++) fprintf(f, ",f%d", k + 1);
+      if (C3) fprintf(f, ",p_down,p_neutral,p_up");
       fprintf(f, "\n");
       header = 1;
-    } else if (newK != K) {
-      rc = zz_fail(err, ZZ_EDATA, "year %d: model has %d factor-unit columns, earlier years %d", year, newK, K);
+    } else if (newK != K || newC3 != C3) {
+      rc = zz_fail(err, ZZ_EDATA, "year %d: model has %d factor-unit columns%s, earlier years %d%s", year, newK,
+                   newC3 ? " (class3 head)" : "", K, C3 ? " (class3 head)" : "");
       break;
     }
     free(x), free(h);
@@ -112,14 +122,23 @@ static int score_run(const panel *p, const char *dir, int y0, int y1, int weekly
       if (n < 2) continue;
       feat_batch(fc, pp, t, idx, n, x);
       for (int r = 0; r < n; r++) acc[r] = 0;
+      for (int r = 0; r < n * NN_CLASSES; r++) pacc[r] = 0;
       const int nm_used = lm ? 1 : n_seeds;
       for (int k = 0; k < nm_used; k++) {
         if (lm) {
           lin_predict(lm, x, n, s);
-        } else if ((rc = nn_forward(nm[k], w, x, n, pp->seq, 0, 0, k == 0 && K ? h : NULL, s, err))) {
+        } else if ((rc = nn_forward(nm[k], w, x, n, pp->seq, 0, 0, C3 ? lg : k == 0 && K ? h : NULL, s, err))) {
           zz_wrap(err, "scoring %d", (int)p->dates[t]);
           break;
         }
+        if (C3) /* the softmax of the logits (down, neutral, up), averaged over the seeds */
+          for (int r = 0; r < n; r++) {
+            const float *u = lg + (size_t)r * NN_CLASSES;
+            const double mx = fmax(u[0], fmax(u[1], u[2]));
+            double e[NN_CLASSES], sum = 0;
+            for (int c = 0; c < NN_CLASSES; c++) sum += e[c] = exp(u[c] - mx);
+            for (int c = 0; c < NN_CLASSES; c++) pacc[(size_t)r * NN_CLASSES + c] += e[c] / sum / nm_used;
+          }
         zscore(s, n, z);
         for (int r = 0; r < n; r++) acc[r] += z[r] / nm_used;
       }
@@ -140,6 +159,8 @@ static int score_run(const panel *p, const char *dir, int y0, int y1, int weekly
         if (mat) mat[panel_at(p, t, idx[r])] = acc[r]; /* the value written: zz_fmt_double round-trips */
         fprintf(f, "%s,%s,%s", db, p->stocks[idx[r]].code, zz_fmt_double(nb, sizeof nb, acc[r]));
         for (int k = 0; k < K && factor_unit; k++) fprintf(f, ",%s", zz_fmt_double(nb, sizeof nb, h[(size_t)r * K + k]));
+        for (int c = 0; c < NN_CLASSES && C3; c++)
+          fprintf(f, ",%s", zz_fmt_double(nb, sizeof nb, pacc[(size_t)r * NN_CLASSES + c]));
         fputc('\n', f);
       }
       rows += n;
@@ -157,7 +178,7 @@ out:
   feat_prep_free(pp);
   feat_free(fc);
   nn_work_free(w);
-  free(idx), free(wk), free(is_end), free(elig), free(s), free(h), free(x), free(z), free(acc);
+  free(idx), free(wk), free(is_end), free(elig), free(s), free(h), free(x), free(z), free(acc), free(lg), free(pacc);
   if (fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", tmp_path);
   if (!rc && rename(tmp_path, path)) rc = zz_fail(err, ZZ_EIO, "%s: cannot rename into place", path);
   if (rc) remove(tmp_path);

@@ -1,7 +1,8 @@
 /* pipe_report.c — the final report of a run (seed 002 section 4 layout): factor tables of the
  * univariate, multivariate and equal-weight combined scores on CSI All / 300 / 500 / 1000 (tables
  * 8, 13, 14), per index the yearly and summary tables of every (score, floor) backtest (tables
- * 18-29), the univariate-vs-multivariate comparison and the optimizer diagnostics (one row per
+ * 18-29), the class3 head's classification by year (accuracy, precision / recall, confusion matrix), the
+ * univariate-vs-multivariate comparison and the optimizer diagnostics (one row per
  * rebalance per backtest), as CSV, Markdown and one HTML page written with reports/'s writers. The HTML
  * page adds charts (docs/pipeline.md, "The report"): RankIC with its cumulative sum, layered group returns
  * and top-minus-bottom NAVs on CSI All; per index and floor the heads' hedged NAVs and drawdowns on one
@@ -273,6 +274,171 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   for (int s = 0; s < n_chart; s++) rep_factor_result_free(keep[s]);
   if (fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", path);
   free(comb);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- the class3 head's classification */
+
+/* Per year of the backtest (and over all of it): accuracy, per-class precision and recall and the confusion
+ * matrix of the class3 head's predicted class (argmax of the seeds' mean probabilities, the p_* columns of
+ * its score stage) against the class labels of the raw T+1 -> T+11 return (model.class_*, the universe's
+ * stock-days), on every scored day with a label; beside them the RankIC of its score (every 10 trading days
+ * from the backtest's first, as the factor tests). One block per dataset. */
+static int class3_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
+  int has = 0;
+  for (int k = 0; k < x->l.n_heads; k++) has |= x->l.heads[k] == PIPE_HEAD_CLASS3;
+  if (!has) return ZZ_OK;
+  const panel *p = x->p;
+  const int N = p->n_stocks;
+  const size_t nn = (size_t)p->n_dates * (size_t)N;
+  class3_label_opts co;
+  double cw[NN_CLASSES];
+  int rc = pipe_class3_opts(x->c, &co, cw, err);
+  if (rc) return rc;
+  double *ret = malloc(sizeof *ret * (nn ? nn : 1)), *y = malloc(sizeof *y * (nn ? nn : 1));
+  double *a = malloc(sizeof *a * (size_t)(N ? N : 1)), *bb = malloc(sizeof *bb * (size_t)(N ? N : 1));
+  FILE *f = NULL;
+  char cpath[PIPE_PATH + 64], path[PIPE_PATH + 64], b[12][32];
+  if (!ret || !y || !a || !bb) rc = zz_fail(err, ZZ_ENOMEM, "out of memory for the class3 tables");
+  if (!rc) rc = label_raw(p, LABEL_SKIP, LABEL_HORIZON, ret, err);
+  if (!rc) {
+    for (size_t k = 0; k < nn; k++)
+      if (!x->eligible[k]) ret[k] = NAN;
+    rc = class3_label_compute(p, ret, &co, y, err);
+  }
+  if (!rc) {
+    snprintf(cpath, sizeof cpath, "%s/class3.csv", x->report_dir);
+    if (!(f = fopen(cpath, "w"))) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", cpath);
+  }
+  static const char *const cls[NN_CLASSES] = {"down", "neutral", "up"};
+  if (!rc) {
+    fprintf(f, "dataset,year,n,accuracy,precision_down,precision_neutral,precision_up,recall_down,recall_neutral,"
+               "recall_up,rankic_mean,n_ic");
+    for (int t = 0; t < NN_CLASSES; t++)
+      for (int q = 0; q < NN_CLASSES; q++) fprintf(f, ",n_%s_%s", cls[t], cls[q]);
+    fputc('\n', f);
+    char desc[1024];
+    snprintf(desc, sizeof desc,
+             "Classes of the raw T+1 -> T+11 return (not the neutralised label): %s. Predicted class: the argmax of "
+             "the seeds' mean class probabilities; every scored day of the backtest with a label (the universe's "
+             "stock-days; the last 11 days of the market have none). Precision of a class: correct / predicted as "
+             "it; recall: correct / truly in it. RankIC of score = P(up) - P(down) every 10 trading days, as the "
+             "factor tests. Cross-entropy class weights (down, neutral, up): %g, %g, %g.",
+             co.mode == CLASS3_RANK ? "rank, per date the top and bottom fractions of the cross-section" :
+                                      "absolute thresholds on the return",
+             cw[0], cw[1], cw[2]);
+    char thr[160];
+    if (co.mode == CLASS3_RANK) snprintf(thr, sizeof thr, " (top %g, bottom %g)", co.top, co.bottom);
+    else snprintf(thr, sizeof thr, " (up > %g, down < %g)", co.up, co.down);
+    fprintf(md, "## 3-class head: classification by year (seeds 000, 001)\n\n%s%s\n\n", desc, thr);
+    rep_html_heading(h, "3-class head: classification by year (seeds 000, 001)");
+    char para[1200];
+    snprintf(para, sizeof para, "%s%s", desc, thr);
+    rep_html_para(h, para);
+  }
+  const int y0 = p->dates[x->t_first] / 10000, y1 = p->dates[x->t_last] / 10000;
+  const int ny = y1 - y0 + 1;
+  for (int d = 0; d < x->l.n_datasets && !rc; d++) {
+    char lb[96], sname[112], dir[PIPE_PATH];
+    if (x->l.n_datasets == 1) snprintf(lb, sizeof lb, "class3");
+    else snprintf(lb, sizeof lb, "class3-%s", x->l.datasets[d]);
+    snprintf(sname, sizeof sname, "scores-%s", lb);
+    pipe_stage_dir(x->c->out_dir, sname, x->hs.ds_scores[d][PIPE_HEAD_CLASS3], dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/scores.csv", dir);
+    score_table *st = NULL;
+    if ((rc = score_table_read(path, p, &st, err))) break;
+    const double *prob[NN_CLASSES] = {NULL, NULL, NULL};
+    static const char *const pcol[NN_CLASSES] = {"p_down", "p_neutral", "p_up"};
+    for (int c = 0; c < st->n_cols; c++)
+      for (int q = 0; q < NN_CLASSES; q++)
+        if (!strcmp(st->names[c], pcol[q])) prob[q] = st->values[c];
+    if (!prob[0] || !prob[1] || !prob[2]) {
+      score_table_free(st);
+      rc = zz_fail(err, ZZ_EDATA, "%s: no p_down,p_neutral,p_up columns (scored by an older zhizeng?): delete the "
+                   "directory %s and run again", path, dir);
+      break;
+    }
+    const double *score = x->l.n_datasets == 1 ? x->scores[PIPE_HEAD_CLASS3] : x->ds_scores[d][PIPE_HEAD_CLASS3];
+    tbl t, tc;
+    if (tbl_init(&t, ny + 1, 10) || tbl_init(&tc, (ny + 1) * NN_CLASSES, 6)) {
+      score_table_free(st);
+      rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+      break;
+    }
+    const char *hd[10] = {"year", "stock-days", "accuracy", "precision down", "precision neutral", "precision up",
+                          "recall down", "recall neutral", "recall up", "RankIC mean"};
+    for (int k = 0; k < 10; k++) thead(&t, k, "%s", hd[k]);
+    const char *hc[6] = {"year", "true class", "predicted down", "predicted neutral", "predicted up", "row share correct"};
+    for (int k = 0; k < 6; k++) thead(&tc, k, "%s", hc[k]);
+    class3_confusion all = {{{0}}};
+    double ic_all = 0;
+    int n_ic_all = 0;
+    for (int yi = 0; yi <= ny; yi++) {
+      const int year = y0 + yi, last = yi == ny; /* the last row: the whole backtest */
+      class3_confusion cm = {{{0}}};
+      double ic_sum = 0;
+      int n_ic = 0;
+      if (!last) {
+        for (int tt = x->t_first; tt <= x->t_last; tt++)
+          if (p->dates[tt] / 10000 == year)
+            class3_confusion_add(&cm, y, prob, panel_at(p, tt, 0), panel_at(p, tt, 0) + (size_t)N);
+        for (int tt = x->t_first; tt <= x->t_last; tt += 10) {
+          if (p->dates[tt] / 10000 != year) continue;
+          int n = 0;
+          for (int i = 0; i < N; i++) {
+            const size_t k = panel_at(p, tt, i);
+            if (isfinite(score[k]) && isfinite(ret[k])) a[n] = score[k], bb[n++] = ret[k];
+          }
+          const double ic = n >= 2 ? zz_spearman(a, bb, n) : NAN;
+          if (isfinite(ic)) ic_sum += ic, n_ic++;
+        }
+        for (int q = 0; q < NN_CLASSES; q++)
+          for (int r = 0; r < NN_CLASSES; r++) all.n[q][r] += cm.n[q][r];
+        ic_all += ic_sum, n_ic_all += n_ic;
+      } else {
+        cm = all, ic_sum = ic_all, n_ic = n_ic_all;
+      }
+      const double ic = n_ic ? ic_sum / n_ic : NAN;
+      char yb[16];
+      if (last) snprintf(yb, sizeof yb, "all");
+      else snprintf(yb, sizeof yb, "%d", year);
+      tset(&t, yi, 0, "%s", yb);
+      tset(&t, yi, 1, "%lld", (long long)class3_confusion_total(&cm));
+      tset(&t, yi, 2, "%s", pct(b[0], class3_accuracy(&cm)));
+      for (int q = 0; q < NN_CLASSES; q++) {
+        tset(&t, yi, 3 + q, "%s", pct(b[1], class3_precision(&cm, q)));
+        tset(&t, yi, 6 + q, "%s", pct(b[1], class3_recall(&cm, q)));
+      }
+      tset(&t, yi, 9, "%s", pct(b[2], ic));
+      fprintf(f, "%s,%s,%lld,%s", x->l.datasets[d], yb, (long long)class3_confusion_total(&cm),
+              csvv(b[0], class3_accuracy(&cm)));
+      for (int q = 0; q < NN_CLASSES; q++) fprintf(f, ",%s", csvv(b[1 + q], class3_precision(&cm, q)));
+      for (int q = 0; q < NN_CLASSES; q++) fprintf(f, ",%s", csvv(b[4 + q], class3_recall(&cm, q)));
+      fprintf(f, ",%s,%d", csvv(b[7], ic), n_ic);
+      for (int q = 0; q < NN_CLASSES; q++)
+        for (int r = 0; r < NN_CLASSES; r++) fprintf(f, ",%lld", (long long)cm.n[q][r]);
+      fputc('\n', f);
+      for (int q = 0; q < NN_CLASSES; q++) {
+        const int row = yi * NN_CLASSES + q;
+        tset(&tc, row, 0, "%s", yb);
+        tset(&tc, row, 1, "%s", cls[q]);
+        for (int r = 0; r < NN_CLASSES; r++) tset(&tc, row, 2 + r, "%lld", (long long)cm.n[q][r]);
+        tset(&tc, row, 5, "%s", pct(b[3], class3_recall(&cm, q)));
+      }
+    }
+    char cap[160];
+    snprintf(cap, sizeof cap, "class3%s%s: accuracy, precision and recall per class, RankIC, by year",
+             x->l.n_datasets > 1 ? " dataset " : "", x->l.n_datasets > 1 ? x->l.datasets[d] : "");
+    tbl_emit(&t, md, h, cap);
+    snprintf(cap, sizeof cap, "class3%s%s: confusion matrix (stock-days, rows the true class), by year",
+             x->l.n_datasets > 1 ? " dataset " : "", x->l.n_datasets > 1 ? x->l.datasets[d] : "");
+    tbl_emit(&tc, md, h, cap);
+    tbl_free(&t);
+    tbl_free(&tc);
+    score_table_free(st);
+  }
+  if (f && fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", cpath);
+  free(ret), free(y), free(a), free(bb);
   return rc;
 }
 
@@ -696,6 +862,7 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
     rep_html_para(h, stamp);
   }
   rc = factor_section(x, md, h, err);
+  if (!rc) rc = class3_section(x, md, h, err);
   if (!rc) rc = backtest_section(x, md, h, err);
   fprintf(md, "Annualised return = NAV_end^(252/days) - 1; Sharpe from daily returns (std ddof 1) x sqrt(252); max "
               "drawdown of the compounded NAV; weekly win rate over ISO weeks; hedged NAV = prod(1 + r_p - r_b - "

@@ -3,7 +3,8 @@
  *     return is missing or the stock is unlisted / suspended on t), recomputed here from label_raw;
  *  2. rank labels: every stock-day against a brute-force average rank (count of smaller returns + half the
  *     ties), top / bottom fractions of that date's cross-section; dates with < 3 stocks are NaN;
- *  3. bad options are refused with a message naming them;
+ *  3. bad options are refused with a message naming them; the confusion matrix, accuracy, precision and
+ *     recall on a hand example;
  *  4. train_year with head class3 (rank labels, class weights) on a panel with a learnable reversal signal:
  *     the model file keeps head and class weights, the validation RankIC of P(up) - P(down) is positive,
  *     and score_write gives out-of-sample scores whose mean daily RankIC against the raw return is positive;
@@ -108,6 +109,31 @@ int main(int argc, char **argv) {
                w[0] == 2 && w[1] == 0.5 && w[2] == 1.5,
            "class weight parsing");
 
+  /* confusion matrix and its statistics on a hand example: true (down, down, neutral, up, up, up),
+   * predicted (down, up, neutral, up, up, neutral); a NaN label and a NaN probability are left out */
+  {
+    const double yl[8] = {0, 0, 1, 2, 2, 2, NAN, 1};
+    const double pd[8] = {.6, .2, .1, .1, .3, .2, .9, NAN}, pn[8] = {.3, .3, .8, .2, .3, .5, .05, .5},
+                 pu[8] = {.1, .5, .1, .7, .4, .3, .05, .5};
+    const double *const pr[3] = {pd, pn, pu};
+    class3_confusion cm = {{{0}}};
+    TT_CHECK(class3_confusion_add(&cm, yl, pr, 0, 8) == 6 && class3_confusion_total(&cm) == 6, "6 stock-days counted");
+    TT_CHECK(cm.n[0][0] == 1 && cm.n[0][2] == 1 && cm.n[1][1] == 1 && cm.n[2][2] == 2 && cm.n[2][1] == 1,
+             "confusion cells");
+    TT_CHECK(fabs(class3_accuracy(&cm) - 4.0 / 6) < 1e-15, "accuracy %g", class3_accuracy(&cm));
+    TT_CHECK(class3_precision(&cm, 0) == 1 && fabs(class3_precision(&cm, 1) - 0.5) < 1e-15 &&
+                 fabs(class3_precision(&cm, 2) - 2.0 / 3) < 1e-15,
+             "precision");
+    TT_CHECK(fabs(class3_recall(&cm, 0) - 0.5) < 1e-15 && class3_recall(&cm, 1) == 1 &&
+                 fabs(class3_recall(&cm, 2) - 2.0 / 3) < 1e-15,
+             "recall");
+    class3_confusion e = {{{0}}};
+    TT_CHECK(isnan(class3_accuracy(&e)) && isnan(class3_precision(&e, 1)) && isnan(class3_recall(&e, 2)),
+             "empty: NaN");
+    const double tie[3] = {0.4, 0.4, 0.2};
+    TT_CHECK(class3_predict(tie) == 0, "ties: the first class");
+  }
+
   /* 4. training and scoring */
   char dir[4096], mp[4200], sp[4200];
   snprintf(dir, sizeof dir, "%s/class3_run", tmp);
@@ -160,7 +186,32 @@ int main(int argc, char **argv) {
   TT_CHECK(rc == 0, "score class3: %s", err.msg);
   score_table *st = NULL;
   if (!rc && score_table_read(sp, p, &st, &err) == 0) {
-    TT_CHECK(st->n_cols == 1, "class3 scores carry no factor-unit columns, found %d columns", st->n_cols);
+    TT_CHECK(st->n_cols == 4 && !strcmp(st->names[1], "p_down") && !strcmp(st->names[2], "p_neutral") &&
+                 !strcmp(st->names[3], "p_up"),
+             "class3 scores: score,p_down,p_neutral,p_up expected, found %d columns", st->n_cols);
+    /* one seed: score = the per-date z-score of p_up - p_down; predicted classes of all three kinds exist */
+    double worst = 0;
+    int pred[3] = {0, 0, 0};
+    double *v = malloc((size_t)N * sizeof *v), *zv = malloc((size_t)N * sizeof *zv);
+    for (int t = 0; t < T && st->n_cols == 4; t++) {
+      int n = 0;
+      for (int i = 0; i < N; i++) {
+        const size_t k = panel_at(p, t, i);
+        v[i] = isfinite(st->values[0][k]) ? st->values[3][k] - st->values[1][k] : NAN;
+        n += isfinite(v[i]);
+        if (isfinite(v[i])) {
+          const double pk[3] = {st->values[1][k], st->values[2][k], st->values[3][k]};
+          pred[class3_predict(pk)]++;
+        }
+      }
+      if (!n) continue;
+      zz_zscore(v, N, zv);
+      for (int i = 0; i < N; i++)
+        if (isfinite(zv[i])) worst = fmax(worst, fabs(zv[i] - st->values[0][panel_at(p, t, i)]));
+    }
+    free(v), free(zv);
+    TT_CHECK(worst < 1e-4, "score vs z-score of p_up - p_down: max |diff| %g", worst);
+    printf("class3 predicted classes: down %d, neutral %d, up %d\n", pred[0], pred[1], pred[2]);
     double sum = 0;
     int days = 0;
     double *a = malloc((size_t)N * sizeof *a), *bb = malloc((size_t)N * sizeof *bb);
