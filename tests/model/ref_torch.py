@@ -118,26 +118,46 @@ def run(cmd):
     return p.returncode, p.stdout + p.stderr
 
 
-def check_forward(zz, rng, workdir, cell, L, K, failures):
-    F, H, N, T = int(rng.integers(2, 7)), int(rng.integers(3, 12)), int(rng.integers(20, 80)), int(rng.integers(2, 12))
-    lam = 0.7
-    tag = f"{cell}{L}k{K}"
-    net, names, sd, mpath, ipath, x, y, meta = make_case(rng, cell, L, K, F, H, N, T, lam, workdir, tag)
-    opath = os.path.join(workdir, f"{tag}.out.safetensors")
-    rc, log = run([zz, "model", "forward", "--model", mpath, "--input", ipath, "--output", opath,
-                   "--threads", "2" if L == 2 else "1"])
+def run_model(zz, args, tag, failures):
+    """zhizeng model ARGS...; the tensors of its --output (the argument after it), or None with a failure."""
+    rc, log = run([zz, "model"] + args)
     if rc != 0:
-        failures.append(f"{tag}: zhizeng model forward failed ({rc}): {log}")
-        return
-    got, _ = st_read(opath)
-    xt = torch.tensor(x, dtype=torch.float64)
-    yt = torch.tensor(y, dtype=torch.float64)
-    u, c, z = ref_forward(net, xt, K)
-    loss = ref_loss(u, c, z, yt, K, lam)
-    loss.backward()
-    ref = {"h": u.detach().numpy(), "score": c.detach().numpy(), "loss": np.array([loss.item()])}
-    for n, p in net.named_parameters():
-        ref["grad." + n] = p.grad.numpy()
+        failures.append(f"{tag}: zhizeng model {args[0]} failed ({rc}): {log}")
+        return None
+    return st_read(args[args.index("--output") + 1])[0]
+
+
+def run_step(zz, mpath, ipath, workdir, tag, steps, clip, lr, failures):
+    """zhizeng model step: `steps` Adam steps with value clipping; its tensors, or None with a failure."""
+    return run_model(zz, ["step", "--model", mpath, "--input", ipath, "--output",
+                          os.path.join(workdir, f"{tag}.out.safetensors"), "--steps", str(steps), "--clip", str(clip),
+                          "--lr", str(lr)], tag, failures)
+
+
+def import_bad(zz, tensors, meta, workdir, native):
+    """model import of a deliberately bad file; (exit status, log)."""
+    badpath = os.path.join(workdir, "bad.safetensors")
+    st_write(badpath, tensors, meta)
+    return run([zz, "model", "import", "--in", badpath, "--out", native + ".bad"])
+
+
+def cli_main(body):
+    """The cross-checks' command line (--zhizeng BIN): body(zz, workdir, failures) in a temporary directory
+    with torch on one thread; prints the failures, returns the exit status."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--zhizeng", required=True)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    failures = []
+    with tempfile.TemporaryDirectory() as wd:
+        body(args.zhizeng, wd, failures)
+    for f in failures:
+        print("FAIL:", f)
+    return 1 if failures else 0
+
+
+def compare(got, ref, tag, dims, failures):
+    """Every reference tensor against zhizeng's, relative error <= TOL; returns the worst."""
     worst = 0.0
     for k, v in ref.items():
         if k not in got:
@@ -146,7 +166,72 @@ def check_forward(zz, rng, workdir, cell, L, K, failures):
         e = rel_err(got[k], v)
         worst = max(worst, e)
         if not e <= TOL:
-            failures.append(f"{tag} (F={F} H={H} N={N} T={T}): {k} differs from PyTorch, rel err {e:.3e}")
+            failures.append(f"{tag} ({dims}): {k} differs from PyTorch, rel err {e:.3e}")
+    return worst
+
+
+def adam_compare(net, got, loss_fn, steps, clip, lr, tag, failures, skip=()):
+    """torch.optim.Adam for `steps` steps on loss_fn(net) with value clipping, against zhizeng's step<s>.<name>
+    tensors: the parameter change since the start, relative error <= 1e-3; returns the worst."""
+    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    p0 = {n: p.detach().clone().numpy() for n, p in net.named_parameters()}
+    worst = 0.0
+    for s in range(1, steps + 1):
+        opt.zero_grad()
+        loss_fn(net).backward()
+        torch.nn.utils.clip_grad_value_(net.parameters(), clip)
+        opt.step()
+        for n, p in net.named_parameters():
+            if n in skip:
+                continue
+            d_ref = p.detach().numpy() - p0[n]
+            d_got = got[f"step{s}.{n}"].astype(np.float64) - p0[n]
+            e = rel_err(d_got, d_ref)
+            worst = max(worst, e)
+            if not e <= 1e-3:
+                failures.append(f"{tag}: after step {s}, {n} moved differently from torch.optim.Adam (rel err {e:.3e})")
+    return worst
+
+
+def round_trip(zz, sd, meta, mpath, workdir, failures, what=""):
+    """model import then export: every tensor and the shape metadata unchanged; returns (native model path,
+    exported metadata), or (None, None) with a failure."""
+    native = os.path.join(workdir, "files.zzmodel")
+    back = os.path.join(workdir, "files.back.safetensors")
+    rc, log = run([zz, "model", "import", "--in", mpath, "--out", native])
+    rc2, log2 = run([zz, "model", "export", "--model", native, "--out", back]) if rc == 0 else (rc, log)
+    if rc or rc2:
+        failures.append(f"{what}import/export failed: {log} {log2}")
+        return None, None
+    got, gmeta = st_read(back)
+    for k, v in sd.items():
+        if k not in got or not np.array_equal(got[k], v):
+            failures.append(f"{what}round trip changed tensor {k}")
+    for k in ("cell", "layers", "hidden", "input_size", "outputs", "head"):
+        if gmeta.get(k) != str(meta[k]):
+            failures.append(f"{what}round trip metadata {k}: {gmeta.get(k)!r} != {meta[k]!r}")
+    return native, gmeta
+
+
+def check_forward(zz, rng, workdir, cell, L, K, failures):
+    F, H, N, T = int(rng.integers(2, 7)), int(rng.integers(3, 12)), int(rng.integers(20, 80)), int(rng.integers(2, 12))
+    lam = 0.7
+    tag = f"{cell}{L}k{K}"
+    net, names, sd, mpath, ipath, x, y, meta = make_case(rng, cell, L, K, F, H, N, T, lam, workdir, tag)
+    got = run_model(zz, ["forward", "--model", mpath, "--input", ipath, "--output",
+                         os.path.join(workdir, f"{tag}.out.safetensors"), "--threads", "2" if L == 2 else "1"],
+                    tag, failures)
+    if got is None:
+        return
+    xt = torch.tensor(x, dtype=torch.float64)
+    yt = torch.tensor(y, dtype=torch.float64)
+    u, c, z = ref_forward(net, xt, K)
+    loss = ref_loss(u, c, z, yt, K, lam)
+    loss.backward()
+    ref = {"h": u.detach().numpy(), "score": c.detach().numpy(), "loss": np.array([loss.item()])}
+    for n, p in net.named_parameters():
+        ref["grad." + n] = p.grad.numpy()
+    worst = compare(got, ref, tag, f"F={F} H={H} N={N} T={T}", failures)
     print(f"forward {tag:10s} F={F} H={H:2d} N={N:2d} T={T:2d}: {len(ref)} tensors, worst rel err {worst:.2e}")
 
 
@@ -155,84 +240,46 @@ def check_step(zz, rng, workdir, cell, L, K, failures):
     lam = 1.0
     tag = f"step-{cell}{L}k{K}"
     net, names, sd, mpath, ipath, x, y, meta = make_case(rng, cell, L, K, F, H, N, T, lam, workdir, tag)
-    opath = os.path.join(workdir, f"{tag}.out.safetensors")
-    rc, log = run([zz, "model", "step", "--model", mpath, "--input", ipath, "--output", opath, "--steps", str(steps),
-                   "--clip", str(clip), "--lr", str(lr)])
-    if rc != 0:
-        failures.append(f"{tag}: zhizeng model step failed ({rc}): {log}")
+    got = run_step(zz, mpath, ipath, workdir, tag, steps, clip, lr, failures)
+    if got is None:
         return
-    got, _ = st_read(opath)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
     xt = torch.tensor(x, dtype=torch.float64)
     yt = torch.tensor(y, dtype=torch.float64)
-    p0 = {n: p.detach().clone().numpy() for n, p in net.named_parameters()}
-    worst = 0.0
-    for s in range(1, steps + 1):
-        opt.zero_grad()
-        u, c, z = ref_forward(net, xt, K)
-        loss = ref_loss(u, c, z, yt, K, lam)
-        loss.backward()
-        torch.nn.utils.clip_grad_value_(net.parameters(), clip)
-        opt.step()
-        for n, p in net.named_parameters():
-            if n == "head.bias":
-                # its gradient is mathematically zero (batch-norm follows the head), so Adam only amplifies
-                # rounding noise there, in torch as in zhizeng: nothing to compare
-                continue
-            # compare the parameter change since the start (what Adam did), relative to its max
-            d_ref = p.detach().numpy() - p0[n]
-            d_got = got[f"step{s}.{n}"].astype(np.float64) - p0[n]
-            e = rel_err(d_got, d_ref)
-            worst = max(worst, e)
-            if not e <= 1e-3:
-                failures.append(f"{tag}: after step {s}, {n} moved differently from torch.optim.Adam (rel err {e:.3e})")
+
+    def loss_fn(m):
+        u, c, z = ref_forward(m, xt, K)
+        return ref_loss(u, c, z, yt, K, lam)
+
+    # head.bias: its gradient is mathematically zero (batch-norm follows the head), so Adam only amplifies
+    # rounding noise there, in torch as in zhizeng: nothing to compare
+    worst = adam_compare(net, got, loss_fn, steps, clip, lr, tag, failures, skip=("head.bias",))
     print(f"adam    {tag:14s}: {steps} steps, worst rel err of the parameter change {worst:.2e}")
 
 
 def check_files(zz, rng, workdir, failures):
     net, names, sd, mpath, ipath, x, y, meta = make_case(rng, "lstm", 2, 4, 5, 7, 10, 3, 1.0, workdir, "files")
-    native = os.path.join(workdir, "files.zzmodel")
-    back = os.path.join(workdir, "files.back.safetensors")
-    rc, log = run([zz, "model", "import", "--in", mpath, "--out", native])
-    rc2, log2 = run([zz, "model", "export", "--model", native, "--out", back]) if rc == 0 else (rc, log)
-    if rc or rc2:
-        failures.append(f"import/export failed: {log} {log2}")
+    native, _ = round_trip(zz, sd, meta, mpath, workdir, failures)
+    if native is None:
         return
-    got, gmeta = st_read(back)
-    for k, v in sd.items():
-        if k not in got or not np.array_equal(got[k], v):
-            failures.append(f"round trip changed tensor {k}")
-    for k in ("cell", "layers", "hidden", "input_size", "outputs", "head"):
-        if gmeta.get(k) != str(meta[k]):
-            failures.append(f"round trip metadata {k}: {gmeta.get(k)!r} != {meta[k]!r}")
     bad = dict(sd)
     bad["rnn.weight_hh_l1"] = np.zeros((28, 6), np.float32)
-    badpath = os.path.join(workdir, "bad.safetensors")
-    st_write(badpath, bad, meta)
-    rc, log = run([zz, "model", "import", "--in", badpath, "--out", native + ".bad"])
+    rc, log = import_bad(zz, bad, meta, workdir, native)
     if rc != 3 or "rnn.weight_hh_l1" not in log or "expected [28, 7], found [28, 6]" not in log:
         failures.append(f"a wrong shape must be refused with exit 3 naming the tensor; got {rc}: {log}")
     print("files   import/export round trip and wrong-shape refusal checked")
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--zhizeng", required=True)
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(20240521)
-    failures = []
-    with tempfile.TemporaryDirectory() as wd:
+    def body(zz, wd, failures):
+        rng = np.random.default_rng(20240521)
         for cell in ("gru", "lstm"):
             for L in (1, 2):
                 for K in (1, 5):
-                    check_forward(args.zhizeng, rng, wd, cell, L, K, failures)
+                    check_forward(zz, rng, wd, cell, L, K, failures)
         for cell in ("gru", "lstm"):
-            check_step(args.zhizeng, rng, wd, cell, 2, 4 if cell == "gru" else 1, failures)
-        check_files(args.zhizeng, rng, wd, failures)
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+            check_step(zz, rng, wd, cell, 2, 4 if cell == "gru" else 1, failures)
+        check_files(zz, rng, wd, failures)
+    return cli_main(body)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,13 @@ parameter gradient must agree with PyTorch's to 1e-4 relative to the tensor's ma
 step` must follow torch.optim.Adam + clip_grad_value_; import / export must round-trip tensors and the
 metadata; a label outside 0/1/2 and a head.weight of the wrong shape must be refused. Exit 77 (ctest SKIP)
 when torch or numpy is missing."""
-import argparse
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ref_torch import Net, TOL, np, rel_err, run, st_read, st_write, torch  # noqa: E402  (exits 77 without torch)
+# (ref_torch exits 77 without torch)
+from ref_torch import (Net, adam_compare, cli_main, compare, import_bad, np, round_trip, run,  # noqa: E402
+                       run_model, run_step, st_write, torch)
 
 F_CE = torch.nn.functional.cross_entropy
 
@@ -56,28 +56,18 @@ def check_forward(zz, rng, workdir, cell, L, cw, failures):
     F, H, N, T = int(rng.integers(2, 7)), int(rng.integers(3, 12)), int(rng.integers(20, 80)), int(rng.integers(2, 12))
     tag = f"{cell}{L}{'w' if cw is not None else ''}"
     net, sd, mpath, ipath, x, y, meta = make_case(rng, cell, L, F, H, N, T, cw, workdir, tag)
-    opath = os.path.join(workdir, f"{tag}.out.safetensors")
-    rc, log = run([zz, "model", "forward", "--model", mpath, "--input", ipath, "--output", opath,
-                   "--threads", "2" if L == 2 else "1"])
-    if rc != 0:
-        failures.append(f"{tag}: zhizeng model forward failed ({rc}): {log}")
+    got = run_model(zz, ["forward", "--model", mpath, "--input", ipath, "--output",
+                         os.path.join(workdir, f"{tag}.out.safetensors"), "--threads", "2" if L == 2 else "1"],
+                    tag, failures)
+    if got is None:
         return
-    got, _ = st_read(opath)
     u, score = ref_forward(net, torch.tensor(x, dtype=torch.float64))
     loss = ref_loss(u, torch.tensor(y, dtype=torch.float64), cw)
     loss.backward()
     ref = {"h": u.detach().numpy(), "score": score.detach().numpy(), "loss": np.array([loss.item()])}
     for n, p in net.named_parameters():
         ref["grad." + n] = p.grad.numpy()
-    worst = 0.0
-    for k, v in ref.items():
-        if k not in got:
-            failures.append(f"{tag}: output lacks {k}")
-            continue
-        e = rel_err(got[k], v)
-        worst = max(worst, e)
-        if not e <= TOL:
-            failures.append(f"{tag} (F={F} H={H} N={N} T={T}): {k} differs from PyTorch, rel err {e:.3e}")
+    worst = compare(got, ref, tag, f"F={F} H={H} N={N} T={T}", failures)
     # the weighted and the plain loss must differ, or the weights were not used
     if cw is not None:
         plain = F_CE(u.detach(), torch.tensor(y, dtype=torch.float64).long()).item()
@@ -90,52 +80,21 @@ def check_step(zz, rng, workdir, cell, L, cw, failures):
     F, H, N, T, steps, clip, lr = 3, 6, 40, 5, 5, 0.05, 1e-2
     tag = f"step-{cell}{L}"
     net, sd, mpath, ipath, x, y, meta = make_case(rng, cell, L, F, H, N, T, cw, workdir, tag)
-    opath = os.path.join(workdir, f"{tag}.out.safetensors")
-    rc, log = run([zz, "model", "step", "--model", mpath, "--input", ipath, "--output", opath, "--steps", str(steps),
-                   "--clip", str(clip), "--lr", str(lr)])
-    if rc != 0:
-        failures.append(f"{tag}: zhizeng model step failed ({rc}): {log}")
+    got = run_step(zz, mpath, ipath, workdir, tag, steps, clip, lr, failures)
+    if got is None:
         return
-    got, _ = st_read(opath)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
     xt = torch.tensor(x, dtype=torch.float64)
     yt = torch.tensor(y, dtype=torch.float64)
-    p0 = {n: p.detach().clone().numpy() for n, p in net.named_parameters()}
-    worst = 0.0
-    for s in range(1, steps + 1):
-        opt.zero_grad()
-        u, _ = ref_forward(net, xt)
-        loss = ref_loss(u, yt, cw)
-        loss.backward()
-        torch.nn.utils.clip_grad_value_(net.parameters(), clip)
-        opt.step()
-        for n, p in net.named_parameters():
-            d_ref = p.detach().numpy() - p0[n]
-            d_got = got[f"step{s}.{n}"].astype(np.float64) - p0[n]
-            e = rel_err(d_got, d_ref)
-            worst = max(worst, e)
-            if not e <= 1e-3:
-                failures.append(f"{tag}: after step {s}, {n} moved differently from torch.optim.Adam (rel err {e:.3e})")
+    worst = adam_compare(net, got, lambda m: ref_loss(ref_forward(m, xt)[0], yt, cw), steps, clip, lr, tag, failures)
     print(f"adam   class3 {tag:10s}: {steps} steps, worst rel err of the parameter change {worst:.2e}")
 
 
 def check_files(zz, rng, workdir, failures):
     cw = (2.0, 0.5, 1.25)
     net, sd, mpath, ipath, x, y, meta = make_case(rng, "gru", 2, 4, 5, 10, 3, cw, workdir, "files")
-    native = os.path.join(workdir, "files.zzmodel")
-    back = os.path.join(workdir, "files.back.safetensors")
-    rc, log = run([zz, "model", "import", "--in", mpath, "--out", native])
-    rc2, log2 = run([zz, "model", "export", "--model", native, "--out", back]) if rc == 0 else (rc, log)
-    if rc or rc2:
-        failures.append(f"class3 import/export failed: {log} {log2}")
+    native, gmeta = round_trip(zz, sd, meta, mpath, workdir, failures, "class3 ")
+    if native is None:
         return
-    got, gmeta = st_read(back)
-    for k, v in sd.items():
-        if k not in got or not np.array_equal(got[k], v):
-            failures.append(f"class3 round trip changed tensor {k}")
-    for k in ("cell", "layers", "hidden", "input_size", "outputs", "head"):
-        if gmeta.get(k) != str(meta[k]):
-            failures.append(f"class3 round trip metadata {k}: {gmeta.get(k)!r} != {meta[k]!r}")
     back_cw = tuple(float(v) for v in gmeta.get("class_weights", "").split(",")) if gmeta.get("class_weights") else ()
     if back_cw != cw:
         failures.append(f"class3 round trip class_weights: {gmeta.get('class_weights')!r} != {cw}")
@@ -151,40 +110,30 @@ def check_files(zz, rng, workdir, failures):
     # head.weight of the multivariate shape under head=class3
     bad = dict(sd)
     bad["head.weight"] = np.zeros((4, 5), np.float32)
-    badpath = os.path.join(workdir, "bad.safetensors")
-    st_write(badpath, bad, meta)
-    rc, log = run([zz, "model", "import", "--in", badpath, "--out", native + ".bad"])
+    rc, log = import_bad(zz, bad, meta, workdir, native)
     if rc != 3 or "head.weight" not in log or "expected [3, 5], found [4, 5]" not in log:
         failures.append(f"a wrong head shape must be refused with exit 3 naming the tensor; got {rc}: {log}")
     # outputs != 3 under head=class3, and a non-positive class weight
     for key, val, want in (("outputs", "4", "3 outputs"), ("class_weights", "1,0,1", "class_weights")):
         m2 = dict(meta)
         m2[key] = val
-        st_write(badpath, sd, m2)
-        rc, log = run([zz, "model", "import", "--in", badpath, "--out", native + ".bad"])
+        rc, log = import_bad(zz, sd, m2, workdir, native)
         if rc == 0 or want not in log:
             failures.append(f"metadata {key}={val} must be refused naming '{want}'; got {rc}: {log}")
     print("files  class3 import/export round trip (with class weights) and refusals checked")
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--zhizeng", required=True)
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(20261129)
-    failures = []
-    with tempfile.TemporaryDirectory() as wd:
+    def body(zz, wd, failures):
+        rng = np.random.default_rng(20261129)
         for cell in ("gru", "lstm"):
             for L in (1, 2):
                 for cw in (None, (2.5, 0.4, 1.7)):
-                    check_forward(args.zhizeng, rng, wd, cell, L, cw, failures)
-        check_step(args.zhizeng, rng, wd, "gru", 2, (1.5, 0.5, 1.0), failures)
-        check_step(args.zhizeng, rng, wd, "lstm", 1, None, failures)
-        check_files(args.zhizeng, rng, wd, failures)
-    for f in failures:
-        print("FAIL:", f)
-    return 1 if failures else 0
+                    check_forward(zz, rng, wd, cell, L, cw, failures)
+        check_step(zz, rng, wd, "gru", 2, (1.5, 0.5, 1.0), failures)
+        check_step(zz, rng, wd, "lstm", 1, None, failures)
+        check_files(zz, rng, wd, failures)
+    return cli_main(body)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ Checks:
 Only the Python standard library is needed.
 usage: ref_pipe_class3.py --zhizeng PATH --work DIR (the pipeline_setup fixture's work directory)
 """
-import argparse, csv, json, math, os, shutil, struct, subprocess, sys
+import csv, json, math, os, shutil, struct, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ref_pipeline  # noqa: E402  (the tiny configuration)
@@ -31,20 +31,8 @@ def st_meta(path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--zhizeng", required=True)
-    ap.add_argument("--work", required=True)
-    a = ap.parse_args()
-    if not os.access(a.zhizeng, os.X_OK):
-        print(f"SKIP: {a.zhizeng} is not built")
-        sys.exit(77)
-    src = os.path.join(a.work, "market")
-    if not os.path.isfile(os.path.join(src, "bars.csv")):
-        sys.exit("FAIL: run the pipeline_setup test first (ctest fixture)")
-    market = os.path.join(a.work, "market_c3")
-    if os.path.isdir(market):
-        shutil.rmtree(market)
-    shutil.copytree(src, market, ignore=shutil.ignore_patterns("*.bin", "*cache*"))
+    a = ref_pipeline.parse_args()
+    market = ref_pipeline.fixture_market(a.work, "market_c3")
     out = os.path.join(a.work, "run_c3")
     if os.path.isdir(out):
         shutil.rmtree(out)

@@ -14,7 +14,7 @@ the rows left out, so that some stocks are scored by one dataset only), runs the
 Only the Python standard library is needed.
 usage: ref_pipe_datasets.py --zhizeng PATH --work DIR (the pipeline_setup fixture's work directory)
 """
-import argparse, csv, glob, math, os, random, shutil, subprocess, sys
+import csv, glob, math, os, random, shutil, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ref_pipeline  # noqa: E402  (the tiny configuration)
@@ -57,20 +57,8 @@ def one_stage(out, name):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--zhizeng", required=True)
-    ap.add_argument("--work", required=True)
-    a = ap.parse_args()
-    if not os.access(a.zhizeng, os.X_OK):
-        print(f"SKIP: {a.zhizeng} is not built")
-        sys.exit(77)
-    src = os.path.join(a.work, "market")
-    if not os.path.isfile(os.path.join(src, "bars.csv")):
-        sys.exit("FAIL: run the pipeline_setup test first (ctest fixture)")
-    market = os.path.join(a.work, "market_ds")
-    if os.path.isdir(market):
-        shutil.rmtree(market)
-    shutil.copytree(src, market, ignore=shutil.ignore_patterns("*.bin", "*cache*"))
+    a = ref_pipeline.parse_args()
+    market = ref_pipeline.fixture_market(a.work, "market_ds")
     write_features(market)
     out = os.path.join(a.work, "run_ds")
     if os.path.isdir(out):

@@ -19,10 +19,10 @@ the optimiser (GLPK failure on a degenerate specific variance). Checks, from the
 
 Only the Python standard library is needed. Exits 77 (skip) when the zhizeng binary is missing.
 """
-import argparse, csv, os, shutil, sys
+import csv, os, shutil, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ref_pipeline import run  # noqa: E402  (a command that must succeed, its output shown if not)
+from ref_pipeline import parse_args, run  # noqa: E402  (a command that must succeed, its output shown if not)
 
 CONFIG = """[market]
 dir = {market}
@@ -53,13 +53,7 @@ dir = {out}
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--zhizeng", required=True)
-    ap.add_argument("--work", required=True)
-    a = ap.parse_args()
-    if not os.access(a.zhizeng, os.X_OK):
-        print(f"SKIP: {a.zhizeng} not built")
-        return 77
+    a = parse_args()
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(a.work)
     market, out = os.path.join(a.work, "market"), os.path.join(a.work, "run")

@@ -64,6 +64,33 @@ def zrun(zz, work, name, market, extra=()):
     return out, log
 
 
+def parse_args(modes=None):
+    """The pipeline tests' command line, --zhizeng BIN --work DIR (and a mode when modes are given); exits 77
+    (ctest's skip) when zhizeng is not built."""
+    ap = argparse.ArgumentParser()
+    if modes:
+        ap.add_argument("mode", choices=modes)
+    ap.add_argument("--zhizeng", required=True)
+    ap.add_argument("--work", required=True)
+    a = ap.parse_args()
+    if not os.access(a.zhizeng, os.X_OK):
+        print(f"SKIP: {a.zhizeng} is not built")
+        sys.exit(77)
+    return a
+
+
+def fixture_market(work, name):
+    """A fresh copy, work/name, of the market the pipeline_setup test wrote (its caches left out)."""
+    src = os.path.join(work, "market")
+    if not os.path.isfile(os.path.join(src, "bars.csv")):
+        sys.exit("FAIL: run the pipeline_setup test first (ctest fixture)")
+    market = os.path.join(work, name)
+    if os.path.isdir(market):
+        shutil.rmtree(market)
+    shutil.copytree(src, market, ignore=shutil.ignore_patterns("*.bin", "*cache*"))
+    return market
+
+
 def stage_files(out):
     """{relative path with the hash removed: bytes} of every CSV under stages/ and report/."""
     res = {}
@@ -328,14 +355,7 @@ def cached(zz, work):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["setup", "reproducible", "causality", "diagnostics", "cached"])
-    ap.add_argument("--zhizeng", required=True)
-    ap.add_argument("--work", required=True)
-    a = ap.parse_args()
-    if not os.access(a.zhizeng, os.X_OK):
-        print(f"SKIP: {a.zhizeng} is not built")
-        sys.exit(77)
+    a = parse_args(["setup", "reproducible", "causality", "diagnostics", "cached"])
     if a.mode != "setup" and not os.path.isfile(os.path.join(a.work, "runA", "report", "diagnostics.csv")):
         sys.exit("FAIL: run the pipeline_setup test first (ctest fixture)")
     {"setup": setup, "reproducible": reproducible, "causality": causality, "diagnostics": diagnostics,
