@@ -4,14 +4,15 @@
  * Kept from a solve (opt_warm_capture, after its final LP): the tangent cuts binding at the final LP
  * (row not basic) — a p_i cut as the stock's weight at its tangent point (percent, y0 = a0 + 100 wb_i),
  * a q_f cut as its point u0 on the parabola — and the returned weights.
- * Taken by the next problem (opt_warm_apply, before its first simplex), when TE bound last week:
+ * Taken by the next problem (opt_warm_apply, called by find_anchor when TE binds, after the first
+ * tangents of opt_model_seed_scaled), when TE bound last week too:
  *   - every kept cut on the new problem's parabolas: the p_i tangent at the same weight (a0' = y0 -
  *     100 wb'_i under the new benchmark), the q_f tangent at the same u0. A tangent of u^2 at any point
  *     is a valid cut whatever this week's covariance (which enters through the rows defining u), so
  *     every cut stays valid: the LP stays an outer model of this week's problem.
  *   - the tangents at last week's optimum (weights by code, 0 for a stock it did not have) re-evaluated
  *     under this week's benchmark and risk model: per factor and per stock one cut, unless a kept cut is
- *     already there; a stock new to the universe gets the cold seed tangents.
+ *     already there (a stock new to the universe has only its first tangent).
  * The simplex basis is not carried over: the basis of the current book (opt_model_book_basis, which
  * every solve with a previous book starts from) is closer to this week's optimum than last week's
  * optimal basis, whose buys and sells are last week's trades (measured on the demo's CSI300 weeks:
