@@ -22,14 +22,15 @@
 
 /* ---- networks (model-nets) ---- */
 
-typedef enum { NN_GRU = 0, NN_LSTM = 1 } nn_cell;
+/* NN_ACT_LSTM: an LSTM with Adaptive Computation Time (Graves 2016; docs/model.md "ACT-LSTM"), 1 layer. */
+typedef enum { NN_GRU = 0, NN_LSTM = 1, NN_ACT_LSTM = 2 } nn_cell;
 typedef enum { NN_HEAD_UNIVARIATE = 0, NN_HEAD_MULTIVARIATE = 1, NN_HEAD_CLASS3 = 2 } nn_head_kind;
 /* The 3-class head's classes, in the order of the rows of head.weight [3, H] and head.bias [3]. */
 enum { NN_CLASS_DOWN = 0, NN_CLASS_NEUTRAL = 1, NN_CLASS_UP = 2, NN_CLASSES = 3 };
 
 typedef struct nn_config {
-  nn_cell cell;      /* NN_GRU (default) or NN_LSTM */
-  int layers;        /* 1 or 2 */
+  nn_cell cell;      /* NN_GRU (default), NN_LSTM or NN_ACT_LSTM */
+  int layers;        /* 1 or 2 (1 for NN_ACT_LSTM) */
   int hidden;        /* H >= 1 (64 default) */
   int input_size;    /* F >= 1 */
   int outputs;       /* K: 1 for the univariate head, K >= 2 for the multivariate head (64 default), 3 for
@@ -39,13 +40,20 @@ typedef struct nn_config {
   double class_weight[NN_CLASSES]; /* class3 head: cross-entropy weights of (down, neutral, up), each > 0
                                       (1, 1, 1 default: the plain mean cross-entropy) */
   double dropout;    /* p in [0, 1): between stacked layers and on the last hidden state (0.1 default) */
+  /* NN_ACT_LSTM only (ignored otherwise): halting threshold epsilon in (0, 1) (0.1), the most ponder steps per
+     time step N_max in 1..1000 (30), the ponder cost weight tau >= 0 (1e-3) */
+  double act_epsilon;
+  int act_max_steps;
+  double act_tau;
 } nn_config;
 
 /* SPEC 4 defaults for an input size: GRU, 1 layer, hidden 64, univariate (K 1), lambda 1, dropout 0.1. */
 nn_config nn_config_default(int input_size);
 /* Checks ranges; the message names the offending field. */
 int nn_config_check(const nn_config *cfg, zz_err *err);
-const char *nn_cell_name(nn_cell c);          /* "gru" | "lstm" */
+const char *nn_cell_name(nn_cell c);          /* "gru" | "lstm" | "act_lstm" */
+/* The cell named s (exact, lower case); -1 when unknown. */
+int nn_cell_parse(const char *s);
 const char *nn_head_name(nn_head_kind h);     /* "univariate" | "multivariate" | "class3" */
 /* The head named s (exact, lower case); -1 when unknown. */
 int nn_head_parse(const char *s);
@@ -53,7 +61,7 @@ int nn_head_parse(const char *s);
 int nn_class_weights_parse(const char *s, double w[NN_CLASSES], zz_err *err);
 
 /* A named view into the parameter buffer. */
-#define NN_MAX_PARAMS 10
+#define NN_MAX_PARAMS 12
 typedef struct nn_param_view {
   char name[32];   /* PyTorch name, e.g. "rnn.weight_ih_l0" */
   size_t offset;   /* in floats from m->params */
@@ -99,6 +107,10 @@ void nn_work_free(nn_work *w);
 enum { NN_PHASE_INPUT, NN_PHASE_PROJECTION, NN_PHASE_RECURRENCE, NN_PHASE_DROPOUT, NN_PHASE_HEAD,
        NN_PHASE_HEAD_BACKWARD, NN_PHASE_RECURRENCE_BACKWARD, NN_PHASE_WEIGHT_GRADS, NN_PHASES };
 void nn_work_phase_seconds(const nn_work *w, double out[NN_PHASES]);
+/* NN_ACT_LSTM: the mean ponder steps N(t) per (row, time step) of the last nn_forward and its ponder cost
+ * tau / N_rows * sum_rows sum_t (N(t) + R(t)) (the term nn_backward adds to the loss); 0 and 0 for the other
+ * cells or before a forward pass. */
+void nn_work_act_stats(const nn_work *w, double *mean_steps, double *ponder_cost);
 const char *nn_phase_name(int phase);
 
 /* Forward pass over x [N, T, F]. train = 1: dropout on (masks drawn deterministically from dropout_seed);
@@ -111,7 +123,8 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
 /* Loss of the last nn_forward against y [N] (training-mode batch-norm over the N rows) and its gradient
  * with respect to every parameter, written to m->grads. loss_out may be NULL. For the class3 head y holds
  * class ids 0 (down), 1 (neutral), 2 (up) and the loss is the softmax cross-entropy, weighted as PyTorch's
- * cross_entropy(weight = class_weight): sum_i w_{y_i} (-log p_{i,y_i}) / sum_i w_{y_i}. */
+ * cross_entropy(weight = class_weight): sum_i w_{y_i} (-log p_{i,y_i}) / sum_i w_{y_i}. For NN_ACT_LSTM the
+ * loss also holds the ponder cost (nn_work_act_stats), whose gradient flows through the remainders R(t) only. */
 int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_err *err);
 
 /* torch.nn.utils.clip_grad_value_: clamps every gradient to [-clip, clip]. */

@@ -1,10 +1,12 @@
-/* model_file.c — zhizeng's native model file (little-endian, version 2):
+/* model_file.c — zhizeng's native model file (little-endian, version 3):
  *   "ZZMODEL\0" | u32 version | u32 reserved(0)
  *   i32 cell, layers, hidden, input_size, outputs, head | f64 lambda, dropout | f64 class_weight[3]
+ *   f64 act_epsilon | i32 act_max_steps | f64 act_tau
  *   u64 n_params | i64 adam_step | u64 preprocessing bytes | u64 extra bytes
  *   f32 params[n] | f32 adam_m[n] | f32 adam_v[n] | preprocessing bytes | extra bytes
  *   u64 FNV-1a 64 checksum of every byte before it.
- * Version 1 (read, no longer written) is the same without class_weight (read as 1, 1, 1).
+ * Version 1 (read, no longer written) is the same without class_weight (read as 1, 1, 1) and the act_* fields;
+ * version 2 (read) without the act_* fields (read as nn_config_default's).
  * Written to PATH.tmp and renamed, so a crash never leaves a half-written model under PATH. */
 #include "model.h"
 
@@ -14,7 +16,7 @@
 #include <string.h>
 
 #define MF_MAGIC "ZZMODEL"
-#define MF_VERSION 2u
+#define MF_VERSION 3u
 
 typedef struct mf_out {
   FILE *fp;
@@ -75,6 +77,9 @@ int nn_save(const nn_model *m, const char *path, const void *extra, size_t extra
   put_f64(&o, c->lambda);
   put_f64(&o, c->dropout);
   for (int k = 0; k < NN_CLASSES; k++) put_f64(&o, c->class_weight[k]);
+  put_f64(&o, c->act_epsilon);
+  put_u(&o, (uint32_t)c->act_max_steps, 4);
+  put_f64(&o, c->act_tau);
   put_u(&o, m->n_params, 8);
   put_u(&o, (uint64_t)m->adam_step, 8);
   put_u(&o, prl, 8);
@@ -170,8 +175,8 @@ int nn_load(nn_model **out, const char *path, void **extra, size_t *extra_len, z
   fnv(&h, buf, n - 8);
   for (int k = 7; k >= 0; k--) stored = stored << 8 | buf[n - 8 + (size_t)k];
   uint32_t version = (uint32_t)get_u(&in, 4, &bad);
-  if (version != 1u && version != MF_VERSION) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: model file version %u, this zhizeng reads versions 1 and %u", path, version,
+  if (version < 1u || version > MF_VERSION) {
+    rc = zz_fail(err, ZZ_EDATA, "%s: model file version %u, this zhizeng reads versions 1 to %u", path, version,
                  MF_VERSION);
     goto done;
   }
@@ -180,7 +185,7 @@ int nn_load(nn_model **out, const char *path, void **extra, size_t *extra_len, z
     goto done;
   }
   get_u(&in, 4, &bad);
-  nn_config c = nn_config_default(1); /* every field is read below except class_weight in version 1 */
+  nn_config c = nn_config_default(1); /* every field is read below except those older versions lack */
   c.cell = (nn_cell)get_u(&in, 4, &bad);
   c.layers = (int)get_u(&in, 4, &bad);
   c.hidden = (int)get_u(&in, 4, &bad);
@@ -191,6 +196,11 @@ int nn_load(nn_model **out, const char *path, void **extra, size_t *extra_len, z
   c.dropout = get_f64(&in, &bad);
   if (version >= 2)
     for (int k = 0; k < NN_CLASSES; k++) c.class_weight[k] = get_f64(&in, &bad);
+  if (version >= 3) {
+    c.act_epsilon = get_f64(&in, &bad);
+    c.act_max_steps = (int)get_u(&in, 4, &bad);
+    c.act_tau = get_f64(&in, &bad);
+  }
   uint64_t np = get_u(&in, 8, &bad);
   int64_t step = (int64_t)get_u(&in, 8, &bad);
   uint64_t prl = get_u(&in, 8, &bad), exl = get_u(&in, 8, &bad);

@@ -105,6 +105,32 @@ void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T
                                 int H, int GH, int q0, int q1, const float *dgi /*[T,N,GH]*/,
                                 const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/);
 
+/* ACT-LSTM (nn_act.c; Graves 2016, docs/model.md), one layer, rows processed one at a time (gemv per ponder
+ * step). The weights: w_ih [4H, F+1] (the last column multiplies the first-ponder-step flag), w_hh [4H, H],
+ * b_ih, b_hh [4H], the halting unit w_act [H], b_act; eps the halting threshold, nmax the most ponder steps. */
+typedef struct act_weights {
+  int F, H, nmax;
+  double eps;
+  const float *w_ih, *w_hh, *b_ih, *b_hh, *w_act;
+  float b_act;
+} act_weights;
+/* Floats of scratch one thread needs for act_layer_forward / act_layer_backward. */
+size_t act_scratch_floats(int H, int nmax);
+/* Forward over rows [r0, r1): gi [T, N, 4H] holds x_t w_ih[:, :F]^T (no bias, no flag); writes the time steps'
+ * halting-weighted states hs, cs [T, N, H]; adds sum N(t) and sum (N(t) + R(t)) over these rows to stats[0],
+ * stats[1]. */
+void act_layer_forward(const act_weights *a, const float *gi /*[T,N,4H]*/, int T, int N, int r0, int r1,
+                       float *hs /*[T,N,H]*/, float *cs /*[T,N,H]*/, float *scratch, double stats[2]);
+/* Backward over rows [r0, r1), recomputing each time step's ponder steps from hs, cs of the step before:
+ * dlast [N, H] = dL/d(h_{T-1}); tau_row = the ponder cost's weight per (row, time step) remainder (tau / N_rows).
+ * gi is overwritten, row by row, by dgi [T, N, 4H] = dL/d(pre-activations) summed over the ponder steps (for
+ * w_ih[:, :F] = dgi^T x, done by the caller). Adds to dw_hh [4H, H] and dw_flag [4H] (w_ih's last column), to
+ * dact [H + 1] (act.weight, act.bias) and to db [4H] (b_ih = b_hh gradient). */
+void act_layer_backward(const act_weights *a, float *gi /*[T,N,4H]*/, int T, int N, int r0, int r1,
+                        const float *hs /*[T,N,H]*/, const float *cs /*[T,N,H]*/, const float *dlast /*[N,H]*/,
+                        double tau_row, float *scratch, float *dw_hh /*[4H,H]*/, float *dw_flag /*[4H]*/,
+                        double *dact /*[H+1]*/, double *db /*[4H]*/);
+
 /* Heads (nn_head.c), in double for the batch statistics. hl [N, H] last hidden state (after dropout),
  * w [K, H], b [K]. Forward writes u [N, K] (pre-BN outputs) and score [N]. */
 void head_forward(const float *hl /*[N,H]*/, int N, int H, int K, const float *w /*[K,H]*/,

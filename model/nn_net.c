@@ -12,7 +12,7 @@
 #include <time.h>
 
 enum { B_X, B_GI, B_DGH, B_GATES0, B_GATES1, B_CS0, B_CS1, B_TC0, B_TC1, B_HS0, B_HS1, B_XIN1, B_MASK1, B_HL, B_MASKL,
-       B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_WPART, B_BPART, B_N };
+       B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_WPART, B_BPART, B_ACT, B_N };
 
 struct nn_work {
   int threads;
@@ -25,7 +25,13 @@ struct nn_work {
   double phase[NN_PHASES]; /* seconds per phase, accumulated */
   double *bsum;            /* [threads][2][GH] bias-gradient partial sums (recurrence backward, per thread) */
   size_t bsum_cap;
+  double act_steps, act_cost; /* NN_ACT_LSTM: mean ponder steps and ponder cost of the last forward pass */
 };
+
+void nn_work_act_stats(const nn_work *w, double *mean_steps, double *ponder_cost) {
+  *mean_steps = w->have && w->cfg.cell == NN_ACT_LSTM ? w->act_steps : 0;
+  *ponder_cost = w->have && w->cfg.cell == NN_ACT_LSTM ? w->act_cost : 0;
+}
 
 static double clock_s(void) {
   struct timespec ts;
@@ -257,7 +263,7 @@ static void layer_setup(layer_ctx *c, const nn_model *m, nn_work *w, int l, int 
   c->N = N;
   c->T = T;
   c->H = m->cfg.hidden;
-  c->GH = (m->cfg.cell == NN_LSTM ? 4 : 3) * c->H;
+  c->GH = (m->cfg.cell == NN_GRU ? 3 : 4) * c->H;
   c->Fin = l == 0 ? m->cfg.input_size : c->H;
   c->in = w->xin[l];
   const nn_param_view *v = &m->views[4 * l];
@@ -292,13 +298,116 @@ static void dropout_mask(float *mask, size_t k0, size_t k1, double p, uint64_t s
   if (k < k1) mask[k] = (nn_hash2(s, k >> 1) & 0xFFFFFFFFull) < thr ? 0.0f : keep;
 }
 
+/* ------------------------------------------------------------ ACT-LSTM */
+
+/* The ACT layer's phases: the input projection (any row split of the T*N), the ponder recurrence forward and
+ * backward (rows [r0, r1) of the N, per-thread scratch and gradient partials added in thread order). */
+typedef struct act_ctx {
+  act_weights a;
+  nn_work *w;
+  int N, T;
+  double tau_row;
+  double stats[2][2]; /* per thread: sum N(t), sum (N(t) + R(t)) */
+} act_ctx;
+
+static void act_setup(act_ctx *c, const nn_model *m, nn_work *w, int N, int T) {
+  memset(c, 0, sizeof *c);
+  c->w = w;
+  c->N = N;
+  c->T = T;
+  c->a.F = m->cfg.input_size;
+  c->a.H = m->cfg.hidden;
+  c->a.nmax = m->cfg.act_max_steps;
+  c->a.eps = m->cfg.act_epsilon;
+  c->a.w_ih = m->params + m->views[0].offset;
+  c->a.w_hh = m->params + m->views[1].offset;
+  c->a.b_ih = m->params + m->views[2].offset;
+  c->a.b_hh = m->params + m->views[3].offset;
+  c->a.w_act = m->params + m->views[4].offset;
+  c->a.b_act = m->params[m->views[5].offset];
+}
+
+static void job_act_projection(void *c_, int k, int nt) {
+  act_ctx *c = c_;
+  int q0, q1, F = c->a.F, H4 = 4 * c->a.H;
+  split(c->T * c->N, k, nt, &q0, &q1);
+  if (q1 > q0) /* x w_ih[:, :F]^T: the flag column is added by the first ponder step */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, q1 - q0, H4, F, 1.0f, c->w->buf[B_X] + (size_t)q0 * F, F,
+                c->a.w_ih, F + 1, 0.0f, c->w->buf[B_GI] + (size_t)q0 * H4, H4);
+}
+
+static void job_act_forward(void *c_, int k, int nt) {
+  act_ctx *c = c_;
+  int r0, r1;
+  split(c->N, k, nt, &r0, &r1);
+  nn_work *w = c->w;
+  float *scratch = w->buf[B_ACT] + (size_t)k * act_scratch_floats(c->a.H, c->a.nmax);
+  act_layer_forward(&c->a, w->buf[B_GI], c->T, c->N, r0, r1, w->buf[B_HS0], w->buf[B_CS0], scratch, c->stats[k]);
+}
+
+/* thread k's gradient partials: floats dw_hh [4H, H] and dw_flag [4H] in B_WPART, doubles dact [H + 1] and
+ * db [4H] in bsum */
+static void job_act_backward(void *c_, int k, int nt) {
+  act_ctx *c = c_;
+  int r0, r1, H = c->a.H;
+  split(c->N, k, nt, &r0, &r1);
+  nn_work *w = c->w;
+  float *scratch = w->buf[B_ACT] + (size_t)k * act_scratch_floats(H, c->a.nmax);
+  float *dwh = w->buf[B_WPART] + (size_t)k * (4 * (size_t)H * H + 4 * (size_t)H), *dwf = dwh + 4 * (size_t)H * H;
+  double *dact = w->bsum + (size_t)k * (5 * (size_t)H + 1), *db = dact + H + 1;
+  memset(dwh, 0, (4 * (size_t)H * H + 4 * (size_t)H) * sizeof(float));
+  for (int q = 0; q < 5 * H + 1; q++) dact[q] = 0;
+  act_layer_backward(&c->a, w->buf[B_GI], c->T, c->N, r0, r1, w->buf[B_HS0], w->buf[B_CS0],
+                     w->buf[B_DHS0] + (size_t)(c->T - 1) * c->N * H, c->tau_row, scratch, dwh, dwf, dact, db);
+}
+
+/* the ACT layer's backward: recurrence, then the partials added in thread order and w_ih[:, :F] = dgi^T x */
+static void act_backward(nn_model *m, nn_work *w, int N, int T) {
+  act_ctx c;
+  act_setup(&c, m, w, N, T);
+  c.tau_row = m->cfg.act_tau / N;
+  int H = c.a.H, F = c.a.F, H4 = 4 * H, nt = w->threads;
+  par_run(nt, job_act_backward, &c);
+  float *gw_ih = m->grads + m->views[0].offset, *gw_hh = m->grads + m->views[1].offset;
+  float *gb_ih = m->grads + m->views[2].offset, *gb_hh = m->grads + m->views[3].offset;
+  float *gw_act = m->grads + m->views[4].offset, *gb_act = m->grads + m->views[5].offset;
+  size_t part = 4 * (size_t)H * H + 4 * (size_t)H;
+  for (size_t q = 0; q < (size_t)H4 * H; q++) {
+    float v = 0;
+    for (int k = 0; k < nt; k++) v += w->buf[B_WPART][k * part + q];
+    gw_hh[q] = v;
+  }
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H4, F, T * N, 1.0f, w->buf[B_GI], H4, w->buf[B_X], F, 0.0f,
+              gw_ih, F + 1);
+  for (int r = 0; r < H4; r++) {
+    float v = 0;
+    for (int k = 0; k < nt; k++) v += w->buf[B_WPART][k * part + (size_t)H4 * H + r];
+    gw_ih[(size_t)r * (F + 1) + F] = v;
+  }
+  size_t dpart = 5 * (size_t)H + 1;
+  for (int j = 0; j <= H; j++) {
+    double v = 0;
+    for (int k = 0; k < nt; k++) v += w->bsum[k * dpart + j];
+    if (j < H)
+      gw_act[j] = (float)v;
+    else
+      gb_act[0] = (float)v;
+  }
+  for (int r = 0; r < H4; r++) {
+    double v = 0;
+    for (int k = 0; k < nt; k++) v += w->bsum[k * dpart + H + 1 + r];
+    gb_ih[r] = gb_hh[r] = (float)v;
+  }
+}
+
 /* ---------------------------------------------------------------- forward */
 
 int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train, uint64_t dropout_seed,
                float *h_out, float *score_out, zz_err *err) {
   const nn_config *cf = &m->cfg;
   int F = cf->input_size, H = cf->hidden, K = cf->outputs, L = cf->layers;
-  int GH = (cf->cell == NN_LSTM ? 4 : 3) * H;
+  int GH = (cf->cell == NN_GRU ? 3 : 4) * H;
+  int act = cf->cell == NN_ACT_LSTM;
   w->have = 0;
   if (N < 1 || T < 1) return zz_fail(err, ZZ_EUSAGE, "network input must have N >= 1 rows and T >= 1 steps, found N = %d, T = %d", N, T);
   size_t NT = (size_t)N * T;
@@ -308,7 +417,10 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
   if ((rc = grow(w, B_X, NT * F, err)) || (rc = grow(w, B_GI, NT * GH, err)) ||
       (rc = grow(w, B_HL, (size_t)N * H, err)) || (rc = grow(w, B_U, (size_t)N * K, err)))
     return rc;
-  for (int l = 0; l < L; l++) {
+  if (act && ((rc = grow(w, B_HS0, NT * H, err)) || (rc = grow(w, B_CS0, NT * H, err)) ||
+              (rc = grow(w, B_ACT, (size_t)w->threads * act_scratch_floats(H, cf->act_max_steps), err))))
+    return rc;
+  for (int l = 0; l < L && !act; l++) {
     if ((rc = grow(w, B_GATES0 + l, NT * 4 * H, err)) || (rc = grow(w, B_HS0 + l, NT * H, err))) return rc;
     if (cf->cell == NN_LSTM && ((rc = grow(w, B_CS0 + l, NT * H, err)) || (rc = grow(w, B_TC0 + l, NT * H, err))))
       return rc;
@@ -332,7 +444,18 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
   w->xin[0] = xt;
   lap(w, NN_PHASE_INPUT, &t0);
   if (drop && L > 1 && ((rc = grow(w, B_XIN1, NT * H, err)) || (rc = grow(w, B_MASK1, NT * H, err)))) return rc;
-  for (int l = 0; l < L; l++) {
+  if (act) { /* one ACT layer (nn_config_check); its dropout is the one on the last hidden state below */
+    act_ctx c;
+    act_setup(&c, m, w, N, T);
+    par_run(w->threads, job_act_projection, &c);
+    lap(w, NN_PHASE_PROJECTION, &t0);
+    par_run(w->threads, job_act_forward, &c);
+    lap(w, NN_PHASE_RECURRENCE, &t0);
+    double steps = c.stats[0][0] + c.stats[1][0], cost = c.stats[0][1] + c.stats[1][1];
+    w->act_steps = steps / (double)NT;
+    w->act_cost = cf->act_tau * cost / N;
+  }
+  for (int l = 0; l < L && !act; l++) {
     /* layers >= 1 read the layer below's outputs, through dropout when training (applied by the
      * projection threads on their own rows) */
     if (l > 0) w->xin[l] = drop ? w->buf[B_XIN1] : w->buf[B_HS0 + l - 1];
@@ -363,7 +486,7 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
   }
   w->droppedl = drop;
   lap(w, NN_PHASE_DROPOUT, &t0);
-  const nn_param_view *hw = &m->views[4 * L], *hb = &m->views[4 * L + 1];
+  const nn_param_view *hw = &m->views[m->n_views - 2], *hb = &m->views[m->n_views - 1];
   if (cf->head == NN_HEAD_CLASS3)
     head_class3_forward(hl, N, H, m->params + hw->offset, m->params + hb->offset, w->buf[B_U], score_out);
   else
@@ -404,8 +527,9 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
       (cf->cell == NN_GRU && (rc = grow(w, B_DGH, NT * 3 * H, err))))
     return rc;
   {
-    size_t GH = (size_t)(cf->cell == NN_LSTM ? 4 : 3) * H, Fmax = (size_t)(cf->input_size > H ? cf->input_size : H);
-    if ((rc = grow(w, B_WPART, GH * (Fmax + H), err)) || (rc = grow(w, B_BPART, (size_t)w->threads * 2 * GH, err)))
+    size_t GH = (size_t)(cf->cell == NN_GRU ? 3 : 4) * H, Fmax = (size_t)(cf->input_size > H ? cf->input_size : H);
+    size_t wpart = cf->cell == NN_ACT_LSTM ? (size_t)w->threads * (GH * H + GH) : GH * (Fmax + H);
+    if ((rc = grow(w, B_WPART, wpart, err)) || (rc = grow(w, B_BPART, (size_t)w->threads * 2 * GH, err)))
       return rc;
     size_t nb = (size_t)w->threads * 2 * GH;
     if (w->bsum_cap < nb) {
@@ -416,7 +540,7 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
     }
   }
   double t0 = clock_s();
-  const nn_param_view *hw = &m->views[4 * L], *hb = &m->views[4 * L + 1];
+  const nn_param_view *hw = &m->views[m->n_views - 2], *hb = &m->views[m->n_views - 1];
   double loss = class3 ? head_class3_backward(w->buf[B_HL], N, H, m->params + hw->offset, w->buf[B_U], y,
                                               cf->class_weight, m->grads + hw->offset, m->grads + hb->offset,
                                               w->buf[B_DHL])
@@ -430,7 +554,12 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
   for (size_t q = 0; q < (size_t)N * H; q++)
     dlast[q] = w->droppedl ? w->buf[B_DHL][q] * w->buf[B_MASKL][q] : w->buf[B_DHL][q];
   lap(w, NN_PHASE_HEAD_BACKWARD, &t0);
-  for (int l = L - 1; l >= 0; l--) {
+  if (cf->cell == NN_ACT_LSTM) {
+    act_backward(m, w, N, T);
+    loss += w->act_cost;
+    lap(w, NN_PHASE_RECURRENCE_BACKWARD, &t0);
+  }
+  for (int l = L - 1; l >= 0 && cf->cell != NN_ACT_LSTM; l--) {
     layer_ctx c;
     layer_setup(&c, m, w, l, N, T);
     c.dhs = w->buf[B_DHS0 + l];

@@ -20,10 +20,20 @@ nn_config nn_config_default(int input_size) {
   c.lambda = 1.0;
   for (int k = 0; k < NN_CLASSES; k++) c.class_weight[k] = 1.0;
   c.dropout = 0.1;
+  c.act_epsilon = 0.1;
+  c.act_max_steps = 30;
+  c.act_tau = 1e-3;
   return c;
 }
 
-const char *nn_cell_name(nn_cell c) { return c == NN_LSTM ? "lstm" : "gru"; }
+const char *nn_cell_name(nn_cell c) { return c == NN_ACT_LSTM ? "act_lstm" : c == NN_LSTM ? "lstm" : "gru"; }
+
+int nn_cell_parse(const char *s) {
+  if (!strcmp(s, "gru")) return NN_GRU;
+  if (!strcmp(s, "lstm")) return NN_LSTM;
+  if (!strcmp(s, "act_lstm")) return NN_ACT_LSTM;
+  return -1;
+}
 const char *nn_head_name(nn_head_kind h) {
   return h == NN_HEAD_MULTIVARIATE ? "multivariate" : h == NN_HEAD_CLASS3 ? "class3" : "univariate";
 }
@@ -50,9 +60,20 @@ int nn_class_weights_parse(const char *s, double w[NN_CLASSES], zz_err *err) {
 }
 
 int nn_config_check(const nn_config *c, zz_err *err) {
-  if (c->cell != NN_GRU && c->cell != NN_LSTM) return zz_fail(err, ZZ_EUSAGE, "model cell must be gru or lstm");
+  if (c->cell != NN_GRU && c->cell != NN_LSTM && c->cell != NN_ACT_LSTM)
+    return zz_fail(err, ZZ_EUSAGE, "model cell must be gru, lstm or act_lstm");
   if (c->layers < 1 || c->layers > 2)
     return zz_fail(err, ZZ_EUSAGE, "model layers must be 1 or 2, found %d", c->layers);
+  if (c->cell == NN_ACT_LSTM) {
+    if (c->layers != 1)
+      return zz_fail(err, ZZ_EUSAGE, "the act_lstm cell has 1 layer (set model layers = 1), found %d", c->layers);
+    if (!(c->act_epsilon > 0 && c->act_epsilon < 1))
+      return zz_fail(err, ZZ_EUSAGE, "model act_epsilon must be in (0, 1), found %g", c->act_epsilon);
+    if (c->act_max_steps < 1 || c->act_max_steps > 1000)
+      return zz_fail(err, ZZ_EUSAGE, "model act_max_steps must be in 1..1000, found %d", c->act_max_steps);
+    if (!(c->act_tau >= 0 && isfinite(c->act_tau)))
+      return zz_fail(err, ZZ_EUSAGE, "model act_tau must be a finite number >= 0, found %g", c->act_tau);
+  }
   if (c->hidden < 1 || c->hidden > 65536)
     return zz_fail(err, ZZ_EUSAGE, "model hidden size must be in 1..65536, found %d", c->hidden);
   if (c->input_size < 1 || c->input_size > 65536)
@@ -94,10 +115,11 @@ int nn_create(nn_model **out, const nn_config *cfg, uint64_t seed, zz_err *err) 
   nn_model *m = calloc(1, sizeof *m);
   if (!m) return zz_fail(err, ZZ_ENOMEM, "out of memory allocating a model");
   m->cfg = *cfg;
-  int H = cfg->hidden, G = cfg->cell == NN_LSTM ? 4 : 3;
+  int H = cfg->hidden, G = cfg->cell == NN_GRU ? 3 : 4;
   char name[32];
   for (int l = 0; l < cfg->layers; l++) {
-    int in = l == 0 ? cfg->input_size : H;
+    /* the ACT cell's input carries the first-ponder-step flag as one more column */
+    int in = l == 0 ? cfg->input_size + (cfg->cell == NN_ACT_LSTM) : H;
     snprintf(name, sizeof name, "rnn.weight_ih_l%d", l);
     add_view(m, name, G * H, in);
     snprintf(name, sizeof name, "rnn.weight_hh_l%d", l);
@@ -106,6 +128,10 @@ int nn_create(nn_model **out, const nn_config *cfg, uint64_t seed, zz_err *err) 
     add_view(m, name, G * H, 0);
     snprintf(name, sizeof name, "rnn.bias_hh_l%d", l);
     add_view(m, name, G * H, 0);
+  }
+  if (cfg->cell == NN_ACT_LSTM) { /* the halting unit p = sigma(act.weight h + act.bias) */
+    add_view(m, "act.weight", 1, H);
+    add_view(m, "act.bias", 1, 0);
   }
   add_view(m, "head.weight", cfg->outputs, H);
   add_view(m, "head.bias", cfg->outputs, 0);

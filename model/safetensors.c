@@ -527,11 +527,29 @@ int nn_export_safetensors(const nn_model *m, const char *path, zz_err *err) {
     size_t l = strlen(s_cw);
     snprintf(s_cw + l, sizeof s_cw - l, "%s%s", k ? "," : "", one);
   }
-  const char *keys[] = {"format", "cell", "layers", "hidden", "input_size", "outputs", "head", "lambda", "dropout",
-                        "preprocessing", "class_weights"};
-  const char *vals[] = {"zhizeng", nn_cell_name(m->cfg.cell), s_layers, s_hidden, s_in, s_out,
-                        nn_head_name(m->cfg.head), s_lambda, s_drop, m->preprocessing ? m->preprocessing : "", s_cw};
-  return st_write(path, m->n_views, t, m->cfg.head == NN_HEAD_CLASS3 ? 11 : 10, keys, vals, err);
+  /* the ACT cell's halting threshold, most ponder steps and ponder cost weight */
+  char s_eps[40], s_nmax[32], s_tau[40];
+  zz_fmt_double(s_eps, sizeof s_eps, m->cfg.act_epsilon);
+  snprintf(s_nmax, sizeof s_nmax, "%d", m->cfg.act_max_steps);
+  zz_fmt_double(s_tau, sizeof s_tau, m->cfg.act_tau);
+  const char *keys[14] = {"format", "cell", "layers", "hidden", "input_size", "outputs", "head", "lambda", "dropout",
+                          "preprocessing"};
+  const char *vals[14] = {"zhizeng", nn_cell_name(m->cfg.cell), s_layers, s_hidden, s_in, s_out,
+                          nn_head_name(m->cfg.head), s_lambda, s_drop, m->preprocessing ? m->preprocessing : ""};
+  int n_meta = 10;
+  if (m->cfg.head == NN_HEAD_CLASS3) {
+    keys[n_meta] = "class_weights";
+    vals[n_meta++] = s_cw;
+  }
+  if (m->cfg.cell == NN_ACT_LSTM) {
+    keys[n_meta] = "act_epsilon";
+    vals[n_meta++] = s_eps;
+    keys[n_meta] = "act_max_steps";
+    vals[n_meta++] = s_nmax;
+    keys[n_meta] = "act_tau";
+    vals[n_meta++] = s_tau;
+  }
+  return st_write(path, m->n_views, t, n_meta, keys, vals, err);
 }
 
 static int meta_int(const st_file *f, const char *path, const char *key, int *v, zz_err *err) {
@@ -581,20 +599,25 @@ int nn_import_safetensors(nn_model **out, const char *path, zz_err *err) {
   if (rc) return rc;
   nn_config c = nn_config_default(1);
   const char *cell = st_meta(f, "cell"), *head = st_meta(f, "head");
-  if (!cell || (strcmp(cell, "gru") && strcmp(cell, "lstm")))
-    rc = zz_fail(err, ZZ_EDATA, "%s: __metadata__ 'cell': expected gru or lstm, found '%s'", path, cell ? cell : "(none)");
+  if (!cell || nn_cell_parse(cell) < 0)
+    rc = zz_fail(err, ZZ_EDATA, "%s: __metadata__ 'cell': expected gru, lstm or act_lstm, found '%s'", path,
+                 cell ? cell : "(none)");
   else if (!head || nn_head_parse(head) < 0)
     rc = zz_fail(err, ZZ_EDATA, "%s: __metadata__ 'head': expected univariate, multivariate or class3, found '%s'",
                  path, head ? head : "(none)");
   if (!rc) {
-    c.cell = strcmp(cell, "lstm") ? NN_GRU : NN_LSTM;
+    c.cell = (nn_cell)nn_cell_parse(cell);
+    int nmax_given = st_meta(f, "act_max_steps") != NULL;
     c.head = (nn_head_kind)nn_head_parse(head);
     if ((rc = meta_int(f, path, "layers", &c.layers, err)) || (rc = meta_int(f, path, "hidden", &c.hidden, err)) ||
         (rc = meta_int(f, path, "input_size", &c.input_size, err)) ||
         (rc = meta_int(f, path, "outputs", &c.outputs, err)) ||
         (rc = meta_double(f, path, "lambda", 1.0, &c.lambda, err)) ||
         (rc = meta_double(f, path, "dropout", 0.1, &c.dropout, err)) ||
-        (rc = meta_class_weights(f, path, c.class_weight, err))) {
+        (rc = meta_class_weights(f, path, c.class_weight, err)) ||
+        (rc = meta_double(f, path, "act_epsilon", c.act_epsilon, &c.act_epsilon, err)) ||
+        (rc = meta_double(f, path, "act_tau", c.act_tau, &c.act_tau, err)) ||
+        (nmax_given && (rc = meta_int(f, path, "act_max_steps", &c.act_max_steps, err)))) {
     }
   }
   nn_model *m = NULL;

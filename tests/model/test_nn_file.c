@@ -83,7 +83,8 @@ int main(int argc, char **argv) {
   CHECK(memcmp(&b->cfg, &m->cfg, sizeof c) == 0 && b->cfg.class_weight[NN_CLASS_UP] == 0.3, "class3 config differs");
   CHECK(!memcmp(b->params, m->params, m->n_params * 4), "class3 parameters differ");
   nn_free(b);
-  /* rewrite it as version 1: version word 1, the 24 bytes of class weights (offset 56) removed, checksum redone */
+  /* rewrite it as version 1: version word 1, the 24 bytes of class weights (offset 56) and the 20 bytes of act_*
+   * fields after them removed, checksum redone */
   f = fopen(path, "rb");
   CHECK(f, "reopen class3");
   unsigned char *buf = malloc(1 << 16);
@@ -91,8 +92,8 @@ int main(int argc, char **argv) {
   fclose(f);
   CHECK(len > 100 && len < (1 << 16), "class3 file size %zu", len);
   buf[8] = 1;
-  memmove(buf + 56, buf + 80, len - 80);
-  len -= 24;
+  memmove(buf + 56, buf + 100, len - 100);
+  len -= 44;
   uint64_t h = 0xCBF29CE484222325ull;
   for (size_t k = 0; k < len - 8; k++) h = (h ^ buf[k]) * 0x100000001B3ull;
   for (int k = 0; k < 8; k++) buf[len - 8 + (size_t)k] = (unsigned char)(h >> (8 * k));
@@ -106,7 +107,26 @@ int main(int argc, char **argv) {
         "version 1 file: class weights should read as 1, 1, 1 and parameters unchanged");
   nn_free(b);
   nn_free(m);
+  /* the ACT-LSTM cell: its act.* tensors and act_* settings round-trip */
+  c = nn_config_default(3);
+  c.cell = NN_ACT_LSTM;
+  c.hidden = 5;
+  c.act_epsilon = 0.05;
+  c.act_max_steps = 7;
+  c.act_tau = 2.5e-3;
+  CHECK(nn_create(&m, &c, 11, &err) == 0, "create act_lstm: %s", err.msg);
+  CHECK(nn_param_find(m, "act.weight") && nn_param_find(m, "rnn.weight_ih_l0")->shape[1] == 4,
+        "act_lstm views: act.weight and a flag column in rnn.weight_ih_l0 expected");
+  CHECK(nn_save(m, path, NULL, 0, &err) == 0, "save act_lstm: %s", err.msg);
+  CHECK(nn_load(&b, path, NULL, NULL, &err) == 0, "load act_lstm: %s", err.msg);
+  CHECK(b->cfg.cell == NN_ACT_LSTM && b->cfg.act_epsilon == 0.05 && b->cfg.act_max_steps == 7 &&
+            b->cfg.act_tau == 2.5e-3 && b->n_params == m->n_params && !memcmp(b->params, m->params, m->n_params * 4),
+        "act_lstm config or parameters differ after the round trip");
+  nn_free(b);
+  c.layers = 2;
+  CHECK(nn_create(&b, &c, 11, &err) == ZZ_EUSAGE && strstr(err.msg, "1 layer"), "a 2-layer act_lstm must be refused");
+  nn_free(m);
   remove(path);
-  printf("native model file round trip, corruption, truncation, class3 and version-1 checks passed\n");
+  printf("native model file round trip, corruption, truncation, class3, act_lstm and version-1 checks passed\n");
   return 0;
 }
