@@ -16,13 +16,17 @@ static void help(void) {
          "days before the validation and scoring periods are purged: a label needs the close of T+11), with\n"
          "feature preprocessing fitted on the training period only. Writes MODELDIR/Y<year>_seed<k>.zzm (models,\n"
          "best epoch's weights), .ckpt (checkpoint after every epoch), .log.csv (epoch,train_loss,val_rankic,\n"
-         "seconds,best); the ridge baseline writes MODELDIR/Y<year>_seed0.lin.\n\n"
+         "seconds,best; with --cell act_lstm also ponder_steps, the mean ponder steps per time step); the ridge\n"
+         "baseline writes MODELDIR/Y<year>_seed0.lin.\n\n"
          "options:\n"
          "  --market DIR          market directory (SPEC 2.1)\n"
          "  --out MODELDIR        output directory (created if missing)\n"
          "  --year Y | --years A-B  scoring year(s) to train models for\n"
          "  --dataset NAME        'day' (default: 6 daily price/volume features) or an extra features/NAME.csv\n"
-         "  --cell gru|lstm|linear  network cell (gru); linear = ridge on the flattened window (baseline)\n"
+         "  --cell gru|lstm|act_lstm|linear  network cell (gru); act_lstm = LSTM with Adaptive Computation Time\n"
+         "                        (1 layer); linear = ridge on the flattened window (baseline)\n"
+         "  --act-epsilon E --act-max-steps N --act-tau T  act_lstm: halting threshold (0.1), most ponder steps\n"
+         "                        per time step (30), ponder cost weight (1e-3)\n"
          "  --head univariate|multivariate|class3  (univariate); class3: down / neutral / up classes of the raw\n"
          "                        T+1 -> T+11 return, softmax cross-entropy, score = P(up) - P(down)\n"
          "  --class-label absolute|rank  class3 labels: absolute thresholds (default) or cross-sectional rank\n"
@@ -82,7 +86,7 @@ int cmd_train(int argc, char **argv) {
   enum { O_MARKET = 256, O_OUT, O_YEAR, O_YEARS, O_DATASET, O_CELL, O_HEAD, O_OUTPUTS, O_LAMBDA, O_HIDDEN,
          O_LAYERS, O_DROPOUT, O_LR, O_CLIP, O_SEQ, O_EPOCHS, O_PATIENCE, O_SEEDS, O_SEED, O_TRAIN_YEARS,
          O_THREADS, O_RESUME, O_STOP, O_NOPROG, O_KEEP_ST, O_MIN_LISTED, O_CLASS_LABEL, O_CLASS_UP, O_CLASS_DOWN,
-         O_CLASS_TOP, O_CLASS_BOTTOM, O_CLASS_WEIGHTS };
+         O_CLASS_TOP, O_CLASS_BOTTOM, O_CLASS_WEIGHTS, O_ACT_EPS, O_ACT_MAX, O_ACT_TAU };
   int class_opts = 0; /* a --class-* option was given */
   static const struct option lo[] = {
       {"market", required_argument, 0, O_MARKET},   {"out", required_argument, 0, O_OUT},
@@ -101,6 +105,8 @@ int cmd_train(int argc, char **argv) {
       {"class-label", required_argument, 0, O_CLASS_LABEL}, {"class-up", required_argument, 0, O_CLASS_UP},
       {"class-down", required_argument, 0, O_CLASS_DOWN}, {"class-top", required_argument, 0, O_CLASS_TOP},
       {"class-bottom", required_argument, 0, O_CLASS_BOTTOM}, {"class-weights", required_argument, 0, O_CLASS_WEIGHTS},
+      {"act-epsilon", required_argument, 0, O_ACT_EPS}, {"act-max-steps", required_argument, 0, O_ACT_MAX},
+      {"act-tau", required_argument, 0, O_ACT_TAU},
       {0, 0, 0, 0}};
   zz_err perr = {0};
   optind = 1;
@@ -123,8 +129,21 @@ int cmd_train(int argc, char **argv) {
     case O_CELL:
       if (!strcmp(optarg, "gru")) o.net.cell = NN_GRU;
       else if (!strcmp(optarg, "lstm")) o.net.cell = NN_LSTM;
+      else if (!strcmp(optarg, "act_lstm")) o.net.cell = NN_ACT_LSTM;
       else if (!strcmp(optarg, "linear")) o.linear = 1;
-      else return cli_usage_error("train", "--cell '%s': expected gru, lstm or linear", optarg);
+      else return cli_usage_error("train", "--cell '%s': expected gru, lstm, act_lstm or linear", optarg);
+      break;
+    case O_ACT_EPS:
+      if (parse_dbl(optarg, 1e-6, 0.999999, &o.net.act_epsilon))
+        return cli_usage_error("train", "--act-epsilon '%s': expected a number in (0, 1)", optarg);
+      break;
+    case O_ACT_MAX:
+      if (parse_int(optarg, 1, 1000, &o.net.act_max_steps))
+        return cli_usage_error("train", "--act-max-steps '%s': expected 1..1000", optarg);
+      break;
+    case O_ACT_TAU:
+      if (parse_dbl(optarg, 0, 1e6, &o.net.act_tau))
+        return cli_usage_error("train", "--act-tau '%s': expected a number in 0..1e6", optarg);
       break;
     case O_HEAD:
       if ((iv = nn_head_parse(optarg)) < 0)

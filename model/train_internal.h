@@ -8,6 +8,8 @@
 typedef struct train_rec {
   int32_t epoch, best;
   double train_loss, val_ic, seconds;
+  double ponder_steps; /* act_lstm: mean ponder steps per (stock-day, time step) of the epoch's training batches;
+                          NaN for the other cells */
 } train_rec;
 
 /* Everything a year's training reads: features, preprocessing, labels and raw returns, scratch. */
@@ -27,7 +29,8 @@ typedef struct train_data {
 
 double train_now(void);
 int train_day_rows(const feat_ctx *fc, const double *target, const panel *p, int t, int *idx);
-int train_write_log(const char *path, const train_rec *rec, int n, zz_err *err);
+/* act = 1 (the act_lstm cell) adds the column ponder_steps. */
+int train_write_log(const char *path, const train_rec *rec, int n, int act, zz_err *err);
 int train_save_atomic(const nn_model *m, const char *path, const void *extra, size_t n, zz_err *err);
 double train_validate_nn(nn_model *m, nn_work *w, const train_data *d, int t0, int t1, zz_err *err, int *rc);
 int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp, uint64_t seed, const char *base,

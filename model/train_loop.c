@@ -55,14 +55,17 @@ typedef struct ckpt_head {
   uint64_t n_params;
 } ckpt_head;
 
-int train_write_log(const char *path, const train_rec *rec, int n, zz_err *err) {
+int train_write_log(const char *path, const train_rec *rec, int n, int act, zz_err *err) {
   FILE *f = fopen(path, "w");
   if (!f) return zz_fail(err, ZZ_EIO, "%s: cannot write the training log", path);
-  fprintf(f, "epoch,train_loss,val_rankic,seconds,best\n");
-  char a[40], b[40], c[40];
-  for (int k = 0; k < n; k++)
-    fprintf(f, "%d,%s,%s,%s,%d\n", rec[k].epoch, zz_fmt_double(a, sizeof a, rec[k].train_loss),
+  fprintf(f, "epoch,train_loss,val_rankic,seconds,best%s\n", act ? ",ponder_steps" : "");
+  char a[40], b[40], c[40], d[40];
+  for (int k = 0; k < n; k++) {
+    fprintf(f, "%d,%s,%s,%s,%d", rec[k].epoch, zz_fmt_double(a, sizeof a, rec[k].train_loss),
             zz_fmt_double(b, sizeof b, rec[k].val_ic), zz_fmt_double(c, sizeof c, rec[k].seconds), rec[k].best);
+    if (act) fprintf(f, ",%s", zz_fmt_double(d, sizeof d, rec[k].ponder_steps));
+    fputc('\n', f);
+  }
   if (fclose(f)) return zz_fail(err, ZZ_EIO, "%s: write failed", path);
   return ZZ_OK;
 }
@@ -97,7 +100,8 @@ static int save_ckpt(const nn_model *m, const char *path, const ckpt_head *h, co
 static int same_cfg(const nn_config *a, const nn_config *b) {
   return a->cell == b->cell && a->layers == b->layers && a->hidden == b->hidden && a->input_size == b->input_size &&
          a->outputs == b->outputs && a->head == b->head && a->lambda == b->lambda && a->dropout == b->dropout &&
-         !memcmp(a->class_weight, b->class_weight, sizeof a->class_weight);
+         !memcmp(a->class_weight, b->class_weight, sizeof a->class_weight) && a->act_epsilon == b->act_epsilon &&
+         a->act_max_steps == b->act_max_steps && a->act_tau == b->act_tau;
 }
 
 /* The final model: the best epoch's weights with a fresh optimiser state, the preprocessing and a
@@ -259,7 +263,7 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
       const int tmp = order[k];
       order[k] = order[j], order[j] = tmp;
     }
-    double loss_sum = 0;
+    double loss_sum = 0, ponder_sum = 0, ponder_rows = 0;
     int loss_days = 0;
     for (int k = 0; k < nd; k++) {
       const int t = order[k];
@@ -284,6 +288,9 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
                      epoch, zz_date_format(p->dates[t], dbuf), n, h.epoch_done, ckpt_path);
         goto out;
       }
+      double steps, cost;
+      nn_work_act_stats(w, &steps, &cost);
+      ponder_sum += steps * n, ponder_rows += n;
       nn_clip_grad_value(m, o->clip);
       nn_adam_step(m, &ad);
       loss_sum += loss, loss_days++;
@@ -303,6 +310,7 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
     r->epoch = epoch;
     r->train_loss = loss_days ? loss_sum / loss_days : NAN;
     r->val_ic = val;
+    r->ponder_steps = cfg.cell == NN_ACT_LSTM && ponder_rows > 0 ? ponder_sum / ponder_rows : NAN;
     r->seconds = train_now() - t_start;
     if (epoch == 1 || (isfinite(val) && val > h.best_ic)) {
       if (isfinite(val) || epoch == 1) h.best_ic = isfinite(val) ? val : -INFINITY;
@@ -319,7 +327,7 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
       if ((rc = write_final(&cfg, seed, best, d->prep_str, &h, sp->year, model_path, err))) goto out;
     }
     if ((rc = nn_set_preprocessing(m, d->prep_str, err)) || (rc = save_ckpt(m, ckpt_path, &h, rec, best, err)) ||
-        (rc = train_write_log(log_path, rec, h.n_rec, err)))
+        (rc = train_write_log(log_path, rec, h.n_rec, cfg.cell == NN_ACT_LSTM, err)))
       goto out;
     double mean_s = 0;
     for (int k = 0; k < h.n_rec; k++) mean_s += rec[k].seconds;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,11 +160,19 @@ int pipe_stage_hashes(const pipe_config *c, uint64_t market_hash, pipe_hashes *h
   static const char *const skip_model[] = {"heads", "class_label", "class_up", "class_down", "class_top",
                                            "class_bottom", "class_weights", NULL};
   static const char *const skip_model_class3[] = {"heads", NULL};
+  /* likewise the ACT cell's keys reach only the stages of cell = act_lstm */
+  static const char *const skip_model_noact[] = {"heads", "class_label", "class_up", "class_down", "class_top",
+                                                 "class_bottom", "class_weights", "act_epsilon", "act_max_steps",
+                                                 "act_tau", NULL};
+  static const char *const skip_model_class3_noact[] = {"heads", "act_epsilon", "act_max_steps", "act_tau", NULL};
+  const int act = !strcasecmp(c->cell, "act_lstm");
   for (int h = 0; h < PIPE_N_HEADS; h++) {
     for (int d = 0; d < l.n_datasets; d++) {
       uint64_t x = pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION);
       x = hash_u64(pipe_hash_str(x, "train"), market_hash);
-      x = hash_section_ds(x, c, "model", h == PIPE_HEAD_CLASS3 ? skip_model_class3 : skip_model, l.datasets[d]);
+      const char *const *skip = h == PIPE_HEAD_CLASS3 ? (act ? skip_model_class3 : skip_model_class3_noact)
+                                                     : (act ? skip_model : skip_model_noact);
+      x = hash_section_ds(x, c, "model", skip, l.datasets[d]);
       x = hash_section(x, c, "universe", NULL);
       x = pipe_hash_str(pipe_hash_str(x, yb), pipe_head_name(h));
       hs->ds_train[d][h] = x;

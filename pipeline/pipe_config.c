@@ -39,7 +39,8 @@ static const key_def keys[] = {
     {"model", "heads", K_STR, F(heads), "univariate,multivariate", 0, 0,
      "comma-separated heads to train and backtest: univariate, multivariate, class3 (3-class classification of the "
      "raw T+1 -> T+11 return, score = P(up) - P(down); keys class_*)"},
-    {"model", "cell", K_STR, F(cell), "gru", 0, 0, "recurrent cell: gru or lstm"},
+    {"model", "cell", K_STR, F(cell), "gru", 0, 0,
+     "recurrent cell: gru, lstm or act_lstm (LSTM with Adaptive Computation Time, 1 layer; keys act_*)"},
     {"model", "datasets", K_STR, F(datasets), "day", 0, 0,
      "comma-separated input datasets: day and/or extra features/NAME.csv; one model per dataset and head, the "
      "head's score is the equal-weight mean of the per-date z-scored dataset scores (old name: dataset)"},
@@ -58,6 +59,11 @@ static const key_def keys[] = {
      "class3, rank labels: fraction labelled down (class_top + class_bottom <= 1)"},
     {"model", "class_weights", K_STR, F(class_weights), "1,1,1", 0, 0,
      "class3 cross-entropy weights of down,neutral,up (for class imbalance; 1,1,1: the plain mean)"},
+    {"model", "act_epsilon", K_DBL, F(act_epsilon), "0.1", 1e-6, 0.999999,
+     "act_lstm: halting threshold epsilon (a time step stops pondering once the halting sum reaches 1 - epsilon)"},
+    {"model", "act_max_steps", K_INT, F(act_max_steps), "30", 1, 1000, "act_lstm: most ponder steps per time step"},
+    {"model", "act_tau", K_DBL, F(act_tau), "0.001", 0, 1e6,
+     "act_lstm: ponder cost weight tau (loss += tau / stocks * sum over stocks and time steps of N(t) + R(t))"},
     {"model", "dropout", K_DBL, F(dropout), "0.1", 0, 0.99, "dropout rate"},
     {"model", "seq", K_INT, F(seq), "40", 2, 1000, "sequence length in trading days"},
     {"model", "epochs", K_INT, F(epochs), "100", 1, 100000, "maximum epochs"},
@@ -446,8 +452,11 @@ int pipe_config_check(const pipe_config *c, zz_err *err) {
   pipe_lists l;
   int rc = pipe_config_lists(c, &l, err);
   if (rc) return rc;
-  if (strcasecmp(c->cell, "gru") && strcasecmp(c->cell, "lstm"))
-    return zz_fail(err, ZZ_EUSAGE, "model.cell: expected gru or lstm, found '%s'", c->cell);
+  if (strcasecmp(c->cell, "gru") && strcasecmp(c->cell, "lstm") && strcasecmp(c->cell, "act_lstm"))
+    return zz_fail(err, ZZ_EUSAGE, "model.cell: expected gru, lstm or act_lstm, found '%s'", c->cell);
+  if (!strcasecmp(c->cell, "act_lstm") && c->layers != 1)
+    return zz_fail(err, ZZ_EUSAGE, "model.layers: the act_lstm cell has 1 layer, found %d (set model.layers = 1)",
+                   c->layers);
   {
     class3_label_opts co;
     double cw[3];

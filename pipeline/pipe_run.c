@@ -155,7 +155,10 @@ static int stage_train(pipe_ctx *x, int head, int d, char *dir, size_t n, zz_err
   train_opts o;
   train_default_opts(&o);
   o.universe = pipe_universe(c);
-  o.net.cell = strcasecmp(c->cell, "lstm") ? NN_GRU : NN_LSTM;
+  o.net.cell = !strcasecmp(c->cell, "act_lstm") ? NN_ACT_LSTM : !strcasecmp(c->cell, "lstm") ? NN_LSTM : NN_GRU;
+  o.net.act_epsilon = c->act_epsilon;
+  o.net.act_max_steps = c->act_max_steps;
+  o.net.act_tau = c->act_tau;
   o.net.layers = c->layers;
   o.net.hidden = c->hidden;
   o.net.head = head == PIPE_HEAD_MULTI ? NN_HEAD_MULTIVARIATE : head == PIPE_HEAD_CLASS3 ? NN_HEAD_CLASS3 : NN_HEAD_UNIVARIATE;

@@ -32,6 +32,8 @@ typedef struct pipe_config {
   char datasets[PIPE_STR];        /* "day" or e.g. "day,fund": one model per dataset and head */
   int layers, hidden, outputs, seq, epochs, patience, seeds, model_seed, train_years, day_stride, threads;
   double lambda, dropout, lr, clip;
+  double act_epsilon, act_tau;    /* act_lstm cell: halting threshold, ponder cost weight */
+  int act_max_steps;              /* act_lstm cell: most ponder steps per time step */
   char class_label[PIPE_STR];     /* class3 head: "absolute" or "rank" */
   double class_up, class_down, class_top, class_bottom;
   char class_weights[PIPE_STR];   /* class3 head: "down,neutral,up" cross-entropy weights */

@@ -240,6 +240,30 @@ static void test_hashes(void) {
   CHECK(pipe_config_set(&d, "model.class_top=0.6", &e) == ZZ_OK && pipe_config_set(&d, "model.class_bottom=0.5", &e) == ZZ_OK &&
             pipe_config_check(&d, &e) == ZZ_EUSAGE && strstr(e.msg, "top + bottom"),
         "class_top + class_bottom > 1 is refused: %s", e.msg);
+  /* the ACT-LSTM cell (issue 15): its keys reach the model stages only when cell = act_lstm */
+  static const char *const act_keys[] = {"model.act_epsilon=0.05", "model.act_max_steps=12", "model.act_tau=0.01"};
+  pipe_hashes ha;
+  d = c;
+  CHECK(pipe_config_set(&d, "model.cell=act_lstm", &e) == ZZ_OK && pipe_config_check(&d, &e) == ZZ_OK, "act_lstm: %s",
+        e.msg);
+  pipe_stage_hashes(&d, 42, &ha, &e);
+  CHECK(ha.train[PIPE_HEAD_UNI] != h0.train[PIPE_HEAD_UNI] && ha.risk == h0.risk, "cell act_lstm is a distinct stage");
+  for (size_t k = 0; k < sizeof act_keys / sizeof act_keys[0]; k++) {
+    d = c;
+    CHECK(pipe_config_set(&d, act_keys[k], &e) == ZZ_OK && pipe_config_check(&d, &e) == ZZ_OK, "%s: %s", act_keys[k],
+          e.msg);
+    pipe_stage_hashes(&d, 42, &h1, &e);
+    CHECK(h1.train[PIPE_HEAD_UNI] == h0.train[PIPE_HEAD_UNI] && h1.train[PIPE_HEAD_CLASS3] == h0.train[PIPE_HEAD_CLASS3],
+          "%s leaves the gru stages unchanged", act_keys[k]);
+    CHECK(pipe_config_set(&d, "model.cell=act_lstm", &e) == ZZ_OK, "cell");
+    pipe_stage_hashes(&d, 42, &h1, &e);
+    CHECK(h1.train[PIPE_HEAD_UNI] != ha.train[PIPE_HEAD_UNI] && h1.train[PIPE_HEAD_CLASS3] != ha.train[PIPE_HEAD_CLASS3],
+          "%s changes the act_lstm stages", act_keys[k]);
+  }
+  d = c;
+  CHECK(pipe_config_set(&d, "model.cell=act_lstm", &e) == ZZ_OK && pipe_config_set(&d, "model.layers=2", &e) == ZZ_OK &&
+            pipe_config_check(&d, &e) == ZZ_EUSAGE && strstr(e.msg, "1 layer"),
+        "a 2-layer act_lstm is refused: %s", e.msg);
 }
 
 static void test_doc(const char *path) {
