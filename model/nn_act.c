@@ -4,7 +4,9 @@
  * N(t) is the first n with sum_{n' <= n} p^n' >= 1 - eps, or nmax; R(t) = 1 - sum_{n < N} p^n; the time step's
  * (h, c) are the means of the ponder steps' weighted by p^n (n < N) and R (n = N). Rows are independent and
  * processed one at a time; the backward pass recomputes each time step's ponder chain from the cached
- * (h, c) of the step before, so the cache is [T, N, H] whatever the number of ponder steps. */
+ * (h, c) of the step before, so the cache is [T, N, H] whatever the number of ponder steps. A row's ponder
+ * steps' dL/d(pre-activations) and previous h are gathered over its T time steps, so that dW_hh gets one sgemm
+ * per row. */
 #include "nn_internal.h"
 
 #include <cblas.h>
@@ -14,8 +16,8 @@
 /* per ponder step: gates (activated i, f, g, o) [4H], c [H], tanh(c) [H], h [H] */
 #define ACT_STEP(H) (7 * (size_t)(H))
 
-size_t act_scratch_floats(int H, int nmax) {
-  return (size_t)nmax * (ACT_STEP(H) + 2) + 16 * (size_t)H;
+size_t act_scratch_floats(int H, int nmax, int T) {
+  return (size_t)nmax * (ACT_STEP(H) + 2) + 16 * (size_t)H + (size_t)T * nmax * 5 * (size_t)H;
 }
 
 /* The ponder chain of one (row, time step): gi [4H] the input projection, (h0, c0) the previous time step's
@@ -95,7 +97,9 @@ NN_SIMD_CLONES void act_layer_backward(const act_weights *a, float *gi /*[T,N,4H
   float *st = scratch, *p = st + (size_t)a->nmax * ACT_STEP(H), *wt = p + a->nmax;
   float *dh = wt + a->nmax; /* dL/d(h_t), dL/d(c_t) of the time step */
   float *dc = dh + H, *dhc = dc + H, *dcc = dhc + H, *dG = dcc + H, *dgs = dG + H4, *hm = dgs + H4, *cm = hm + H;
+  float *dgr = cm + H, *hpr = dgr + (size_t)T * a->nmax * H4; /* the row's ponder steps: [T*nmax, 4H], [T*nmax, H] */
   for (int i = r0; i < r1; i++) {
+    int cnt = 0;
     memcpy(dh, dlast + (size_t)i * H, (size_t)H * sizeof(float));
     memset(dc, 0, (size_t)H * sizeof(float));
     for (int t = T - 1; t >= 0; t--) {
@@ -137,7 +141,9 @@ NN_SIMD_CLONES void act_layer_backward(const act_weights *a, float *gi /*[T,N,4H
         if (n == 0)
           for (int k = 0; k < H4; k++) dw_flag[k] += dG[k];
         if (hp) {
-          cblas_sger(CblasRowMajor, H4, H, 1.0f, dG, 1, hp, 1, dw_hh, H);
+          memcpy(dgr + (size_t)cnt * H4, dG, (size_t)H4 * sizeof(float));
+          memcpy(hpr + (size_t)cnt * H, hp, (size_t)H * sizeof(float));
+          cnt++;
           cblas_sgemv(CblasRowMajor, CblasTrans, H4, H, 1.0f, a->w_hh, H, dG, 1, 0.0f, dhc, 1);
         } else {
           memset(dhc, 0, (size_t)H * sizeof(float));
@@ -149,5 +155,7 @@ NN_SIMD_CLONES void act_layer_backward(const act_weights *a, float *gi /*[T,N,4H
       memcpy(gq, dgs, (size_t)H4 * sizeof(float));
       for (int k = 0; k < H4; k++) db[k] += dgs[k];
     }
+    if (cnt > 0)
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H4, H, cnt, 1.0f, dgr, H4, hpr, H, 1.0f, dw_hh, H);
   }
 }

@@ -114,8 +114,8 @@ typedef struct act_weights {
   const float *w_ih, *w_hh, *b_ih, *b_hh, *w_act;
   float b_act;
 } act_weights;
-/* Floats of scratch one thread needs for act_layer_forward / act_layer_backward. */
-size_t act_scratch_floats(int H, int nmax);
+/* Floats of scratch one thread needs for act_layer_forward / act_layer_backward over T time steps. */
+size_t act_scratch_floats(int H, int nmax, int T);
 /* Forward over rows [r0, r1): gi [T, N, 4H] holds x_t w_ih[:, :F]^T (no bias, no flag); writes the time steps'
  * halting-weighted states hs, cs [T, N, H]; adds sum N(t) and sum (N(t) + R(t)) over these rows to stats[0],
  * stats[1]. */
@@ -124,7 +124,7 @@ void act_layer_forward(const act_weights *a, const float *gi /*[T,N,4H]*/, int T
 /* Backward over rows [r0, r1), recomputing each time step's ponder steps from hs, cs of the step before:
  * dlast [N, H] = dL/d(h_{T-1}); tau_row = the ponder cost's weight per (row, time step) remainder (tau / N_rows).
  * gi is overwritten, row by row, by dgi [T, N, 4H] = dL/d(pre-activations) summed over the ponder steps (for
- * w_ih[:, :F] = dgi^T x, done by the caller). Adds to dw_hh [4H, H] and dw_flag [4H] (w_ih's last column), to
+ * w_ih[:, :F] = dgi^T x, done by the caller). Adds to dw_hh [4H, H] (one sgemm per row over its ponder steps) and dw_flag [4H] (w_ih's last column), to
  * dact [H + 1] (act.weight, act.bias) and to db [4H] (b_ih = b_hh gradient). */
 void act_layer_backward(const act_weights *a, float *gi /*[T,N,4H]*/, int T, int N, int r0, int r1,
                         const float *hs /*[T,N,H]*/, const float *cs /*[T,N,H]*/, const float *dlast /*[N,H]*/,

@@ -341,7 +341,7 @@ static void job_act_forward(void *c_, int k, int nt) {
   int r0, r1;
   split(c->N, k, nt, &r0, &r1);
   nn_work *w = c->w;
-  float *scratch = w->buf[B_ACT] + (size_t)k * act_scratch_floats(c->a.H, c->a.nmax);
+  float *scratch = w->buf[B_ACT] + (size_t)k * act_scratch_floats(c->a.H, c->a.nmax, c->T);
   act_layer_forward(&c->a, w->buf[B_GI], c->T, c->N, r0, r1, w->buf[B_HS0], w->buf[B_CS0], scratch, c->stats[k]);
 }
 
@@ -352,7 +352,7 @@ static void job_act_backward(void *c_, int k, int nt) {
   int r0, r1, H = c->a.H;
   split(c->N, k, nt, &r0, &r1);
   nn_work *w = c->w;
-  float *scratch = w->buf[B_ACT] + (size_t)k * act_scratch_floats(H, c->a.nmax);
+  float *scratch = w->buf[B_ACT] + (size_t)k * act_scratch_floats(H, c->a.nmax, c->T);
   float *dwh = w->buf[B_WPART] + (size_t)k * (4 * (size_t)H * H + 4 * (size_t)H), *dwf = dwh + 4 * (size_t)H * H;
   double *dact = w->bsum + (size_t)k * (5 * (size_t)H + 1), *db = dact + H + 1;
   memset(dwh, 0, (4 * (size_t)H * H + 4 * (size_t)H) * sizeof(float));
@@ -418,7 +418,7 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
       (rc = grow(w, B_HL, (size_t)N * H, err)) || (rc = grow(w, B_U, (size_t)N * K, err)))
     return rc;
   if (act && ((rc = grow(w, B_HS0, NT * H, err)) || (rc = grow(w, B_CS0, NT * H, err)) ||
-              (rc = grow(w, B_ACT, (size_t)w->threads * act_scratch_floats(H, cf->act_max_steps), err))))
+              (rc = grow(w, B_ACT, (size_t)w->threads * act_scratch_floats(H, cf->act_max_steps, T), err))))
     return rc;
   for (int l = 0; l < L && !act; l++) {
     if ((rc = grow(w, B_GATES0 + l, NT * 4 * H, err)) || (rc = grow(w, B_HS0 + l, NT * H, err))) return rc;
