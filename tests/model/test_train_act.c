@@ -92,21 +92,8 @@ int main(int argc, char **argv) {
   TT_CHECK(rc == 0, "score act_lstm: %s", err.msg);
   score_table *st = NULL;
   if (!rc && score_table_read(sp, p, &st, &err) == 0) {
-    double sum = 0;
     int days = 0;
-    double *a = malloc((size_t)N * sizeof *a), *b = malloc((size_t)N * sizeof *b);
-    for (int t = 0; t < T; t++) {
-      int n = 0;
-      for (int i = 0; i < N; i++) {
-        const size_t k = panel_at(p, t, i);
-        if (isfinite(st->values[0][k]) && isfinite(r[k])) a[n] = st->values[0][k], b[n++] = r[k];
-      }
-      if (n < 10) continue;
-      const double ic = zz_spearman(a, b, n);
-      if (isfinite(ic)) sum += ic, days++;
-    }
-    free(a), free(b);
-    const double ic = days ? sum / days : NAN;
+    const double ic = tt_mean_rankic(p, st->values[0], r, &days);
     printf("act_lstm out-of-sample 2019: mean daily RankIC %.4f over %d days\n", ic, days);
     TT_CHECK(days > 150 && ic > 0.05, "out-of-sample RankIC %.4f over %d days", ic, days);
     score_table_free(st);

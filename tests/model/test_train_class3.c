@@ -212,21 +212,8 @@ int main(int argc, char **argv) {
     free(v), free(zv);
     TT_CHECK(worst < 1e-4, "score vs z-score of p_up - p_down: max |diff| %g", worst);
     printf("class3 predicted classes: down %d, neutral %d, up %d\n", pred[0], pred[1], pred[2]);
-    double sum = 0;
     int days = 0;
-    double *a = malloc((size_t)N * sizeof *a), *bb = malloc((size_t)N * sizeof *bb);
-    for (int t = 0; t < T; t++) {
-      int n = 0;
-      for (int i = 0; i < N; i++) {
-        const size_t k = panel_at(p, t, i);
-        if (isfinite(st->values[0][k]) && isfinite(r[k])) a[n] = st->values[0][k], bb[n++] = r[k];
-      }
-      if (n < 10) continue;
-      const double ic = zz_spearman(a, bb, n);
-      if (isfinite(ic)) sum += ic, days++;
-    }
-    free(a), free(bb);
-    const double ic = days ? sum / days : NAN;
+    const double ic = tt_mean_rankic(p, st->values[0], r, &days);
     printf("class3 out-of-sample 2019: mean daily RankIC %.4f over %d days\n", ic, days);
     TT_CHECK(days > 150 && ic > 0.05, "out-of-sample RankIC %.4f over %d days", ic, days);
     score_table_free(st);

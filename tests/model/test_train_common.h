@@ -124,6 +124,26 @@ static void tt_clean_dir(const char *dir) {
   rmdir(dir);
 }
 
+/* Mean over the panel's days of the Spearman correlation between score and r (days with at least 10
+ * stocks having both); *days gets how many days counted. NAN when none. */
+static inline double tt_mean_rankic(const panel *p, const double *score, const double *r, int *days) {
+  const int T = p->n_dates, N = p->n_stocks;
+  double sum = 0, *a = malloc((size_t)(N ? N : 1) * sizeof *a), *b = malloc((size_t)(N ? N : 1) * sizeof *b);
+  *days = 0;
+  for (int t = 0; a && b && t < T; t++) {
+    int n = 0;
+    for (int i = 0; i < N; i++) {
+      const size_t k = panel_at(p, t, i);
+      if (isfinite(score[k]) && isfinite(r[k])) a[n] = score[k], b[n++] = r[k];
+    }
+    if (n < 10) continue;
+    const double ic = zz_spearman(a, b, n);
+    if (isfinite(ic)) sum += ic, (*days)++;
+  }
+  free(a), free(b);
+  return *days ? sum / *days : NAN;
+}
+
 #define TT_CHECK(cond, ...)                                                    \
   do {                                                                         \
     if (!(cond)) {                                                             \
