@@ -78,8 +78,7 @@ int main(int argc, char **argv) {
                  m->cfg.act_epsilon == 0.1,
              "model file: cell %s, act_max_steps %d, act_tau %g", nn_cell_name(m->cfg.cell), m->cfg.act_max_steps,
              m->cfg.act_tau);
-    const char *v = extra ? strstr((const char *)extra, "val_rankic=") : NULL;
-    const double val = v ? atof(v + 11) : NAN;
+    const double val = tt_val_rankic(extra);
     printf("act_lstm: best validation RankIC %.4f\n", val);
     TT_CHECK(val > 0.05, "validation RankIC %.4f: the reversal signal was not learned", val);
   } else {

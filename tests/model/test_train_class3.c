@@ -172,8 +172,7 @@ int main(int argc, char **argv) {
                  m->cfg.class_weight[NN_CLASS_UP] == 1.0,
              "model file: head %s, outputs %d, class weights %g,%g,%g", nn_head_name(m->cfg.head), m->cfg.outputs,
              m->cfg.class_weight[0], m->cfg.class_weight[1], m->cfg.class_weight[2]);
-    const char *v = extra ? strstr((const char *)extra, "val_rankic=") : NULL;
-    const double val = v ? atof(v + 11) : NAN;
+    const double val = tt_val_rankic(extra);
     printf("class3 (rank labels): best validation RankIC %.4f\n", val);
     TT_CHECK(val > 0.05, "validation RankIC of P(up) - P(down) %.4f: the reversal signal was not learned", val);
   } else {

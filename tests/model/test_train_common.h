@@ -124,6 +124,12 @@ static void tt_clean_dir(const char *dir) {
   rmdir(dir);
 }
 
+/* The best validation RankIC a model file records in its extra text ("val_rankic=..."); NAN if absent. */
+static inline double tt_val_rankic(const void *extra) {
+  const char *v = extra ? strstr((const char *)extra, "val_rankic=") : NULL;
+  return v ? atof(v + 11) : NAN;
+}
+
 /* Mean over the panel's days of the Spearman correlation between score and r (days with at least 10
  * stocks having both); *days gets how many days counted. NAN when none. */
 static inline double tt_mean_rankic(const panel *p, const double *score, const double *r, int *days) {
