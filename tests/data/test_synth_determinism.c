@@ -4,23 +4,13 @@
  * RankIC, none leaves it at zero); and, read back with the CSV reader (not the generator), every trading
  * day has exactly 300 / 500 / 1000 index members whose weights sum to 100. */
 #include "data.h"
+#include "zz_check.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int n_fail;
-#define CHECK(c, ...)                                  \
-  do {                                                 \
-    if (!(c)) {                                        \
-      n_fail++;                                        \
-      fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                    \
-      fprintf(stderr, "\n");                           \
-    }                                                  \
-  } while (0)
 
 static const char *const files[] = {"bars.csv", "index_weights.csv", "index_bars.csv", "stocks.csv",
                                     "industry.csv", "fundamentals.csv", "truth/factor_returns.csv",
@@ -70,13 +60,13 @@ static void check_memberships(const char *dir) {
   path(p, sizeof p, dir, "A", "index_weights.csv");
   zz_csv *r = NULL;
   zz_err err = {0, ""};
-  CHECK(zz_csv_open(&r, p, &err) == ZZ_OK, "%s", err.msg);
+  CHECK_MSG(zz_csv_open(&r, p, &err) == ZZ_OK, "%s", err.msg);
   if (!r) return;
   static const char *const c_date[] = {"date", NULL}, *const c_index[] = {"index", NULL},
                            *const c_weight[] = {"weight", NULL};
   int cd = zz_csv_require(r, c_date, &err), ci = zz_csv_require(r, c_index, &err),
       cw = zz_csv_require(r, c_weight, &err);
-  CHECK(cd >= 0 && ci >= 0 && cw >= 0, "columns: %s", err.msg);
+  CHECK_MSG(cd >= 0 && ci >= 0 && cw >= 0, "columns: %s", err.msg);
   int32_t cur_date = 0;
   int cur_index = -1, count = 0, groups = 0, bad = 0;
   double sum = 0;
@@ -88,10 +78,10 @@ static void check_memberships(const char *dir) {
     int k = -1;
     double w = 0;
     if (rc == 1) {
-      CHECK(zz_csv_date(r, cd, &d, &err) == ZZ_OK, "%s", err.msg);
+      CHECK_MSG(zz_csv_date(r, cd, &d, &err) == ZZ_OK, "%s", err.msg);
       k = zz_index_parse(zz_csv_field(r, ci));
-      CHECK(k >= 0, "unknown index '%s'", zz_csv_field(r, ci));
-      CHECK(zz_csv_double(r, cw, 0, &w, &err) == ZZ_OK, "%s", err.msg);
+      CHECK_MSG(k >= 0, "unknown index '%s'", zz_csv_field(r, ci));
+      CHECK_MSG(zz_csv_double(r, cw, 0, &w, &err) == ZZ_OK, "%s", err.msg);
     }
     if (rc != 1 || d != cur_date || k != cur_index) {
       if (cur_index >= 0) {
@@ -111,9 +101,9 @@ static void check_memberships(const char *dir) {
     count++;
     sum += w;
   }
-  CHECK(rc == 0, "reading %s: %s", p, err.msg);
-  CHECK(bad == 0, "%d (date, index) groups with a wrong member count or weight sum", bad);
-  CHECK(groups > 3 * 50, "only %d (date, index) groups", groups);
+  CHECK_MSG(rc == 0, "reading %s: %s", p, err.msg);
+  CHECK_MSG(bad == 0, "%d (date, index) groups with a wrong member count or weight sum", bad);
+  CHECK_MSG(groups > 3 * 50, "only %d (date, index) groups", groups);
   zz_csv_close(r);
 }
 
@@ -138,14 +128,14 @@ int main(int argc, char **argv) {
   snprintf(c, sizeof c, "%s/C", dir);
   synth_report ra, rb, rc8;
   zz_err err = {0, ""};
-  CHECK(synth_write(a, &o, &ra, &err) == ZZ_OK, "run A: %s", err.msg);
-  CHECK(synth_write(b, &o, &rb, &err) == ZZ_OK, "run B: %s", err.msg);
+  CHECK_MSG(synth_write(a, &o, &ra, &err) == ZZ_OK, "run A: %s", err.msg);
+  CHECK_MSG(synth_write(b, &o, &rb, &err) == ZZ_OK, "run B: %s", err.msg);
   o.seed = 8;
-  CHECK(synth_write(c, &o, &rc8, &err) == ZZ_OK, "run C: %s", err.msg);
-  CHECK(ra.n_stocks == 1900 && ra.n_dates > 50, "report: %d stocks, %d dates", ra.n_stocks, ra.n_dates);
-  CHECK(ra.oracle_rankic_mean == rb.oracle_rankic_mean && ra.n_ic_dates == rb.n_ic_dates, "reports differ");
-  CHECK(ra.oracle_cond_rankic_mean == rb.oracle_cond_rankic_mean, "conditional oracles differ");
-  CHECK(ra.n_ic_dates >= 4, "oracle RankIC over %d dates", ra.n_ic_dates);
+  CHECK_MSG(synth_write(c, &o, &rc8, &err) == ZZ_OK, "run C: %s", err.msg);
+  CHECK_MSG(ra.n_stocks == 1900 && ra.n_dates > 50, "report: %d stocks, %d dates", ra.n_stocks, ra.n_dates);
+  CHECK_MSG(ra.oracle_rankic_mean == rb.oracle_rankic_mean && ra.n_ic_dates == rb.n_ic_dates, "reports differ");
+  CHECK_MSG(ra.oracle_cond_rankic_mean == rb.oracle_cond_rankic_mean, "conditional oracles differ");
+  CHECK_MSG(ra.n_ic_dates >= 4, "oracle RankIC over %d dates", ra.n_ic_dates);
   int differs = 0;
   for (size_t k = 0; k < N_FILES; k++) {
     char pa[8192], pb[8192], pc[8192];
@@ -154,18 +144,18 @@ int main(int argc, char **argv) {
     snprintf(pc, sizeof pc, "%s/%s", c, files[k]);
     long size = 0, size2 = 0;
     int s = same_file(pa, pb, &size);
-    CHECK(s == 1, "%s: seed 7 twice gives different bytes (%d)", files[k], s);
-    CHECK(size > 20, "%s: only %ld bytes", files[k], size);
+    CHECK_MSG(s == 1, "%s: seed 7 twice gives different bytes (%d)", files[k], s);
+    CHECK_MSG(size > 20, "%s: only %ld bytes", files[k], size);
     int s2 = same_file(pa, pc, &size2);
-    CHECK(s2 >= 0, "%s: unreadable", files[k]);
+    CHECK_MSG(s2 >= 0, "%s: unreadable", files[k]);
     differs += s2 == 0;
     char tmp[8300];
     snprintf(tmp, sizeof tmp, "%s.tmp", pa);
     FILE *f = fopen(tmp, "rb");
-    CHECK(!f, "%s left behind", tmp);
+    CHECK_MSG(!f, "%s left behind", tmp);
     if (f) fclose(f);
   }
-  CHECK(differs >= 6, "seed 8 differs from seed 7 in only %d files", differs);
+  CHECK_MSG(differs >= 6, "seed 8 differs from seed 7 in only %d files", differs);
   /* the oracle's Monte Carlo has its own generators: the number of paths leaves the market unchanged */
   {
     char d[4096], pa[8192], pd[8192];
@@ -173,15 +163,15 @@ int main(int argc, char **argv) {
     o.seed = 7;
     o.oracle_paths = 2;
     synth_report rd;
-    CHECK(synth_write(d, &o, &rd, &err) == ZZ_OK, "run D: %s", err.msg);
+    CHECK_MSG(synth_write(d, &o, &rd, &err) == ZZ_OK, "run D: %s", err.msg);
     const char *same[] = {"bars.csv", "index_weights.csv", "fundamentals.csv", "truth/factor_returns.csv"};
     for (int k = 0; k < 4; k++) {
       long size;
       snprintf(pa, sizeof pa, "%s/%s", a, same[k]);
       snprintf(pd, sizeof pd, "%s/%s", d, same[k]);
-      CHECK(same_file(pa, pd, &size) == 1, "%s changes with the number of oracle paths", same[k]);
+      CHECK_MSG(same_file(pa, pd, &size) == 1, "%s changes with the number of oracle paths", same[k]);
     }
-    CHECK(rd.oracle_cond_rankic_mean == ra.oracle_cond_rankic_mean && rd.oracle_rankic_mean != ra.oracle_rankic_mean,
+    CHECK_MSG(rd.oracle_cond_rankic_mean == ra.oracle_cond_rankic_mean && rd.oracle_rankic_mean != ra.oracle_rankic_mean,
           "oracle paths 2: conditional %.6f vs %.6f, oracle %.6f vs %.6f", rd.oracle_cond_rankic_mean,
           ra.oracle_cond_rankic_mean, rd.oracle_rankic_mean, ra.oracle_rankic_mean);
   }
@@ -195,17 +185,17 @@ int main(int argc, char **argv) {
     o.oracle_paths = 4;
     o.alpha_strength = 0.025;
     synth_report re, rz;
-    CHECK(synth_write(e, &o, &re, &err) == ZZ_OK, "run E: %s", err.msg);
+    CHECK_MSG(synth_write(e, &o, &re, &err) == ZZ_OK, "run E: %s", err.msg);
     snprintf(pa, sizeof pa, "%s/bars.csv", a);
     snprintf(pe, sizeof pe, "%s/bars.csv", e);
     long size;
-    CHECK(same_file(pa, pe, &size) == 0, "alpha strength 0.025: bars.csv identical to the default's");
+    CHECK_MSG(same_file(pa, pe, &size) == 0, "alpha strength 0.025: bars.csv identical to the default's");
     /* (the ceiling above the conditional oracle and simple models: ref_synth.py, on 14 dates) */
-    CHECK(re.oracle_rankic_mean > ra.oracle_rankic_mean + 0.05, "alpha strength 0.025: oracle %.4f, default %.4f",
+    CHECK_MSG(re.oracle_rankic_mean > ra.oracle_rankic_mean + 0.05, "alpha strength 0.025: oracle %.4f, default %.4f",
           re.oracle_rankic_mean, ra.oracle_rankic_mean);
     o.alpha_strength = 0;
-    CHECK(synth_write(e, &o, &rz, &err) == ZZ_OK, "run E, no alpha: %s", err.msg);
-    CHECK(fabs(rz.oracle_rankic_mean) < 0.05, "alpha strength 0: oracle RankIC %.4f over %d dates",
+    CHECK_MSG(synth_write(e, &o, &rz, &err) == ZZ_OK, "run E, no alpha: %s", err.msg);
+    CHECK_MSG(fabs(rz.oracle_rankic_mean) < 0.05, "alpha strength 0: oracle RankIC %.4f over %d dates",
           rz.oracle_rankic_mean, rz.n_ic_dates);
     printf("alpha strength 0 / default / 0.025: oracle RankIC %.4f / %.4f / %.4f\n", rz.oracle_rankic_mean,
            ra.oracle_rankic_mean, re.oracle_rankic_mean);
@@ -218,15 +208,15 @@ int main(int argc, char **argv) {
     o.seed = 7;
     o.oracle_paths = 1;
     o.oracle_anchor = 20100203;
-    CHECK(synth_write(g, &o, NULL, &err) == ZZ_OK, "run G: %s", err.msg);
+    CHECK_MSG(synth_write(g, &o, NULL, &err) == ZZ_OK, "run G: %s", err.msg);
     snprintf(pa, sizeof pa, "%s/truth/oracle_rankic.csv", a);
     snprintf(pg, sizeof pg, "%s/truth/oracle_rankic.csv", g);
-    CHECK(file_has(pg, "\n2010-02-03,") == 1 && file_has(pa, "\n2010-02-03,") == 0,
+    CHECK_MSG(file_has(pg, "\n2010-02-03,") == 1 && file_has(pa, "\n2010-02-03,") == 0,
           "anchor 2010-02-03: not on the anchored grid, or on the default one");
     snprintf(pa, sizeof pa, "%s/bars.csv", a);
     snprintf(pg, sizeof pg, "%s/bars.csv", g);
     long size;
-    CHECK(same_file(pa, pg, &size) == 1, "the oracle's anchor changed bars.csv");
+    CHECK_MSG(same_file(pa, pg, &size) == 1, "the oracle's anchor changed bars.csv");
     o.oracle_anchor = 0;
     o.oracle_paths = 4;
   }
@@ -234,20 +224,20 @@ int main(int argc, char **argv) {
   /* refused options */
   synth_default_opts(&o);
   o.n_stocks = 1899;
-  CHECK(synth_write(c, &o, NULL, &err) == ZZ_EUSAGE && strstr(err.msg, "1900"), "1899 stocks: %s", err.msg);
+  CHECK_MSG(synth_write(c, &o, NULL, &err) == ZZ_EUSAGE && strstr(err.msg, "1900"), "1899 stocks: %s", err.msg);
   synth_default_opts(&o);
   o.start = 20100301;
   o.end = 20100201;
-  CHECK(synth_write(c, &o, NULL, &err) == ZZ_EUSAGE, "start after end accepted");
+  CHECK_MSG(synth_write(c, &o, NULL, &err) == ZZ_EUSAGE, "start after end accepted");
   const double bad_alpha[] = {-0.001, 0.1001, NAN};
   for (int k = 0; k < 3; k++) {
     synth_default_opts(&o);
     o.alpha_strength = bad_alpha[k];
-    CHECK(synth_write(c, &o, NULL, &err) == ZZ_EUSAGE && strstr(err.msg, "alpha strength"),
+    CHECK_MSG(synth_write(c, &o, NULL, &err) == ZZ_EUSAGE && strstr(err.msg, "alpha strength"),
           "alpha strength %g: %s", bad_alpha[k], err.msg);
   }
-  if (n_fail) fprintf(stderr, "%d checks failed\n", n_fail);
+  if (zz_failures) fprintf(stderr, "%d checks failed\n", zz_failures);
   else printf("synth determinism: all checks passed (oracle RankIC %.4f, IC_IR %.2f, %d dates)\n",
               ra.oracle_rankic_mean, ra.oracle_rankic_ir, ra.n_ic_dates);
-  return n_fail ? 1 : 0;
+  return zz_failures ? 1 : 0;
 }

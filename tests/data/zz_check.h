@@ -12,6 +12,16 @@ static int zz_failures __attribute__((unused));
       zz_failures++;                                                          \
     }                                                                         \
   } while (0)
+/* CHECK with a printf-style message of what was found. */
+#define CHECK_MSG(cond, ...)                                   \
+  do {                                                         \
+    if (!(cond)) {                                             \
+      fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__);    \
+      fprintf(stderr, __VA_ARGS__);                            \
+      fprintf(stderr, "\n");                                   \
+      zz_failures++;                                           \
+    }                                                          \
+  } while (0)
 #define CHECK_STR(a, b)                                                                          \
   do {                                                                                           \
     const char *a_ = (a), *b_ = (b);                                                             \
