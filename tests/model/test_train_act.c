@@ -16,7 +16,7 @@ int main(int argc, char **argv) {
   const int T = p->n_dates, N = p->n_stocks;
   double *r = malloc((size_t)T * N * sizeof *r);
   TT_CHECK(label_raw(p, LABEL_SKIP, LABEL_HORIZON, r, &err) == 0, "label_raw: %s", err.msg);
-  char dir[4096], mp[4200], lp[4200], sp[4200];
+  char dir[4096], mp[4200], lp[4200];
   snprintf(dir, sizeof dir, "%s/act_run", tmp);
   tt_clean_dir(dir);
   train_opts to;
@@ -45,15 +45,9 @@ int main(int argc, char **argv) {
   TT_CHECK(rc == 0 && !stopped, "train act_lstm: %s", err.msg);
   snprintf(mp, sizeof mp, "%s/Y2019_seed0.zzm", dir);
   snprintf(lp, sizeof lp, "%s/Y2019_seed0.log.csv", dir);
-  { /* deterministic given the seed */
-    char dir2[4200], mp2[4300];
-    snprintf(dir2, sizeof dir2, "%s/act_run2", tmp);
-    tt_clean_dir(dir2);
-    int rc2 = train_year(p, &to, 2019, dir2, &stopped, &err);
-    snprintf(mp2, sizeof mp2, "%s/Y2019_seed0.zzm", dir2);
-    TT_CHECK(rc2 == 0 && tt_same_file(mp, mp2), "a second act_lstm run differs from the first (%s)", rc2 ? err.msg : "");
-    tt_clean_dir(dir2);
-  }
+  /* deterministic given the seed */
+  TT_CHECK(tt_rerun_same(p, &to, 2019, tmp, "act_run2", mp, &err), "a second act_lstm run differs from the first (%s)",
+           err.msg);
   { /* the training log: ponder_steps per epoch */
     FILE *f = fopen(lp, "r");
     char line[512];
@@ -86,18 +80,15 @@ int main(int argc, char **argv) {
   }
   nn_free(m);
   free(extra);
-  snprintf(sp, sizeof sp, "%s/scores.csv", dir);
-  rc = score_write_ex(p, dir, 2019, 2019, 0, 0, NULL, sp, &err);
-  TT_CHECK(rc == 0, "score act_lstm: %s", err.msg);
-  score_table *st = NULL;
-  if (!rc && score_table_read(sp, p, &st, &err) == 0) {
+  score_table *st = tt_score_year(p, dir, 2019, &err);
+  if (st) {
     int days = 0;
     const double ic = tt_mean_rankic(p, st->values[0], r, &days);
     printf("act_lstm out-of-sample 2019: mean daily RankIC %.4f over %d days\n", ic, days);
     TT_CHECK(days > 150 && ic > 0.05, "out-of-sample RankIC %.4f over %d days", ic, days);
     score_table_free(st);
   } else {
-    TT_CHECK(0, "read %s: %s", sp, err.msg);
+    TT_CHECK(0, "score act_lstm 2019: %s", err.msg);
   }
   tt_clean_dir(dir);
   free(r);

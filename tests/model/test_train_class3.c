@@ -135,7 +135,7 @@ int main(int argc, char **argv) {
   }
 
   /* 4. training and scoring */
-  char dir[4096], mp[4200], sp[4200];
+  char dir[4096], mp[4200];
   snprintf(dir, sizeof dir, "%s/class3_run", tmp);
   tt_clean_dir(dir);
   train_opts to;
@@ -154,16 +154,9 @@ int main(int argc, char **argv) {
   int rc = train_year(p, &to, 2019, dir, &stopped, &err);
   TT_CHECK(rc == 0 && !stopped, "train class3: %s", err.msg);
   snprintf(mp, sizeof mp, "%s/Y2019_seed0.zzm", dir);
-  { /* deterministic given the seed: a second run gives the same bytes */
-    char dir2[4200], mp2[4300];
-    snprintf(dir2, sizeof dir2, "%s/class3_run2", tmp);
-    tt_clean_dir(dir2);
-    rc = train_year(p, &to, 2019, dir2, &stopped, &err);
-    snprintf(mp2, sizeof mp2, "%s/Y2019_seed0.zzm", dir2);
-    TT_CHECK(rc == 0 && tt_same_file(mp, mp2), "a second class3 run differs from the first: %s vs %s (%s)", mp, mp2,
-             rc ? err.msg : "");
-    tt_clean_dir(dir2);
-  }
+  /* deterministic given the seed: a second run gives the same bytes */
+  TT_CHECK(tt_rerun_same(p, &to, 2019, tmp, "class3_run2", mp, &err), "a second class3 run differs from the first (%s)",
+           err.msg);
   nn_model *m = NULL;
   void *extra = NULL;
   size_t elen = 0;
@@ -180,11 +173,8 @@ int main(int argc, char **argv) {
   }
   nn_free(m);
   free(extra);
-  snprintf(sp, sizeof sp, "%s/scores.csv", dir);
-  rc = score_write_ex(p, dir, 2019, 2019, 0, 0, NULL, sp, &err);
-  TT_CHECK(rc == 0, "score class3: %s", err.msg);
-  score_table *st = NULL;
-  if (!rc && score_table_read(sp, p, &st, &err) == 0) {
+  score_table *st = tt_score_year(p, dir, 2019, &err);
+  if (st) {
     TT_CHECK(st->n_cols == 4 && !strcmp(st->names[1], "p_down") && !strcmp(st->names[2], "p_neutral") &&
                  !strcmp(st->names[3], "p_up"),
              "class3 scores: score,p_down,p_neutral,p_up expected, found %d columns", st->n_cols);
@@ -217,7 +207,7 @@ int main(int argc, char **argv) {
     TT_CHECK(days > 150 && ic > 0.05, "out-of-sample RankIC %.4f over %d days", ic, days);
     score_table_free(st);
   } else {
-    TT_CHECK(0, "read %s: %s", sp, err.msg);
+    TT_CHECK(0, "score class3 2019: %s", err.msg);
   }
   tt_clean_dir(dir);
   free(r), free(y);

@@ -5,6 +5,7 @@
 #define TEST_TRAIN_COMMON_H
 
 #include "data.h"
+#include "model.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -122,6 +123,31 @@ static void tt_clean_dir(const char *dir) {
     }
   closedir(d);
   rmdir(dir);
+}
+
+/* Trains `to` for `year` again into tmp/name and compares its model file with model_path byte for byte
+ * (training is deterministic given the seed); 1 when they are equal. The directory is removed. */
+static inline int tt_rerun_same(const panel *p, const train_opts *to, int year, const char *tmp, const char *name,
+                                const char *model_path, zz_err *err) {
+  char dir[4200], mp[4300];
+  int stopped = 0;
+  snprintf(dir, sizeof dir, "%s/%s", tmp, name);
+  tt_clean_dir(dir);
+  const int rc = train_year(p, to, year, dir, &stopped, err);
+  snprintf(mp, sizeof mp, "%s/Y%d_seed0.zzm", dir, year);
+  const int same = rc == 0 && tt_same_file(model_path, mp);
+  tt_clean_dir(dir);
+  return same;
+}
+
+/* Scores `year` with the models in dir into dir/scores.csv (score_write_ex) and reads the table back; NULL,
+ * with err, when either fails. */
+static inline score_table *tt_score_year(const panel *p, const char *dir, int year, zz_err *err) {
+  char sp[4200];
+  score_table *st = NULL;
+  snprintf(sp, sizeof sp, "%s/scores.csv", dir);
+  if (score_write_ex(p, dir, year, year, 0, 0, NULL, sp, err) || score_table_read(sp, p, &st, err)) return NULL;
+  return st;
 }
 
 /* The best validation RankIC a model file records in its extra text ("val_rankic=..."); NAN if absent. */
