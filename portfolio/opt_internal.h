@@ -92,7 +92,7 @@ int opt_model_add_p_cut(opt_model *m, int i, double a0);
 int opt_model_add_q_cut(opt_model *m, int f, double u0);
 /* Forgets the cuts recorded after the first n (their rows were in an LP that is gone). */
 void opt_model_truncate_cuts(opt_model *m, int n);
-void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim);
+void opt_model_min_te_objective(opt_model *m);
 int opt_model_simplex(opt_model *m, int dual, zz_err *err);
 void opt_model_weights(const opt_model *m, double *w);
 double opt_model_te2(opt_model *m, const double *w);

@@ -310,34 +310,17 @@ double opt_group_bound(const opt_model *m, const opt_limits *lim, int j) {
   return lim->unclassified_bound + (widened > 0 ? widened : 0);
 }
 
-/* Objective: 0 = maximise s'w; 1 = minimise the TE model v + sum d_i p_i (with the TE row free). */
-void opt_model_objective(opt_model *m, int min_te, const opt_limits *lim) {
+/* The objective of the anchor search (find_anchor, on a copy of the LP): minimise the TE model
+ * sum q_f + sum d_i p_i, with the TE row free. */
+void opt_model_min_te_objective(opt_model *m) {
   glp_prob *lp = m->lp;
-  const opt_problem *p = m->p;
-  if (min_te) {
-    glp_set_obj_dir(lp, GLP_MIN);
-    glp_set_obj_coef(lp, 0, 0);
-    for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_b + i, 0);
-    for (int i = 0; m->use_turnover && i < m->n; i++) glp_set_obj_coef(lp, m->c_s + i, 0);
-    for (int f = 0; f < m->nf; f++) glp_set_obj_coef(lp, m->c_q + f, 1.0);
-    for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_p + i, m->d[i]);
-    glp_set_row_bnds(lp, m->r_te, GLP_FR, 0, 0);
-  } else {
-    glp_set_obj_dir(lp, GLP_MAX);
-    double obj0 = 0;
-    for (int i = 0; i < m->n; i++) {
-      glp_set_obj_coef(lp, m->c_b + i, p->score[i]);
-      if (m->use_turnover) glp_set_obj_coef(lp, m->c_s + i, -p->score[i]);
-      obj0 += p->score[i] * m->y0[i];
-    }
-    glp_set_obj_coef(lp, 0, obj0);
-    if (m->use_te) {
-      for (int f = 0; f < m->nf; f++) glp_set_obj_coef(lp, m->c_q + f, 0);
-      for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_p + i, 0);
-      double rho = (lim->te_max / m->te_ref) * (lim->te_max / m->te_ref);
-      glp_set_row_bnds(lp, m->r_te, GLP_UP, 0, rho);
-    }
-  }
+  glp_set_obj_dir(lp, GLP_MIN);
+  glp_set_obj_coef(lp, 0, 0);
+  for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_b + i, 0);
+  for (int i = 0; m->use_turnover && i < m->n; i++) glp_set_obj_coef(lp, m->c_s + i, 0);
+  for (int f = 0; f < m->nf; f++) glp_set_obj_coef(lp, m->c_q + f, 1.0);
+  for (int i = 0; i < m->n; i++) glp_set_obj_coef(lp, m->c_p + i, m->d[i]);
+  glp_set_row_bnds(lp, m->r_te, GLP_FR, 0, 0);
 }
 
 /* Runs the simplex: dual (warm) when `dual`, else primal. Returns 0 optimal, 1 infeasible, or an error

@@ -204,7 +204,7 @@ static int find_anchor(opt_model *m, const opt_limits *lim, double *wa, int *kin
   const int n_cuts = m->n_cuts;
   m->lp = glp_create_prob();
   glp_copy_prob(m->lp, main_lp, GLP_OFF);
-  opt_model_objective(m, 1, lim);
+  opt_model_min_te_objective(m);
   int found = 1;
   for (int round = 0; round < lim->max_rounds; round++) {
     st = opt_model_simplex(m, 0, err);
