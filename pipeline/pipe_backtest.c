@@ -277,7 +277,13 @@ static int backtest_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
   week_limits(c, b, &lim);
   int n_wk = 0, n_solved = 0, n_held = 0;
   double opt_sec = 0; /* the optimiser's wall seconds, all weeks */
+  /* ZZ_OPT_DUMP=DIR: every week's problem as DIR/<backtest>/<date>/ (SPEC 11.1) */
   const char *dump_root = getenv("ZZ_OPT_DUMP");
+  char dump[PIPE_PATH + 64], db[16];
+  if (dump_root && !rc) {
+    snprintf(dump, sizeof dump, "%s/%s", dump_root, b->label);
+    rc = pipe_mkdir(dump, err);
+  }
   for (int k = 0; k < n_out && !rc; k++) {
     risk_snapshot s;
     if ((rc = risk_model_snapshot(rm, k, &s, err))) break;
@@ -303,12 +309,7 @@ static int backtest_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
       cb[i] = (uint8_t)(buy && elig[i]);
       cs[i] = (uint8_t)sell;
     }
-    char dump[PIPE_PATH + 64], db[16];
-    if (dump_root) { /* ZZ_OPT_DUMP=DIR: every week's problem as DIR/<backtest>/<date>/ (SPEC 11.1) */
-      snprintf(dump, sizeof dump, "%s/%s", dump_root, b->label);
-      if ((rc = pipe_mkdir(dump, err))) break;
-      snprintf(dump, sizeof dump, "%s/%s/%s", dump_root, b->label, zz_date_format(w->date, db));
-    }
+    if (dump_root) snprintf(dump, sizeof dump, "%s/%s/%s", dump_root, b->label, zz_date_format(w->date, db));
     opt_week_in in = {p, &s, sc, wb, w0, cb, cs, w->exempt, warm, dump_root ? dump : NULL};
     if ((rc = opt_week_solve(&in, &lim, &w->wk, err))) {
       zz_wrap(err, "%s: optimisation of %d", b->label, (int)w->date);
