@@ -383,6 +383,9 @@ int zz_csv_double_scaled(zz_csv *r, int col, int allow_empty, int scale10, doubl
       *v = NAN;
       return ZZ_OK;
     }
+    if (*s) /* a missing-value marker where a number is required */
+      return zz_csv_fail(r, col, err, ZZ_EDATA, "expected a number in column '%s', found the missing-value marker '%s'",
+                         zz_csv_header(r, col), zz_csv_field(r, col));
     return zz_csv_fail(r, col, err, ZZ_EDATA, "expected a number in column '%s', found an empty value",
                        zz_csv_header(r, col));
   }

@@ -282,7 +282,7 @@ static int read_index_bars(loader *L, zz_err *err) {
     int t = date_index(L, rows[k].ymd);
     if (!isnan(ix->close[t])) {
       char db[11];
-      rc = zz_fail(err, ZZ_EDATA, "%s:%zu:%d: duplicate row for index %s on %s", path, rows[k].line, cd + 1,
+      rc = zz_fail(err, ZZ_EDATA, "%s:%zu:%d: duplicate row for index %s on %s: expected one close per date and index", path, rows[k].line, cd + 1,
                    zz_index_name(rows[k].index), zz_date_format(rows[k].ymd, db));
       goto done;
     }
@@ -342,7 +342,7 @@ static int read_stocks(loader *L, zz_err *err) {
     char code[ZZ_CODE_LEN];
     if ((rc = row_code(r, cc, code, err))) break;
     if (map_find(L, code) >= 0) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "duplicate stock %s", code);
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "duplicate stock %s: expected each code once", code);
       break;
     }
     int i = add_stock(L, code, err);
@@ -361,6 +361,12 @@ static int read_stocks(loader *L, zz_err *err) {
     }
     if (cl >= 0 && zz_csv_field(r, cl)[0] && (rc = zz_csv_date(r, cl, &s->list_date, err))) break;
     if (cx >= 0 && zz_csv_field(r, cx)[0] && (rc = zz_csv_date(r, cx, &s->delist_date, err))) break;
+    if (s->list_date > 0 && s->delist_date > 0 && s->delist_date < s->list_date) {
+      char a[11], b[11];
+      rc = zz_csv_fail(r, cx, err, ZZ_EDATA, "delist_date %s is before list_date %s: expected a date on or after it",
+                       zz_date_format(s->delist_date, a), zz_date_format(s->list_date, b));
+      break;
+    }
   }
   zz_csv_close(r);
   return rc;
@@ -415,7 +421,8 @@ static int read_bars(loader *L, int *adj_given, zz_err *err) {
       break;
     }
     if (k == 0) break;
-    if (progress && (++nrows & ((1u << 20) - 1)) == 0) fprintf(stderr, "\rzhizeng: bars.csv: %zu rows", nrows);
+    ++nrows;
+    if (progress && (nrows & ((1u << 20) - 1)) == 0) fprintf(stderr, "\rzhizeng: bars.csv: %zu rows", nrows);
     int t;
     if ((rc = row_date_t(L, r, c[BC_DATE], &t, NULL, err))) break;
     const char *raw = zz_csv_field(r, c[BC_CODE]);
@@ -439,7 +446,7 @@ static int read_bars(loader *L, int *adj_given, zz_err *err) {
     size_t at = (size_t)t * (size_t)L->cap + (size_t)i;
     if (p->flags[at] & PANEL_HAS_BAR) {
       char db[11];
-      rc = zz_csv_fail(r, c[BC_CODE], err, ZZ_EDATA, "duplicate row for (%s, %s)", zz_date_format(p->dates[t], db),
+      rc = zz_csv_fail(r, c[BC_CODE], err, ZZ_EDATA, "duplicate row for (%s, %s): expected one bar per date and code", zz_date_format(p->dates[t], db),
                        p->stocks[i].code);
       break;
     }
@@ -490,6 +497,8 @@ static int read_bars(loader *L, int *adj_given, zz_err *err) {
       if (fld[q] >= 0) p->f[fld[q]][at] = v[q];
     p->flags[at] = (uint8_t)(PANEL_HAS_BAR | (susp ? PANEL_SUSPENDED : 0) | (st ? PANEL_ST : 0));
   }
+  /* a header and no bar (stocks.csv alone may have named stocks): nothing to trade */
+  if (!rc && nrows == 0) rc = zz_fail(err, ZZ_EDATA, "%s:2: no rows: expected at least one bar after the header", path);
 out:
   if (progress && nrows >= (1u << 20)) fputc('\n', stderr);
   zz_csv_close(r);
@@ -972,7 +981,7 @@ static int read_industry(loader *L, zz_err *err) {
     if (cs >= 0 && zz_csv_field(r, cs)[0] && (rc = zz_csv_date(r, cs, &x.start, err))) goto done;
     if (ce >= 0 && zz_csv_field(r, ce)[0] && (rc = zz_csv_date(r, ce, &x.end, err))) goto done;
     if (x.end < x.start) {
-      rc = zz_csv_fail(r, ce, err, ZZ_EDATA, "end_date is before start_date");
+      rc = zz_csv_fail(r, ce, err, ZZ_EDATA, "end_date %d is before start_date %d: expected an end on or after the start", x.end, x.start);
       goto done;
     }
     x.stock = map_find(L, code);
@@ -1082,7 +1091,9 @@ static int read_dataset(loader *L, const char *path, const char *fname, panel_da
       continue;
     }
     if (seen[panel_at(p, t, i)]) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "duplicate row for (%d, %s)", p->dates[t], code);
+      char db[11];
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "duplicate row for (%s, %s): expected one row per date and code",
+                       zz_date_format(p->dates[t], db), code);
       break;
     }
     seen[panel_at(p, t, i)] = 1;

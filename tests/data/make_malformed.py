@@ -132,6 +132,90 @@ CASES = {
                                                    "2020-01-03,600000.SH,0.1,abc"]}, "features/mom.csv:3:4", 3),
     "features_non_trading_day": ({"features/mom.csv": ["date,code,mom5", "2020-01-01,600000.SH,0.1"]},
                                  "features/mom.csv:2:1", 3),
+    # ---- added for issue 18: one case per remaining rule of data/panel_ingest.c and data/csv_reader.c
+    "index_bars_empty_file": ({"index_bars.csv": []}, "index_bars.csv:1", 3),
+    "index_bars_no_rows": ({"index_bars.csv": I[:1]}, "index_bars.csv:2", 3),
+    "index_bars_non_numeric_close": ({"index_bars.csv": sub(I, 2, 2, "4010,5")}, "index_bars.csv:3:4", 3),
+    "index_bars_zero_close": ({"index_bars.csv": sub(I, 2, 2, "0")}, "index_bars.csv:3:3", 3),
+    "index_bars_empty_close": ({"index_bars.csv": sub(I, 2, 2, "")}, "index_bars.csv:3:3", 3),
+    "bars_empty_file": ({"bars.csv": []}, "bars.csv:1", 3),
+    "bars_no_rows": ({"bars.csv": B[:1]}, "bars.csv:2", 3),
+    "bars_missing_code_column": ({"bars.csv": [",".join(l.split(",")[:1] + l.split(",")[2:]) for l in B]},
+                                 "bars.csv:1:8", 3),
+    "bars_bad_is_st_flag": ({"bars.csv": [B[0] + ",is_st"] + [l + ",0" for l in B[1:4]] + [B[4] + ",yes"]
+                             + [l + ",0" for l in B[5:]]}, "bars.csv:5:9", 3),
+    "bars_negative_adj_factor": ({"bars.csv": [B[0] + ",adj_factor"] + [l + ",1" for l in B[1:3]] + [B[3] + ",-1"]
+                                  + [l + ",1" for l in B[4:]]}, "bars.csv:4:9", 3),
+    "bars_negative_up_limit": ({"bars.csv": [B[0] + ",up_limit"] + [B[1] + ",-11"] + [l + "," for l in B[2:]]},
+                               "bars.csv:2:9", 3),
+    "bars_negative_float_mv": ({"bars.csv": [B[0] + ",float_mv"] + [l + ",1e9" for l in B[1:5]] + [B[5] + ",-5"]},
+                               "bars.csv:6:9", 3),
+    "bars_non_numeric_vwap": ({"bars.csv": [B[0] + ",vwap"] + [B[1] + ",10.2"] + [B[2] + ",n/a"]
+                               + [l + "," for l in B[3:]]}, "bars.csv:3:9", 3),
+    "bars_nan_volume": ({"bars.csv": sub(B, 5, 6, "nan")}, "bars.csv:6:7", 3),
+    "bars_tushare_missing_vol": ({"bars.csv": ["ts_code,trade_date,open,high,low,close,amount",
+                                               "600000.SH,20200102,10,10.5,9.9,10.2,10.2"]}, "bars.csv:1:8", 3),
+    "weights_bad_date": ({"index_weights.csv": sub(W, 2, 0, "2020-1-2x")}, "index_weights.csv:3:1", 3),
+    "weights_empty_weight": ({"index_weights.csv": sub(W, 3, 3, "")}, "index_weights.csv:4:4", 3),
+    "weights_extra_field": ({"index_weights.csv": W[:2] + [W[2] + ",x"] + W[3:]}, "index_weights.csv:3:5", 3),
+    "weights_empty_file": ({"index_weights.csv": []}, "index_weights.csv:1", 3),
+    "stocks_bad_code": ({"stocks.csv": sub(S, 1, 0, "60000.SH")}, "stocks.csv:2:1", 3),
+    "stocks_bad_delist_date": ({"stocks.csv": sub(S, 2, 4, "2030-02-30")}, "stocks.csv:3:5", 3),
+    "stocks_missing_code_column": ({"stocks.csv": [",".join(l.split(",")[1:]) for l in S]}, "stocks.csv:1:5", 3),
+    "stocks_delist_before_list": ({"stocks.csv": sub(S, 1, 4, "1998-01-01")}, "stocks.csv:2:5", 3),
+    "stocks_missing_field": ({"stocks.csv": S[:2] + [S[2].rsplit(",", 1)[0]]}, "stocks.csv:3:5", 3),
+    "industry_bad_start_date": ({"industry.csv": sub(N, 1, 2, "2010-00-01")}, "industry.csv:2:3", 3),
+    "industry_bad_end_date": ({"industry.csv": sub(N, 2, 3, "tomorrow")}, "industry.csv:3:4", 3),
+    "industry_missing_industry_column": ({"industry.csv": [",".join(l.split(",")[:1] + l.split(",")[2:]) for l in N]},
+                                         "industry.csv:1:4", 3),
+    "industry_unterminated_quote": ({"industry.csv": N[:2] + ['000001.SZ,"Banks,2010-01-01,']}, "industry.csv:3", 3),
+    "fundamentals_bad_code": ({"fundamentals.csv": sub(F, 2, 1, "00001.SZ")}, "fundamentals.csv:3:2", 3),
+    "fundamentals_negative_shares": ({"fundamentals.csv": sub(F, 1, 2, "-28103763899")}, "fundamentals.csv:2:3", 3),
+    "fundamentals_missing_code_column": ({"fundamentals.csv": [",".join(l.split(",")[:1] + l.split(",")[2:])
+                                                               for l in F]}, "fundamentals.csv:1:4", 3),
+    "fundamentals_missing_date_column": ({"fundamentals.csv": [",".join(l.split(",")[1:]) for l in F]},
+                                         "fundamentals.csv:1:4", 3),
+    "fundamentals_infinite_value": ({"fundamentals.csv": [F[0] + ",book_equity"] + [F[1] + ",-inf"]
+                                     + [F[2] + ",1e9"]}, "fundamentals.csv:2:5", 3),
+    "features_duplicate_row": ({"features/mom.csv": ["date,code,mom5", "2020-01-02,600000.SH,0.1",
+                                                     "2020-01-02,sh600000,0.2"]}, "features/mom.csv:3:2", 3),
+    "features_no_feature_column": ({"features/mom.csv": ["date,code", "2020-01-02,600000.SH"]},
+                                   "features/mom.csv:1", 3),
+    "features_bad_code": ({"features/mom.csv": ["date,code,mom5", "2020-01-02,6000000.SH,0.1"]},
+                          "features/mom.csv:2:2", 3),
+    "features_bad_date": ({"features/mom.csv": ["date,code,mom5", "2020-01-32,600000.SH,0.1"]},
+                          "features/mom.csv:2:1", 3),
+    "features_missing_code_column": ({"features/mom.csv": ["date,mom5", "2020-01-02,0.1"]},
+                                     "features/mom.csv:1:3", 3),
+    "features_extra_field": ({"features/mom.csv": ["date,code,mom5", "2020-01-02,600000.SH,0.1,0.3"]},
+                             "features/mom.csv:2:4", 3),
+    "features_empty_file": ({"features/mom.csv": []}, "features/mom.csv:1", 3),
+}
+
+# inputs that are in fact valid and must be ACCEPTED (exit 0, a cache written): SPEC 2.1 allows them
+VALID = {
+    "valid_crlf_line_endings": {"bars.csv": "CRLF", "index_bars.csv": "CRLF"},
+    "valid_utf8_bom": {"bars.csv": "BOM", "stocks.csv": "BOM", "index_weights.csv": "BOM"},
+    "valid_quoted_fields": {"stocks.csv": ['code,name,board,list_date,delist_date',
+                                           '"600000.SH","PF Bank, Shanghai",main,1999-11-10,',
+                                           '000001.SZ,"Ping An ""Bank""",main,"1991-04-03",'],
+                            "bars.csv": B[:2] + ['"2020-01-02","000001.SZ",15,15.5,14.8,15.2,2000,30400'] + B[3:]},
+    "valid_unknown_extra_columns": {"bars.csv": [B[0] + ",turnover_rate"] + [l + ",0.5" for l in B[1:]],
+                                    "industry.csv": [N[0] + ",source"] + [l + ",sw" for l in N[1:]],
+                                    "stocks.csv": [S[0] + ",area"] + [l + ",x" for l in S[1:]]},
+    "valid_blank_trailing_lines": {"bars.csv": B + ["", ""], "index_weights.csv": W + [""],
+                                   "fundamentals.csv": F + ["", "", ""]},
+    "valid_alternative_spellings": {"bars.csv": ["trade_date,code,open,high,low,close,volume,amount"]
+                                    + [l.replace("2020-01-0", "2020010").replace("600000.SH", "sh.600000")
+                                       .replace("000001.SZ", "SZ000001") for l in B[1:]],
+                                    "index_weights.csv": [W[0]] + [l.replace("000300", "csi300") for l in W[1:]],
+                                    "stocks.csv": [S[0], S[1].replace("main", "主板"), S[2].replace("main", "MAIN")]},
+    "valid_columns_reordered": {"bars.csv": [",".join(reversed(l.split(","))) for l in B]},
+    "valid_suspended_empty_prices": {"bars.csv": [B[0] + ",suspended"] + [l + ",0" for l in B[1:5]]
+                                     + ["2020-01-06,600000.SH,,,,,0,0,1"]},
+    "valid_unclassified_industry": {"industry.csv": N[:2] + ["000001.SZ,unclassified,2010-01-01,"]},
+    "valid_optional_files_absent": {"stocks.csv": None, "industry.csv": None, "fundamentals.csv": None},
+    "valid_no_final_newline": {"bars.csv": "NOEOL"},
 }
 
 
@@ -148,11 +232,31 @@ def main():
                 continue
             path = os.path.join(d, fn)
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", newline="") as f:
-                f.write("\n".join(lines) + "\n")
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                f.write("\n".join(lines) + "\n" if lines else "")
         with open(os.path.join(d, "expect"), "w") as f:
             f.write(f"{where}\n{code}\n")
-    print(f"{len(CASES)} cases in {OUT}")
+    for name, changes in sorted(VALID.items()):
+        d = os.path.join(OUT, name)
+        os.makedirs(d)
+        for fn, lines in BASE.items():
+            change = changes.get(fn, lines)
+            if change is None:
+                continue
+            data = "\n".join(lines) + "\n"
+            if change == "CRLF":
+                data = data.replace("\n", "\r\n")
+            elif change == "BOM":
+                data = "\ufeff" + data
+            elif change == "NOEOL":
+                data = data.rstrip("\n")
+            elif isinstance(change, list):
+                data = "\n".join(change) + "\n"
+            with open(os.path.join(d, fn), "w", newline="", encoding="utf-8") as f:
+                f.write(data)
+        with open(os.path.join(d, "expect"), "w") as f:
+            f.write("valid\n0\n")
+    print(f"{len(CASES)} malformed and {len(VALID)} valid cases in {OUT}")
 
 
 if __name__ == "__main__":

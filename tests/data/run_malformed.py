@@ -2,7 +2,9 @@
 """Runs `zhizeng ingest` on every case of tests/data/malformed/ and checks that it
   - exits with the expected non-zero code (line 2 of the case's `expect` file),
   - names the file, line and column of line 1 of `expect` on stderr ("<dir>/<where>"),
-  - leaves no cache behind: a stale cache planted at --cache beforehand is removed, and no
+  - leaves no cache behind
+Cases whose `expect` line 1 is "valid" are valid edge inputs (CRLF, BOM, quotes, ...): they must
+be accepted (exit 0) and a cache written in place of the stale one: a stale cache planted at --cache beforehand is removed, and no
     temporary file remains beside it.
 usage: run_malformed.py --zhizeng BIN [--corpus DIR]
 """
@@ -35,6 +37,20 @@ def main():
                                capture_output=True, text=True, timeout=60)
             want = os.path.join(d, where)
             problems = []
+            if where == "valid":  # a valid edge case: must be accepted and a cache written
+                if r.returncode != 0:
+                    problems.append(f"a valid input was refused (exit {r.returncode})")
+                elif not os.path.isfile(cache) or os.path.getsize(cache) < 64:
+                    problems.append("accepted but no cache written")
+                left = [f for f in os.listdir(tmp) if f.startswith(name + ".cache") and f != name + ".cache"]
+                if left:
+                    problems.append(f"temporary files left: {left}")
+                if problems:
+                    failed += 1
+                    print(f"FAIL {name}: {'; '.join(problems)}\n  stderr: {r.stderr.strip()}")
+                else:
+                    print(f"ok   {name}: accepted")
+                continue
             if r.returncode != int(code):
                 problems.append(f"exit code {r.returncode}, expected {code}")
             if want not in r.stderr:
