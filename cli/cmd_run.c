@@ -76,7 +76,10 @@ int cli_pipeline(const char *cmd, int argc, char **argv, const char *embedded) {
     if (strlen(out) >= sizeof cfg.out_dir) return cli_usage_error(cmd, "--out: path too long");
     snprintf(cfg.out_dir, sizeof cfg.out_dir, "%s", out);
   }
-  if (!rc) rc = pipe_config_check(&cfg, &err);
+  if (!rc) {
+    rc = pipe_config_check(&cfg, &err);
+    if (rc && !embedded) zz_wrap(&err, "%s", argv[optind]); /* a cross-key rule: name the file beside the keys */
+  }
   if (rc) {
     fprintf(stderr, "zhizeng %s: %s\n", cmd, err.msg);
     return zz_exit_code(rc);

@@ -294,7 +294,8 @@ int zz_csv_require(zz_csv *r, const char *const *names, zz_err *err) {
     used += (size_t)w;
     if (used >= sizeof alts) used = sizeof alts - 1;
   }
-  zz_fail(err, ZZ_EDATA, "%s:1:%d: missing required column %s in the header", r->path, r->ncols + 1, alts);
+  zz_fail(err, ZZ_EDATA, "%s:1:%d: missing required column %s in the header (expected a column of that name)", r->path,
+          r->ncols + 1, alts);
   return -1;
 }
 

@@ -167,7 +167,8 @@ int nn_load(nn_model **out, const char *path, void **extra, size_t *extra_len, z
     goto done;
   }
   if (n < 16 || memcmp(buf, MF_MAGIC "\0", 8) != 0) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: not a zhizeng model file (expected the magic 'ZZMODEL')", path);
+    rc = zz_fail(err, ZZ_EDATA, "%s: byte 0: not a zhizeng model file (expected the 8-byte magic 'ZZMODEL\\0' and at least 16 bytes, "
+                 "found %zu bytes)", path, n);
     goto done;
   }
   mf_in in = {buf, n - 8, 8};
@@ -176,12 +177,15 @@ int nn_load(nn_model **out, const char *path, void **extra, size_t *extra_len, z
   for (int k = 7; k >= 0; k--) stored = stored << 8 | buf[n - 8 + (size_t)k];
   uint32_t version = (uint32_t)get_u(&in, 4, &bad);
   if (version < 1u || version > MF_VERSION) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: model file version %u, this zhizeng reads versions 1 to %u", path, version,
+    rc = zz_fail(err, ZZ_EDATA, "%s: byte 8: model file version %u, expected a version from 1 to %u", path, version,
                  MF_VERSION);
     goto done;
   }
   if (h != stored) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: checksum mismatch: the model file is corrupt or truncated", path);
+    rc = zz_fail(err, ZZ_EDATA,
+                 "%s: byte %zu: checksum mismatch (expected %016llx, the FNV-1a hash of bytes 0 to %zu, found %016llx): "
+                 "the model file is corrupt or truncated", path, n - 8, (unsigned long long)h, n - 9,
+                 (unsigned long long)stored);
     goto done;
   }
   get_u(&in, 4, &bad);
@@ -205,16 +209,19 @@ int nn_load(nn_model **out, const char *path, void **extra, size_t *extra_len, z
   int64_t step = (int64_t)get_u(&in, 8, &bad);
   uint64_t prl = get_u(&in, 8, &bad), exl = get_u(&in, 8, &bad);
   if (bad) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: truncated model header", path);
+    rc = zz_fail(err, ZZ_EDATA, "%s: byte %zu: truncated model header (expected more fields before the checksum)",
+                 path, n - 8);
     goto done;
   }
   if ((rc = nn_create(&m, &c, 0, err))) {
-    zz_wrap(err, "%s", path);
+    zz_wrap(err, "%s: byte 16: model configuration", path);
     goto done;
   }
   if (np != m->n_params || in.n - in.i != 12 * np + prl + exl) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: expected %zu parameters for its configuration, found %llu (or wrong sizes)",
-                 path, m->n_params, (unsigned long long)np);
+    rc = zz_fail(err, ZZ_EDATA,
+                 "%s: byte %zu: expected %zu parameters for its configuration and %zu data bytes, found %llu parameters "
+                 "and %zu data bytes", path, in.i - 32, m->n_params, (size_t)(12 * m->n_params + prl + exl),
+                 (unsigned long long)np, in.n - in.i);
     goto done;
   }
   get_floats(&in, m->params, np, &bad);

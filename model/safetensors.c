@@ -342,14 +342,14 @@ int st_read(st_file **out, const char *path, zz_err *err) {
   long fsize = ftell(fp);
   rewind(fp);
   if (fsize < 8 || fread(lb, 1, 8, fp) != 8) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: not a safetensors file (shorter than its 8-byte header length)", path);
+    rc = zz_fail(err, ZZ_EDATA, "%s: byte 0: not a safetensors file (expected an 8-byte header length, the file is shorter)", path);
     goto done;
   }
   uint64_t hl = 0;
   for (int k = 7; k >= 0; k--) hl = hl * 256 + lb[k];
   if (hl > (uint64_t)fsize - 8 || hl > 100u * 1024 * 1024) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: not a safetensors file (header length %" PRIu64 " exceeds the file size %ld)",
-                 path, hl, fsize);
+    rc = zz_fail(err, ZZ_EDATA, "%s: byte 0: not a safetensors file (header length %" PRIu64 " exceeds the file size %ld; "
+                 "expected an 8-byte little-endian length of the JSON header that follows)", path, hl, fsize);
     goto done;
   }
   hdr = malloc(hl + 1);
@@ -364,9 +364,9 @@ int st_read(st_file **out, const char *path, zz_err *err) {
     st_tensor *t = &f->t[k];
     raw_tensor *r = &raw[k];
     if (r->off1 > data_size || r->off1 - r->off0 != (uint64_t)t->numel * (uint64_t)r->dtype) {
-      rc = zz_fail(err, ZZ_EDATA, "%s: tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "] do not match %zu values of "
-                   "%d bytes inside %" PRIu64 " data bytes", path, t->name, r->off0, r->off1, t->numel, r->dtype,
-                   data_size);
+      rc = zz_fail(err, ZZ_EDATA, "%s: byte %" PRIu64 ": tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "]: expected "
+                   "%zu values of %d bytes inside the %" PRIu64 " data bytes", path, 8 + hl + r->off0, t->name, r->off0,
+                   r->off1, t->numel, r->dtype, data_size);
       goto done;
     }
     t->data = malloc((t->numel ? t->numel : 1) * sizeof(float));
@@ -626,7 +626,8 @@ int nn_import_safetensors(nn_model **out, const char *path, zz_err *err) {
     const nn_param_view *v = &m->views[k];
     const st_tensor *t = st_find(f, v->name);
     if (!t) {
-      rc = zz_fail(err, ZZ_EDATA, "%s: tensor '%s' is missing", path, v->name);
+      rc = zz_fail(err, ZZ_EDATA, "%s: tensor '%s' is missing: expected it for a %d-layer %s with a %s head", path,
+                   v->name, c.layers, nn_cell_name(c.cell), nn_head_name(c.head));
       break;
     }
     int64_t want[2] = {v->shape[0], v->shape[1]};
@@ -643,7 +644,7 @@ int nn_import_safetensors(nn_model **out, const char *path, zz_err *err) {
   }
   for (int k = 0; !rc && k < f->n; k++)
     if (!nn_param_find(m, f->t[k].name))
-      rc = zz_fail(err, ZZ_EDATA, "%s: unexpected tensor '%s' for a %d-layer %s with a %s head", path, f->t[k].name,
+      rc = zz_fail(err, ZZ_EDATA, "%s: unexpected tensor '%s' for a %d-layer %s with a %s head (expected only its parameters)", path, f->t[k].name,
                    c.layers, nn_cell_name(c.cell), nn_head_name(c.head));
   const char *pre = st_meta(f, "preprocessing");
   if (!rc && pre && *pre) rc = nn_set_preprocessing(m, pre, err);

@@ -105,7 +105,7 @@ int score_table_read(const char *path, const panel *p, score_table **out, zz_err
     int t = find_date(p, ymd);
     if (t < 0) {
       rc = zz_csv_fail(r, cd, err, ZZ_EDATA,
-                       "date %s is not a trading day of the market (its calendar runs %s .. %s)",
+                       "date %s is not a trading day of the market: expected a date of its calendar %s .. %s",
                        zz_date_format(ymd, d0), zz_date_format(p->dates[0], d1),
                        zz_date_format(p->dates[p->n_dates - 1], (char[11]){0}));
       break;
@@ -118,7 +118,7 @@ int score_table_read(const char *path, const panel *p, score_table **out, zz_err
     }
     int i = find_stock(p, code);
     if (i < 0) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "stock %s is not in the market", code);
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "stock %s is not in the market: expected a code of its bars.csv", code);
       break;
     }
     size_t at = panel_at(p, t, i);
@@ -126,14 +126,15 @@ int score_table_read(const char *path, const panel *p, score_table **out, zz_err
       const char *f = zz_csv_field(r, cols[k]);
       if (bad_number(f)) {
         rc = zz_csv_fail(r, cols[k], err, ZZ_EDATA,
-                         "score '%s' is not a finite number; leave the field empty (or drop the row) for a "
-                         "stock without a score", f);
+                         "expected a finite score, found '%s' (leave the field empty, or drop the row, "
+                         "for a stock without a score)", f);
         break;
       }
       double v;
       if ((rc = zz_csv_double(r, cols[k], 1, &v, err))) break;
       if (isfinite(s->values[k][at])) {
-        rc = zz_csv_fail(r, cd, err, ZZ_EDATA, "duplicate row for (%s, %s)", zz_date_format(ymd, d0), code);
+        rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "duplicate row for (%s, %s): expected one row per date and code",
+                         zz_date_format(ymd, d0), code);
         break;
       }
       s->values[k][at] = v;

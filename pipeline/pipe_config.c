@@ -272,9 +272,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
     x->failed = 1;
     if (!section_known(section))
       zz_fail(x->err, ZZ_EUSAGE, "%s:%d: unknown section [%s] (expected market, model, backtest, risk, optimizer, "
-                                 "sim, report, output)", x->name, lineno, section);
+                                 "sim, universe, report, output)", x->name, lineno, section);
     else
-      zz_fail(x->err, ZZ_EUSAGE, "%s:%d: unknown key '%s' in [%s] (see docs/config.md)", x->name, lineno, name,
+      zz_fail(x->err, ZZ_EUSAGE, "%s:%d: unknown key '%s' in [%s] (expected a key of docs/config.md)", x->name, lineno, name,
               section);
     return 0;
   }

@@ -81,9 +81,9 @@ static int limits_key(void *user, const char *section, const char *name, const c
     errno = 0;
     double v = strtod(value, &end);
     while (isspace((unsigned char)*end)) end++;
-    if (end == value || *end || !isfinite(v) || v < keys[k].lo || v > keys[k].hi) {
-      zz_fail(c->err, ZZ_EDATA, "%s:%d: %s: expected a number in [%g, %g], found '%s'", c->path, lineno, name,
-              keys[k].lo, keys[k].hi, value);
+    if (end == value || *end || !isfinite(v) || v < keys[k].lo || v > keys[k].hi || (keys[k].i && v != floor(v))) {
+      zz_fail(c->err, ZZ_EDATA, "%s:%d: %s: expected %s in [%g, %g], found '%s'", c->path, lineno, name,
+              keys[k].i ? "an integer" : "a number", keys[k].lo, keys[k].hi, value);
       c->failed = 1;
       return 0;
     }
@@ -106,7 +106,9 @@ int opt_limits_read(const char *path, opt_limits *lim, zz_err *err) {
   int rc = ini_parse_stream(limits_reader, &c, limits_key, &c);
   fclose(f);
   if (c.failed) return err ? err->code : ZZ_EDATA;
-  if (rc > 0) return zz_fail(err, ZZ_EDATA, "%s:%d: malformed INI line", path, rc);
+  if (rc > 0)
+    return zz_fail(err, ZZ_EDATA, "%s:%d: malformed INI line: expected '[section]', 'key = value' or a comment", path,
+                   rc);
   if (rc < 0) return zz_fail(err, ZZ_EIO, "%s: cannot read", path);
   return ZZ_OK;
 }
@@ -273,8 +275,8 @@ static int read_row_stock(zz_csv *r, int col, const code_index *ix, uint8_t *see
   int rc = read_code(r, col, code, err);
   if (rc) return rc;
   int i = code_find(ix, code);
-  if (i < 0) return zz_csv_fail(r, col, err, ZZ_EDATA, "code %s is not in alpha.csv (the universe)", code);
-  if (seen[i]) return zz_csv_fail(r, col, err, ZZ_EDATA, "code %s appears twice", code);
+  if (i < 0) return zz_csv_fail(r, col, err, ZZ_EDATA, "code %s is not in alpha.csv: expected a code of the universe", code);
+  if (seen[i]) return zz_csv_fail(r, col, err, ZZ_EDATA, "code %s appears twice: expected one row per code", code);
   seen[i] = 1;
   *out = i;
   return ZZ_OK;
@@ -283,10 +285,12 @@ static int read_row_stock(zz_csv *r, int col, const code_index *ix, uint8_t *see
 static void join(char *buf, size_t n, const char *dir, const char *file) { snprintf(buf, n, "%s/%s", dir, file); }
 
 /* Every code of alpha.csv must appear in a per-code file: names the first one missing from `path`. */
-static int require_all_codes(const char *path, int n, const char (*codes)[ZZ_CODE_LEN], const uint8_t *seen,
-                             zz_err *err) {
+static int require_all_codes(const zz_csv *r, const char *path, int n, const char (*codes)[ZZ_CODE_LEN],
+                             const uint8_t *seen, zz_err *err) {
   for (int i = 0; i < n; i++)
-    if (!seen[i]) return zz_fail(err, ZZ_EDATA, "%s: code %s of alpha.csv is missing", path, codes[i]);
+    if (!seen[i])
+      return zz_fail(err, ZZ_EDATA, "%s:%zu: end of file: code %s of alpha.csv is missing (expected a row for every "
+                     "code of the universe)", path, zz_csv_line(r) + 1, codes[i]);
   return ZZ_OK;
 }
 
@@ -295,7 +299,7 @@ static const char *const NAMES_CODE[] = {"code", "ts_code", "symbol", NULL};
 /* Reads a `code,<value>` file into val[] (indices of the universe). Requires every universe code when
  * require_all; codes outside the universe are errors. Returns the sum of the values in *sum. */
 static int read_code_values(const char *path, const code_index *ix, const char *const *vnames, int require_all,
-                            int nonneg, double *val, double *sum, zz_err *err) {
+                            int nonneg, double *val, double *sum, int *where, zz_err *err) {
   zz_csv *r;
   int rc = zz_csv_open(&r, path, err);
   if (rc) return rc;
@@ -323,13 +327,14 @@ static int read_code_values(const char *path, const code_index *ix, const char *
     }
     val[i] = v;
     s += v;
+    if (where && !where[0]) where[0] = (int)zz_csv_line(r), where[1] = cv + 1;
   }
   if (rc < 0) {
     rc = -rc;
     goto done;
   }
   rc = ZZ_OK;
-  if (require_all) rc = require_all_codes(path, n, (const char(*)[ZZ_CODE_LEN])ix->codes, seen, err);
+  if (require_all) rc = require_all_codes(r, path, n, (const char(*)[ZZ_CODE_LEN])ix->codes, seen, err);
 done:
   if (sum) *sum = s;
   free(seen);
@@ -350,6 +355,8 @@ static int read_factor_cov(const char *path, opt_problem *p, zz_err *err) {
   if (rc) return rc;
   int ncol = zz_csv_ncols(r), *colf = NULL;
   uint8_t *seen = NULL;
+  size_t *fline = NULL; /* line of each factor's row */
+  int *fcol = NULL;     /* 1-based column of each factor */
   p->has_country = 0;
   for (int j = 1; j < ncol; j++)
     if (!strcasecmp(zz_csv_header(r, j), "country")) p->has_country = 1;
@@ -383,7 +390,7 @@ static int read_factor_cov(const char *path, opt_problem *p, zz_err *err) {
       goto done;
     }
     if (seen[f]) {
-      rc = zz_fail(err, ZZ_EDATA, "%s:1:%d: factor '%s' appears twice in the header", path, j + 1, h);
+      rc = zz_fail(err, ZZ_EDATA, "%s:1:%d: factor '%s' appears twice in the header: expected each factor once", path, j + 1, h);
       goto done;
     }
     seen[f] = 1;
@@ -396,29 +403,37 @@ static int read_factor_cov(const char *path, opt_problem *p, zz_err *err) {
   if (unc_absent) seen[f_unc] = 1;
   for (int f = 0; f < nf; f++)
     if (!seen[f]) {
-      rc = zz_fail(err, ZZ_EDATA, "%s:1: factor '%s' is missing from the header", path,
+      rc = zz_fail(err, ZZ_EDATA, "%s:1: factor '%s' is missing from the header: expected a column for every factor", path,
                    f < p->n_style ? p->style_names[f] : f < p->n_style + p->n_ind ? p->ind_names[f - p->n_style] : "country");
       goto done;
     }
   memset(seen, 0, (size_t)nf);
+  fline = xcalloc((size_t)nf, sizeof *fline);
+  fcol = xcalloc((size_t)nf, sizeof *fcol);
+  if (!fline || !fcol) {
+    rc = zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  for (int j = 1; j < ncol; j++) fcol[colf[j]] = j + 1;
   while ((rc = zz_csv_next(r, err)) == 1) {
     const char *name = zz_csv_field(r, 0);
     while (isspace((unsigned char)*name)) name++;
     int a = FACTOR_OF(name);
     if (a < 0) {
-      rc = zz_csv_fail(r, 0, err, ZZ_EDATA, "unknown factor '%s'", name);
+      rc = zz_csv_fail(r, 0, err, ZZ_EDATA, "unknown factor '%s': expected a factor named in the header", name);
       goto done;
     }
     if (seen[a]) {
-      rc = zz_csv_fail(r, 0, err, ZZ_EDATA, "factor '%s' has two rows", name);
+      rc = zz_csv_fail(r, 0, err, ZZ_EDATA, "factor '%s' has two rows: expected one row per factor", name);
       goto done;
     }
     seen[a] = 1;
+    fline[a] = zz_csv_line(r);
     for (int j = 1; j < ncol; j++) {
       double v;
       if ((rc = zz_csv_double(r, j, 0, &v, err))) goto done;
       if (colf[j] == a && v < 0) {
-        rc = zz_csv_fail(r, j, err, ZZ_EDATA, "negative variance %g of factor '%s'", v, name);
+        rc = zz_csv_fail(r, j, err, ZZ_EDATA, "negative variance %g of factor '%s': expected a value >= 0", v, name);
         goto done;
       }
       p->fcov[(size_t)a * nf + colf[j]] = v;
@@ -432,7 +447,9 @@ static int read_factor_cov(const char *path, opt_problem *p, zz_err *err) {
   if (unc_absent) seen[f_unc] = 1;
   for (int f = 0; f < nf; f++)
     if (!seen[f]) {
-      rc = zz_fail(err, ZZ_EDATA, "%s: the row of factor '%s' is missing", path,
+      rc = zz_fail(err, ZZ_EDATA, "%s:%zu: end of file: the row of factor '%s' is missing (expected one row per factor of "
+                   "the header)",
+                   path, zz_csv_line(r) + 1,
                    f < p->n_style ? p->style_names[f] : f < p->n_style + p->n_ind ? p->ind_names[f - p->n_style] : "country");
       goto done;
     }
@@ -442,13 +459,17 @@ static int read_factor_cov(const char *path, opt_problem *p, zz_err *err) {
       if (fabs(x - y) > 1e-8 * sqrt(p->fcov[(size_t)a * nf + a] * p->fcov[(size_t)b * nf + b]) + 1e-15) {
         const char *na = a < p->n_style ? p->style_names[a] : a < p->n_style + p->n_ind ? p->ind_names[a - p->n_style] : "country";
         const char *nb = b < p->n_style ? p->style_names[b] : b < p->n_style + p->n_ind ? p->ind_names[b - p->n_style] : "country";
-        rc = zz_fail(err, ZZ_EDATA, "%s: the covariance matrix is not symmetric: (%s, %s) = %.17g but (%s, %s) = %.17g",
-                     path, na, nb, x, nb, na, y);
+        rc = zz_fail(err, ZZ_EDATA,
+                     "%s:%zu:%d: the covariance matrix is not symmetric: (%s, %s) = %.17g but (%s, %s) = %.17g "
+                     "(line %zu): expected equal values",
+                     path, fline[a], fcol[b], na, nb, x, nb, na, y, fline[b]);
         goto done;
       }
     }
 #undef FACTOR_OF
 done:
+  free(fline);
+  free(fcol);
   free(colf);
   free(seen);
   zz_csv_close(r);
@@ -462,7 +483,8 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
   zz_csv *r = NULL;
   code_index ix = {0, NULL, NULL};
   uint8_t *seen = NULL;
-  int rc, cap = 0;
+  size_t *alines = NULL; /* line of each alpha.csv row, named by a duplicate */
+  int rc, cap = 0, acap = 0;
   if (!p) return zz_fail(err, ZZ_ENOMEM, "out of memory");
 
   /* alpha.csv: the universe */
@@ -487,6 +509,16 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     }
     if ((rc = read_code(r, cc, p->codes[p->n], err))) goto fail;
     if ((rc = zz_csv_double(r, cs, 0, &p->score[p->n], err))) goto fail;
+    if (p->n == acap) {
+      acap = acap ? 2 * acap : 1024;
+      size_t *q = realloc(alines, (size_t)acap * sizeof *q);
+      if (!q) {
+        rc = zz_fail(err, ZZ_ENOMEM, "%s: out of memory", path);
+        goto fail;
+      }
+      alines = q;
+    }
+    alines[p->n] = zz_csv_line(r);
     p->n++;
   }
   if (rc < 0) {
@@ -494,7 +526,7 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     goto fail;
   }
   if (p->n == 0) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: no stocks (expected rows 'code,score')", path);
+    rc = zz_fail(err, ZZ_EDATA, "%s:2: no stocks: expected rows 'code,score' after the header", path);
     goto fail;
   }
   zz_csv_close(r);
@@ -530,7 +562,8 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
   for (int k = 1; k < p->n; k++)
     if (!strcmp(ix.e[k].code, ix.e[k - 1].code)) {
       int a = ix.e[k - 1].i < ix.e[k].i ? ix.e[k - 1].i : ix.e[k].i, b = ix.e[k - 1].i ^ ix.e[k].i ^ a;
-      rc = zz_fail(err, ZZ_EDATA, "%s: code %s appears twice (data rows %d and %d)", path, ix.e[k].code, a + 1, b + 1);
+      rc = zz_fail(err, ZZ_EDATA, "%s:%zu:%d: code %s appears twice (first on line %zu): expected each code once", path,
+                   alines[b], cc + 1, ix.e[k].code, alines[a]);
       goto fail;
     }
 
@@ -538,25 +571,28 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
   static const char *const NAMES_W[] = {"weight", NULL};
   static const char *const NAMES_VAR[] = {"var", "variance", "specific_var", NULL};
   double sum;
+  int wh[2] = {0, 0}; /* first data line and the weight column, named by a bad sum */
   join(path, sizeof path, dir, "benchmark.csv");
-  if ((rc = read_code_values(path, &ix, NAMES_W, 0, 1, p->bench, &sum, err))) goto fail;
+  if ((rc = read_code_values(path, &ix, NAMES_W, 0, 1, p->bench, &sum, wh, err))) goto fail;
   if (fabs(sum - 1) > OPT_SUM_TOL) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: weights sum to %.10g: expected fractions summing to 1 (within %g)", path, sum,
-                 OPT_SUM_TOL);
+    rc = zz_fail(err, ZZ_EDATA, "%s:%d:%d: weights (from this line on) sum to %.10g: expected fractions summing to 1 "
+                 "(within %g)", path, wh[0] ? wh[0] : 2, wh[1] ? wh[1] : 2, sum, OPT_SUM_TOL);
     goto fail;
   }
   join(path, sizeof path, dir, "previous.csv");
   if (access(path, F_OK) == 0) {
     p->has_prev = 1;
-    if ((rc = read_code_values(path, &ix, NAMES_W, 0, 1, p->prev, &sum, err))) goto fail;
+    wh[0] = wh[1] = 0;
+    if ((rc = read_code_values(path, &ix, NAMES_W, 0, 1, p->prev, &sum, wh, err))) goto fail;
     if (sum > 1 + OPT_SUM_TOL) { /* less than 1: the rest of the book is cash */
-      rc = zz_fail(err, ZZ_EDATA, "%s: weights sum to %.10g: expected fractions summing to at most 1 (within %g; "
-                   "the rest is cash)", path, sum, OPT_SUM_TOL);
+      rc = zz_fail(err, ZZ_EDATA, "%s:%d:%d: weights (from this line on) sum to %.10g: expected fractions summing to at "
+                   "most 1 (within %g; the rest is cash)", path, wh[0] ? wh[0] : 2, wh[1] ? wh[1] : 2, sum,
+                   OPT_SUM_TOL);
       goto fail;
     }
   }
   join(path, sizeof path, dir, "specific_var.csv");
-  if ((rc = read_code_values(path, &ix, NAMES_VAR, 1, 1, p->spec_var, NULL, err))) goto fail;
+  if ((rc = read_code_values(path, &ix, NAMES_VAR, 1, 1, p->spec_var, NULL, NULL, err))) goto fail;
 
   seen = xcalloc((size_t)p->n, 1);
   if (!seen) {
@@ -583,8 +619,9 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     if (j == cc) continue;
     const char *h = zz_csv_header(r, j);
     if (!*h || strlen(h) >= OPT_NAME_LEN || name_index(p->style_names, k, h) >= 0 || !strcasecmp(h, "country")) {
-      rc = zz_fail(err, ZZ_EDATA, "%s:1:%d: style column name '%s' is empty, too long, repeated or reserved", path,
-                   j + 1, h);
+      rc = zz_fail(err, ZZ_EDATA, "%s:1:%d: style column name '%s' is empty, too long, repeated or reserved: expected a new "
+                   "name of at most %d characters other than 'country'", path,
+                   j + 1, h, OPT_NAME_LEN - 1);
       goto fail;
     }
     snprintf(p->style_names[k++], OPT_NAME_LEN, "%s", h);
@@ -602,7 +639,7 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     rc = -rc;
     goto fail;
   }
-  if ((rc = require_all_codes(path, p->n, (const char(*)[ZZ_CODE_LEN])p->codes, seen, err))) goto fail;
+  if ((rc = require_all_codes(r, path, p->n, (const char(*)[ZZ_CODE_LEN])p->codes, seen, err))) goto fail;
   zz_csv_close(r);
   r = NULL;
 
@@ -655,7 +692,7 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     rc = -rc;
     goto fail;
   }
-  if ((rc = require_all_codes(path, p->n, (const char(*)[ZZ_CODE_LEN])p->codes, seen, err))) goto fail;
+  if ((rc = require_all_codes(r, path, p->n, (const char(*)[ZZ_CODE_LEN])p->codes, seen, err))) goto fail;
   zz_csv_close(r);
   r = NULL;
 
@@ -686,7 +723,7 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
       rc = -rc;
       goto fail;
     }
-    if ((rc = require_all_codes(path, p->n, (const char(*)[ZZ_CODE_LEN])p->codes, seen, err))) goto fail;
+    if ((rc = require_all_codes(r, path, p->n, (const char(*)[ZZ_CODE_LEN])p->codes, seen, err))) goto fail;
     zz_csv_close(r);
     r = NULL;
   }
@@ -695,6 +732,7 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     goto fail;
   }
   free(seen);
+  free(alines);
   free(ix.e);
   *out = p;
   return ZZ_OK;
@@ -702,6 +740,7 @@ fail:
   if (rc == ZZ_OK) rc = ZZ_EINTERNAL;
   zz_csv_close(r);
   free(seen);
+  free(alines);
   free(ix.e);
   opt_problem_free(p);
   return rc;

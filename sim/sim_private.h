@@ -24,6 +24,7 @@ struct sim_targets {
   sim_batch *b;
   int sorted;
   char path[512];
+  int col_date, col_code, col_weight; /* 1-based columns of the file, 0 when built in memory */
 };
 
 int sim_find_date(const panel *p, int32_t ymd);

@@ -101,26 +101,28 @@ static int cmp_entry(const void *a, const void *b) {
   return (x->line > y->line) - (x->line < y->line);
 }
 
-/* "path:line: " for rows read from a file, "" for targets built in memory */
-static const char *where(const sim_targets *t, size_t line, char *buf, size_t n) {
-  if (line && t->path[0]) snprintf(buf, n, "%s:%zu: ", t->path, line);
+/* "path:line:column: " for rows read from a file, "" for targets built in memory */
+static const char *where(const sim_targets *t, size_t line, int col, char *buf, size_t n) {
+  if (line && t->path[0] && col > 0) snprintf(buf, n, "%s:%zu:%d: ", t->path, line, col);
+  else if (line && t->path[0]) snprintf(buf, n, "%s:%zu: ", t->path, line);
   else buf[0] = 0;
   return buf;
 }
 
 int sim_targets_validate(sim_targets *t, const panel *p, zz_err *err) {
-  char w[600], d[11];
+  char w[600], d[11], d2[11];
   if (t->nb) qsort(t->b, (size_t)t->nb, sizeof *t->b, cmp_batch);
   if (t->n) qsort(t->e, t->n, sizeof *t->e, cmp_entry);
   size_t j = 0;
   for (int k = 0; k < t->nb; k++) {
     sim_batch *b = &t->b[k];
     if (sim_find_date(p, b->date) < 0)
-      return zz_fail(err, ZZ_EDATA, "%starget date %s is not a trading day of the market", where(t, b->line, w, sizeof w),
+      return zz_fail(err, ZZ_EDATA, "%starget date %s is not a trading day of the market (expected a date of index_bars.csv)",
+                     where(t, b->line, t->col_date, w, sizeof w),
                      zz_date_format(b->date, d));
     if (b->trade_date && (b->trade_date < b->date || sim_find_date(p, b->trade_date) < 0))
-      return zz_fail(err, ZZ_EDATA, "%strade date %s of target date %s is not a trading day on or after it",
-                     where(t, b->line, w, sizeof w), zz_date_format(b->trade_date, d), zz_date_format(b->date, d + 0));
+      return zz_fail(err, ZZ_EDATA, "%strade date %s of target date %s: expected a trading day on or after it",
+                     where(t, b->line, 0, w, sizeof w), zz_date_format(b->trade_date, d), zz_date_format(b->date, d2));
     while (j < t->n && t->e[j].date < b->date) j++;
     b->first = j;
     double sum = 0.0;
@@ -128,18 +130,20 @@ int sim_targets_validate(sim_targets *t, const panel *p, zz_err *err) {
       const sim_entry *e = &t->e[j];
       const char *code = e->stock >= 0 && e->stock < p->n_stocks ? p->stocks[e->stock].code : "?";
       if (e->stock < 0 || e->stock >= p->n_stocks)
-        return zz_fail(err, ZZ_EDATA, "%sstock index %d is not in the market (%d stocks)", where(t, e->line, w, sizeof w),
+        return zz_fail(err, ZZ_EDATA, "%sstock index %d: expected an index of the market's %d stocks",
+                       where(t, e->line, t->col_code, w, sizeof w),
                        e->stock, p->n_stocks);
       if (!isfinite(e->weight) || e->weight < 0)
-        return zz_fail(err, ZZ_EDATA, "%sweight of %s on %s must be a finite number >= 0, found %g",
-                       where(t, e->line, w, sizeof w), code, zz_date_format(b->date, d), e->weight);
+        return zz_fail(err, ZZ_EDATA, "%sweight of %s on %s: expected a finite number >= 0, found %g",
+                       where(t, e->line, t->col_weight, w, sizeof w), code, zz_date_format(b->date, d), e->weight);
       if (j > b->first && t->e[j - 1].stock == e->stock)
-        return zz_fail(err, ZZ_EDATA, "%sduplicate target for %s on %s", where(t, e->line, w, sizeof w), code,
+        return zz_fail(err, ZZ_EDATA, "%sduplicate target for %s on %s: expected one row per date and code",
+                       where(t, e->line, t->col_code, w, sizeof w), code,
                        zz_date_format(b->date, d));
       sum += e->weight;
       if (sum > 1.0 + 1e-9)
-        return zz_fail(err, ZZ_EDATA, "%starget weights of %s sum to more than 1 (%.12g after %s)",
-                       where(t, e->line, w, sizeof w), zz_date_format(b->date, d), sum, code);
+        return zz_fail(err, ZZ_EDATA, "%starget weights of %s sum to more than 1 (%.12g after %s): expected at most 1, the "
+                       "rest being cash", where(t, e->line, t->col_weight, w, sizeof w), zz_date_format(b->date, d), sum, code);
     }
     b->end = j;
   }
@@ -164,6 +168,9 @@ int sim_targets_read(const char *path, const panel *p, sim_targets **out, zz_err
   snprintf(t->path, sizeof t->path, "%s", path);
   int cd = zz_csv_require(r, c_date, err), cc = cd >= 0 ? zz_csv_require(r, c_code, err) : -1;
   int cw = cc >= 0 ? zz_csv_require(r, c_weight, err) : -1, ct = zz_csv_find(r, c_trade);
+  t->col_date = cd + 1;
+  t->col_code = cc + 1;
+  t->col_weight = cw + 1;
   if (cd < 0 || cc < 0 || cw < 0) {
     rc = err ? err->code : ZZ_EDATA;
     goto fail;
@@ -179,13 +186,15 @@ int sim_targets_read(const char *path, const panel *p, sim_targets **out, zz_err
     if ((rc = zz_csv_date(r, cd, &date, err))) goto fail;
     if (sim_find_date(p, date) < 0) {
       char d[11];
-      rc = zz_csv_fail(r, cd, err, ZZ_EDATA, "date %s is not a trading day of the market", zz_date_format(date, d));
+      rc = zz_csv_fail(r, cd, err, ZZ_EDATA, "date %s is not a trading day of the market: expected a date of index_bars.csv",
+                       zz_date_format(date, d));
       goto fail;
     }
     if (ct >= 0 && zz_csv_field(r, ct)[0]) {
       if ((rc = zz_csv_date(r, ct, &trade, err))) goto fail;
       if (trade < date || sim_find_date(p, trade) < 0) {
-        rc = zz_csv_fail(r, ct, err, ZZ_EDATA, "exec_date must be a trading day on or after date");
+        rc = zz_csv_fail(r, ct, err, ZZ_EDATA, "exec_date %s: expected a trading day on or after date",
+                         zz_csv_field(r, ct));
         goto fail;
       }
     }
@@ -200,13 +209,13 @@ int sim_targets_read(const char *path, const panel *p, sim_targets **out, zz_err
     char code[ZZ_CODE_LEN];
     int stock = zz_code_normalise(raw, code) ? -1 : sim_find_stock(p, code);
     if (stock < 0) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "unknown stock code '%s' (not in the market)", raw);
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "unknown stock code '%s': expected a code of the market's bars.csv", raw);
       goto fail;
     }
     double wt;
     if ((rc = zz_csv_double(r, cw, 0, &wt, err))) goto fail;
     if (wt < 0) {
-      rc = zz_csv_fail(r, cw, err, ZZ_EDATA, "weight must be >= 0, found %g", wt);
+      rc = zz_csv_fail(r, cw, err, ZZ_EDATA, "expected a weight >= 0, found %g", wt);
       goto fail;
     }
     if ((rc = add_entry(t, date, stock, wt, line, err))) goto fail;

@@ -36,7 +36,7 @@ int main(void) {
              "unknown stock code '600009.SH'");
   expect_bad(p, "holiday.csv", "date,code,weight\n2023-01-07,600000.SH,0.5\n", ":2:1:", "not a trading day");
   expect_bad(p, "negative.csv", "date,code,weight\n2023-01-03,600000.SH,0.5\n2023-01-04,600001.SH,-0.1\n", ":3:3:",
-             "weight must be >= 0");
+             "expected a weight >= 0");
   expect_bad(p, "nan.csv", "date,code,weight\n2023-01-03,600000.SH,nan\n", ":2:3:", "expected a number");
   expect_bad(p, "inf.csv", "date,code,weight\n2023-01-03,600000.SH,inf\n", ":2:3:", "expected a finite number");
   expect_bad(p, "sum.csv", "date,code,weight\n2023-01-03,600000.SH,0.6\n2023-01-04,600000.SH,0.6\n2023-01-03,SH600001,0.5\n",
