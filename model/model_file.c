@@ -214,7 +214,10 @@ int nn_load(nn_model **out, const char *path, void **extra, size_t *extra_len, z
     goto done;
   }
   if ((rc = nn_create(&m, &c, 0, err))) {
-    zz_wrap(err, "%s: byte 16: model configuration", path);
+    /* a configuration refused by nn_create is bad data here, not a usage error */
+    zz_wrap(err, "%s: byte 16: expected a valid model configuration", path);
+    rc = ZZ_EDATA;
+    if (err) err->code = ZZ_EDATA;
     goto done;
   }
   if (np != m->n_params || in.n - in.i != 12 * np + prl + exl) {

@@ -621,7 +621,11 @@ int nn_import_safetensors(nn_model **out, const char *path, zz_err *err) {
     }
   }
   nn_model *m = NULL;
-  if (!rc && (rc = nn_create(&m, &c, 0, err))) zz_wrap(err, "%s", path);
+  if (!rc && (rc = nn_create(&m, &c, 0, err))) { /* bad data in the file, not a usage error */
+    zz_wrap(err, "%s: __metadata__: expected a valid model configuration", path);
+    rc = ZZ_EDATA;
+    if (err) err->code = ZZ_EDATA;
+  }
   for (int k = 0; !rc && k < m->n_views; k++) {
     const nn_param_view *v = &m->views[k];
     const st_tensor *t = st_find(f, v->name);

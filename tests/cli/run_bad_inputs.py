@@ -319,6 +319,8 @@ ST = {
     "st_metadata_bad_head": (st_with(meta={"head": "bivariate"}), "'head'", 3),
     "st_metadata_bad_hidden": (st_with(meta={"hidden": "two"}), "'hidden'", 3),
     "st_metadata_bad_lambda": (st_with(meta={"lambda": "1e"}), "'lambda'", 3),
+    "st_metadata_layers_out_of_range": (st_with(meta={"layers": "3"}), "__metadata__", 3),
+    "st_metadata_hidden_mismatch": (st_with(meta={"hidden": "4"}), "tensor 'rnn.weight_ih_l0'", 3),
     "st_valid_f64_tensors": (safetensors({n: ("F64", s, v) for n, (d, s, v) in model_tensors().items()}, META), None,
                              0),
 }
@@ -341,6 +343,20 @@ INPUT = {
 }
 
 
+def fnv1a(data):
+    h = 0xCBF29CE484222325
+    for c in data:
+        h = ((h ^ c) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def resealed(native, offset, value, fmt="<I"):
+    """native with the field at offset replaced and a correct checksum: only the field itself is wrong."""
+    b = bytearray(native[:-8])
+    b[offset:offset + struct.calcsize(fmt)] = struct.pack(fmt, value)
+    return bytes(b) + struct.pack("<Q", fnv1a(b))
+
+
 def native_cases(native):
     """native: the bytes of a valid native model file (from `model import`)."""
     n = len(native)
@@ -355,6 +371,12 @@ def native_cases(native):
         "native_truncated": (native[: n - 100], f"m.zzm: byte {n - 108}", 3),
         "native_flipped_byte": (bytes(flip), f"m.zzm: byte {n - 8}", 3),
         "native_appended_bytes": (native + b"\0\0\0\0", f"m.zzm: byte {n - 4}", 3),
+        # layout (version 3): cell at byte 16, layers at 20, hidden at 24, parameter count at 100
+        "native_bad_cell": (resealed(native, 16, 9), "m.zzm: byte 16", 3),
+        "native_zero_layers": (resealed(native, 20, 0), "m.zzm: byte 16", 3),
+        "native_wrong_hidden": (resealed(native, 24, H + 1), "m.zzm: byte 100", 3),
+        "native_wrong_param_count": (resealed(native, 100, 7, "<Q"), "m.zzm: byte 100", 3),
+        "native_resealed_valid": (resealed(native, 100, struct.unpack_from("<Q", native, 100)[0], "<Q"), None, 0),
     }
 
 
@@ -510,9 +532,10 @@ def print_table():
         for name, v in sorted(cases.items()):
             where, code = v[-2], v[-1]
             rows.append(f"| {kind} | `{name}` | {code} | {'accepted' if where is None else '`' + where + '`'} |")
-    for name, v in sorted(native_cases(b"ZZMODEL\0" + bytes(200)).items()):
-        where = v[1].split(": byte")[0] + ": byte N" if "byte" in v[1] else v[1]
-        rows.append(f"| native model (model export --model) | `{name}` | {v[2]} | `{where}` |")
+    # the native file of this model is 680 bytes: the offsets below are those the run checks
+    for name, v in sorted(native_cases(b"ZZMODEL\0" + bytes(672)).items()):
+        where = "accepted" if v[1] is None else f"`{v[1]}`"
+        rows.append(f"| native model (model export --model) | `{name}` | {v[2]} | {where} |")
     print("\n".join(rows))
     return 0
 

@@ -8,6 +8,7 @@ script only when adding cases:  python3 tests/data/make_malformed.py
 """
 import os
 import shutil
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "malformed")
@@ -219,7 +220,24 @@ VALID = {
 }
 
 
+FILE_OF = {"bars": "bars.csv", "index": "index_bars.csv", "weights": "index_weights.csv", "stocks": "stocks.csv",
+           "industry": "industry.csv", "fundamentals": "fundamentals.csv", "features": "features/NAME.csv"}
+
+
+def print_table():
+    """The ingest rows of docs/bad_input.md: file | rule | case | exit code | what the message names."""
+    for name, (changes, where, code) in sorted(CASES.items()):
+        kind = name.split("_")[0]
+        rule = name.split("_", 2)[2] if name.startswith("index_bars") else name.split("_", 1)[1]
+        fname = "index_bars.csv" if name.startswith("index_bars") else FILE_OF[kind]
+        print(f"| {fname} | {rule.replace('_', ' ')} | `{name}` | {code} | `{where}` |")
+    for name in sorted(VALID):
+        print(f"| {', '.join(sorted(VALID[name]))} | valid: {name[6:].replace('_', ' ')} | `{name}` | 0 | accepted |")
+
+
 def main():
+    if "--table" in sys.argv:
+        return print_table()
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
     for name, (changes, where, code) in sorted(CASES.items()):
