@@ -231,6 +231,7 @@ CONFIG = {
     "config_bad_date": (CFG + ["[market]", "synth_start = 2010-02-30"], "c.ini:15", 2),
     "config_bad_number": (CFG + ["[sim]", "buy_rate = 0.0003x"], "c.ini:15", 2),
     "config_missing_file": (None, "c.ini", 4),
+    "config_line_too_long": (CFG + ["[report]", "note = " + "x" * 5000], "c.ini:15", 2),
 }
 
 # ------------------------------------------------------------------ safetensors (SPEC 11.2) and native model files
