@@ -206,6 +206,8 @@ PROBLEM = {
                                        + P["limits.ini"][3:]}, "limits.ini:3", 3),
     "problem_valid_optional_absent_crlf": ({"previous.csv": None, "tradable.csv": None, "limits.ini": None,
                                             "alpha.csv": ("\r\n".join(P["alpha.csv"]) + "\r\n").encode()}, None, 0),
+    "problem_valid_limits_bom_crlf_other_section": ({"limits.ini": b"\xef\xbb\xbf[other]\r\nx = 1\r\n[limits]\r\n"
+                                                                    b"te_max = 0.3\r\n; note\r\n"}, None, 0),
     "problem_valid_unclassified_country": ({"industry.csv": sub(P["industry.csv"], 4, 1, ""),
                                             "factor_cov.csv": ["factor,size,value,Banks,Food,country",
                                                                "size,0.01,0.002,0,0,0", "value,0.002,0.02,0,0,0",
@@ -225,6 +227,7 @@ CONFIG = {
     "config_not_ini": (CFG[:2] + ["this is not a key"] + CFG[2:], "c.ini:3", 2),
     "config_years_reversed": (CFG[:8] + ["first_year = 2021"] + CFG[9:], "c.ini: backtest.first_year", 2),
     "config_bad_list": (CFG + ["[optimizer]", "indices = csi300,csi400"], "c.ini: optimizer.indices", 2),
+    "config_valid_bom": (b"\xef\xbb\xbf" + ("\n".join(CFG) + "\n").encode(), None, 0),
     "config_valid_crlf_comments": (("\r\n".join(["; a comment", "# another"] + CFG + ["", ""]) + "\r\n").encode(),
                                    None, 0),
     "config_bad_bool": (CFG + ["[risk]", "fundamentals = maybe"], "c.ini:15", 2),
@@ -285,6 +288,12 @@ def good_st():
     return st_with()
 
 
+def padded(b, k=7):
+    """b with k spaces after its JSON header (the safetensors format pads headers to 8 bytes with spaces)."""
+    hl = struct.unpack("<Q", b[:8])[0]
+    return struct.pack("<Q", hl + k) + b[8:8 + hl] + b" " * k + b[8 + hl:]
+
+
 def raw_header(text):
     h = text.encode()
     return struct.pack("<Q", len(h)) + h
@@ -322,6 +331,7 @@ ST = {
     "st_metadata_bad_lambda": (st_with(meta={"lambda": "1e"}), "'lambda'", 3),
     "st_metadata_layers_out_of_range": (st_with(meta={"layers": "3"}), "__metadata__", 3),
     "st_metadata_hidden_mismatch": (st_with(meta={"hidden": "4"}), "tensor 'rnn.weight_ih_l0'", 3),
+    "st_valid_header_padded_with_spaces": (padded(good_st()), None, 0),
     "st_valid_f64_tensors": (safetensors({n: ("F64", s, v) for n, (d, s, v) in model_tensors().items()}, META), None,
                              0),
 }

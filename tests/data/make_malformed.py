@@ -217,6 +217,10 @@ VALID = {
     "valid_unclassified_industry": {"industry.csv": N[:2] + ["000001.SZ,unclassified,2010-01-01,"]},
     "valid_optional_files_absent": {"stocks.csv": None, "industry.csv": None, "fundamentals.csv": None},
     "valid_no_final_newline": {"bars.csv": "NOEOL"},
+    "valid_cr_line_endings": {"bars.csv": "CR", "stocks.csv": "CR"},
+    "valid_spaces_and_case": {"bars.csv": ["Date , Code , Open , High , Low , Close , Volume , Amount"]
+                              + [" , ".join(l.split(",")) + " " for l in B[1:]],
+                              "index_bars.csv": I[:2] + [""] + I[2:]},
 }
 
 
@@ -266,6 +270,8 @@ def main():
                 data = data.replace("\n", "\r\n")
             elif change == "BOM":
                 data = "\ufeff" + data
+            elif change == "CR":
+                data = data.replace("\n", "\r")
             elif change == "NOEOL":
                 data = data.rstrip("\n")
             elif isinstance(change, list):
