@@ -47,6 +47,8 @@ struct zz_csv {
   char *block;
   int eof;
   int bom_checked;
+  size_t nul_line; /* first line with a NUL byte inside a field (0: none) and that field's column */
+  int nul_col;
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -70,6 +72,10 @@ static void on_field(void *s, size_t len, void *data) {
       grow((void **)&r->fstart, &r->capfields, r->nfields + 1, sizeof(size_t))) {
     r->oom = 1;
     return;
+  }
+  if (len && !r->nul_line && memchr(s, '\0', len)) {
+    r->nul_line = r->line;
+    r->nul_col = (int)(r->nfields - r->row_field0) + 1;
   }
   r->fstart[r->nfields++] = r->nchars;
   if (len) memcpy(r->chars + r->nchars, s, len);
@@ -149,9 +155,13 @@ static int feed(zz_csv *r, zz_err *err) {
        * (a quoted first field may end lines later) */
       if (r->parser.pstate == 0 && !r->row_started) r->row_candidate_line = r->line;
       if (csv_parse(&r->parser, p, len, on_field, on_row, r) != len)
-        return zz_fail(err, ZZ_EDATA, "%s:%zu: malformed CSV: %s", r->path, r->line,
-                       csv_strerror(csv_error(&r->parser)));
+        return zz_fail(err, ZZ_EDATA,
+                       "%s:%zu:%d: malformed CSV (%s): expected a quote only around a whole field, doubled inside it",
+                       r->path, r->line, (int)(r->nfields - r->row_field0) + 1, csv_strerror(csv_error(&r->parser)));
       if (r->oom) return zz_fail(err, ZZ_ENOMEM, "%s: out of memory while reading", r->path);
+      if (r->nul_line)
+        return zz_fail(err, ZZ_EDATA, "%s:%zu:%d: a NUL byte inside a field: expected text (is this a binary file?)",
+                       r->path, r->nul_line, r->nul_col);
       if (nl) r->line++;
       p = seg_end;
     }
@@ -285,7 +295,16 @@ int zz_csv_find(const zz_csv *r, const char *const *names) {
 
 int zz_csv_require(zz_csv *r, const char *const *names, zz_err *err) {
   int j = zz_csv_find(r, names);
-  if (j >= 0) return j;
+  if (j >= 0) {
+    /* a required column given twice is ambiguous: which one holds the data? */
+    for (int k = j + 1; k < r->ncols; k++)
+      if (!strcasecmp(r->header[k], r->header[j])) {
+        zz_fail(err, ZZ_EDATA, "%s:1:%d: column '%s' appears twice in the header (columns %d and %d): expected it once",
+                r->path, k + 1, r->header[j], j + 1, k + 1);
+        return -1;
+      }
+    return j;
+  }
   char alts[256] = "";
   size_t used = 0;
   for (const char *const *n = names; *n && used < sizeof alts - 1; n++) {

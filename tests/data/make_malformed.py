@@ -190,6 +190,11 @@ CASES = {
                                      "features/mom.csv:1:3", 3),
     "features_extra_field": ({"features/mom.csv": ["date,code,mom5", "2020-01-02,600000.SH,0.1,0.3"]},
                              "features/mom.csv:2:4", 3),
+    "bars_nul_byte": ({"bars.csv": B[:3] + [B[3].replace(",10.6,", ",10.6\0,")] + B[4:]}, "bars.csv:4:4", 3),
+    "bars_stray_quote": ({"bars.csv": B[:4] + ['2020-01-03,000001.SZ,15.2,15.6,1"5,15.5,2000,31000'] + B[5:]},
+                         "bars.csv:5:5", 3),
+    "bars_duplicate_column": ({"bars.csv": [B[0] + ",close"] + [l + ",1" for l in B[1:]]}, "bars.csv:1:9", 3),
+    "index_bars_random_bytes": ({"index_bars.csv": I + ["\x01\x02\x00\xff"]}, "index_bars.csv:5:1", 3),
     "features_empty_file": ({"features/mom.csv": []}, "features/mom.csv:1", 3),
 }
 
