@@ -148,7 +148,8 @@ int score_table_read(const char *path, const panel *p, score_table **out, zz_err
   if (!rc && got < 0) rc = -got;
   if (rc) goto fail;
   if (s->n_rows == 0) {
-    rc = zz_fail(err, ZZ_EDATA, "%s: the scores file has no data rows", path);
+    rc = zz_fail(err, ZZ_EDATA, "%s:2: the scores file has no data rows: expected rows date,code,score after the header",
+                 path);
     goto fail;
   }
   zz_csv_close(r);

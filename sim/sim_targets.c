@@ -220,6 +220,10 @@ int sim_targets_read(const char *path, const panel *p, sim_targets **out, zz_err
     }
     if ((rc = add_entry(t, date, stock, wt, line, err))) goto fail;
   }
+  if (t->nb == 0) { /* a header alone: nothing to simulate */
+    rc = zz_fail(err, ZZ_EDATA, "%s:2: no rows: expected at least one row date,code,weight after the header", path);
+    goto fail;
+  }
   zz_csv_close(r);
   r = NULL;
   if ((rc = sim_targets_validate(t, p, err))) goto fail;

@@ -105,6 +105,7 @@ TARGETS = {
     "targets_missing_code_column": ([l.split(",")[0] + "," + l.split(",")[2] for l in TG], "t.csv:1:3", 3),
     "targets_extra_field": (TG[:2] + [TG[2] + ",1"] + TG[3:], "t.csv:3:4", 3),
     "targets_empty_file": ([], "t.csv:1", 3),
+    "targets_no_rows": (TG[:1] + ["", ""], "t.csv:2", 3),
     "targets_unterminated_quote": (TG[:4] + [f'{DAYS[5]},"000002.SZ,0.4'], "t.csv:5", 3),
     "targets_valid_crlf_bom_quotes": (b"\xef\xbb\xbf" + "\r\n".join(TG[:3] + [f'"{DAYS[5]}","600036.SH",0.5', ""])
                                       .encode(), None, 0),
@@ -126,6 +127,7 @@ SCORES = {
     "scores_missing_date_column": ([",".join(l.split(",")[1:]) for l in SC], "s.csv:1:3", 3),
     "scores_extra_field": (SC[:4] + [SC[4] + ",1"] + SC[5:], "s.csv:5:4", 3),
     "scores_empty_file": ([], "s.csv:1", 3),
+    "scores_no_rows": (SC[:1], "s.csv:2", 3),
     "scores_valid_empty_score_crlf": (("\r\n".join(sub(SC, 3, 2, "")) + "\r\n").encode(), None, 0),
 }
 
