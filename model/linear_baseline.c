@@ -146,6 +146,14 @@ void lin_free(lin_model *m) {
   free(m);
 }
 
+/* line k of the file without its line ending ("" past the end); returns the length or -1 at EOF */
+static ssize_t lin_line(FILE *f, char **line, size_t *cap) {
+  ssize_t len = getline(line, cap, f);
+  if (len < 0) return -1;
+  while (len > 0 && ((*line)[len - 1] == '\n' || (*line)[len - 1] == '\r')) (*line)[--len] = 0;
+  return len;
+}
+
 int lin_load(lin_model **out, const char *path, zz_err *err) {
   *out = NULL;
   FILE *f = fopen(path, "r");
@@ -158,18 +166,26 @@ int lin_load(lin_model **out, const char *path, zz_err *err) {
     fclose(f);
     return zz_fail(err, ZZ_ENOMEM, "out of memory");
   }
-  if (getline(&line, &cap, f) < 0 || strcmp(line, "zz_linear v1\n") ||
-      fscanf(f, "%d %d %lf %lf", &m->seq, &m->n_feat, &m->lambda, &m->val_ic) != 4 || m->seq < 1 || m->n_feat < 1 ||
-      m->seq > 1000 || m->n_feat > 10000 || fgetc(f) != '\n') {
-    rc = zz_fail(err, ZZ_EDATA, "%s: not a zhizeng linear model (expected 'zz_linear v1', sizes, lambda)", path);
+  int used = 0;
+  if (lin_line(f, &line, &cap) < 0 || strcmp(line, "zz_linear v1")) {
+    rc = zz_fail(err, ZZ_EDATA, "%s:1: not a zhizeng linear model: expected the line 'zz_linear v1'", path);
     goto out;
   }
-  ssize_t len = getline(&line, &cap, f);
-  if (len <= 1) {
+  if (lin_line(f, &line, &cap) < 0 || sscanf(line, "%d %d %n", &m->seq, &m->n_feat, &used) != 2 || line[used] ||
+      m->seq < 1 || m->n_feat < 1 || m->seq > 1000 || m->n_feat > 10000) {
+    rc = zz_fail(err, ZZ_EDATA, "%s:2: expected 'SEQ FEATURES' (integers in 1..1000 and 1..10000)", path);
+    goto out;
+  }
+  used = 0;
+  if (lin_line(f, &line, &cap) < 0 || sscanf(line, "%lf %lf %n", &m->lambda, &m->val_ic, &used) != 2 || line[used] ||
+      !isfinite(m->lambda) || m->lambda < 0) {
+    rc = zz_fail(err, ZZ_EDATA, "%s:3: expected 'LAMBDA VALIDATION_IC' (a ridge penalty >= 0 and a number)", path);
+    goto out;
+  }
+  if (lin_line(f, &line, &cap) <= 0) {
     rc = zz_fail(err, ZZ_EDATA, "%s:4: expected the preprocessing line", path);
     goto out;
   }
-  line[len - 1] = 0;
   m->prep = strdup(line);
   m->dim = m->seq * m->n_feat;
   m->coef = malloc((size_t)(m->dim + 1) * sizeof *m->coef);
@@ -177,11 +193,31 @@ int lin_load(lin_model **out, const char *path, zz_err *err) {
     rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
     goto out;
   }
-  for (int j = 0; j <= m->dim; j++)
-    if (fscanf(f, "%lf", &m->coef[j]) != 1 || !isfinite(m->coef[j])) {
-      rc = zz_fail(err, ZZ_EDATA, "%s:5: expected %d finite coefficients, found %d", path, m->dim + 1, j);
+  if (lin_line(f, &line, &cap) < 0) line[0] = 0;
+  const char *q = line;
+  for (int j = 0; j <= m->dim + 1; j++) {
+    char *end;
+    while (*q == ' ' || *q == '\t') q++;
+    if (j == m->dim + 1) {
+      if (*q) {
+        rc = zz_fail(err, ZZ_EDATA, "%s:5:%d: expected %d coefficients (SEQ x FEATURES + 1), found more", path, j + 1,
+                     m->dim + 1);
+        goto out;
+      }
+      break;
+    }
+    m->coef[j] = strtod(q, &end);
+    if (end == q || (*end && *end != ' ' && *end != '\t') || !isfinite(m->coef[j])) {
+      rc = zz_fail(err, ZZ_EDATA, "%s:5:%d: expected %d finite coefficients (SEQ x FEATURES + 1), found %s", path,
+                   j + 1, m->dim + 1, *q ? "a bad value" : "fewer");
       goto out;
     }
+    q = end;
+  }
+  if (lin_line(f, &line, &cap) > 0) {
+    rc = zz_fail(err, ZZ_EDATA, "%s:6: expected the end of the file after the coefficients", path);
+    goto out;
+  }
 out:
   free(line);
   fclose(f);

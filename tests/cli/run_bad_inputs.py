@@ -8,6 +8,7 @@
   st       `zhizeng model import --in F.safetensors`  (model/safetensors.c, SPEC 11.2)
   input    `zhizeng model forward --input X`          (model/safetensors.c: the input tensors)
   native   `zhizeng model export --model NATIVE`      (model/model_file.c)
+  linear   `zhizeng score --models DIR`               (model/linear_baseline.c: DIR/Y<year>_seed0.lin)
 
 Every case is a valid input with one change. A refused case must exit with its code, name on stderr the
 position (file:line:column, file:line, the key, or the byte offset), say what was expected ("expected"
@@ -370,6 +371,22 @@ def resealed(native, offset, value, fmt="<I"):
     return bytes(b) + struct.pack("<Q", fnv1a(b))
 
 
+LIN = ["zz_linear v1", "2 3", "0.1 0.05", "PREP", "1 2 3 4 5 6 7"]
+LINEAR = {  # model/linear_baseline.c, read by `zhizeng score --models DIR` (DIR/Y<year>_seed0.lin)
+    "linear_bad_magic": (["zz_linear v2"] + LIN[1:], "Y2020_seed0.lin:1", 3),
+    "linear_empty": ([], "Y2020_seed0.lin:1", 3),
+    "linear_bad_sizes": (LIN[:1] + ["2 x"] + LIN[2:], "Y2020_seed0.lin:2", 3),
+    "linear_sizes_out_of_range": (LIN[:1] + ["0 3"] + LIN[2:], "Y2020_seed0.lin:2", 3),
+    "linear_bad_lambda": (LIN[:2] + ["-1 0.05"] + LIN[3:], "Y2020_seed0.lin:3", 3),
+    "linear_no_preprocessing": (LIN[:3], "Y2020_seed0.lin:4", 3),
+    "linear_too_few_coefficients": (LIN[:4] + ["1 2 3 4 5 6"], "Y2020_seed0.lin:5:7", 3),
+    "linear_too_many_coefficients": (LIN[:4] + ["1 2 3 4 5 6 7 8"], "Y2020_seed0.lin:5:8", 3),
+    "linear_non_finite_coefficient": (LIN[:4] + ["1 2 nan 4 5 6 7"], "Y2020_seed0.lin:5:3", 3),
+    "linear_bad_coefficient": (LIN[:4] + ["1 2 3x 4 5 6 7"], "Y2020_seed0.lin:5:3", 3),
+    "linear_trailing_line": (LIN + ["8"], "Y2020_seed0.lin:6", 3),
+}
+
+
 def native_cases(native):
     """native: the bytes of a valid native model file (from `model import`)."""
     n = len(native)
@@ -531,6 +548,13 @@ def main():
                 total += 1
                 failed += check(zz, name, ["model", "export", "--model", "m.zzm", "--out", "e.safetensors"], d, where,
                                 code, ["e.safetensors"], log)
+    if want("linear"):
+        for name, (lines, where, code) in sorted(LINEAR.items()):
+            d = case_dir(root, "linear", name)
+            write_lines(os.path.join(d, "models", "Y2020_seed0.lin"), lines)
+            total += 1
+            failed += check(zz, name, ["score", "--market", mdir, "--models", "models", "--out", "s.csv", "--year",
+                                       "2020"], d, where and os.path.join("models", where), code, ["s.csv"], log)
     print("\n".join(log))
     print(f"{total - failed}/{total} bad-input cases behaved as expected")
     return 1 if failed else 0
@@ -541,7 +565,8 @@ def print_table():
     for kind, cases in (("targets CSV (simulate --targets)", TARGETS), ("scores CSV (evaluate --scores)", SCORES),
                         ("problem directory (optimize --problem)", PROBLEM), ("config (run CONFIG)", CONFIG),
                         ("safetensors model (model import --in)", ST), ("safetensors input (model forward --input)",
-                                                                        INPUT)):
+                                                                        INPUT),
+                        ("linear model (score --models DIR: DIR/Y<year>_seed0.lin)", LINEAR)):
         for name, v in sorted(cases.items()):
             where, code = v[-2], v[-1]
             rows.append(f"| {kind} | `{name}` | {code} | {'accepted' if where is None else '`' + where + '`'} |")
