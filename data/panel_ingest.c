@@ -156,7 +156,7 @@ static int row_date_t(loader *L, zz_csv *r, int col, int *t, int32_t *ymd_out, z
   if (*t < 0) {
     char b[11];
     return zz_csv_fail(r, col, err, ZZ_EDATA,
-                       "%s is not a trading day: the calendar is the set of dates in index_bars.csv",
+                       "%s is not a trading day: expected a date of index_bars.csv (the calendar)",
                        zz_date_format(ymd, b));
   }
   if (ymd_out) *ymd_out = ymd;
@@ -190,7 +190,7 @@ static int read_index_bars(loader *L, zz_err *err) {
   char path[1024];
   path_join(path, sizeof path, L->dir, "index_bars.csv");
   if (!file_exists(path))
-    return zz_fail(err, ZZ_EDATA, "%s: missing required file (columns date, index, close): it defines the trading calendar", path);
+    return zz_fail(err, ZZ_EDATA, "%s: missing required file: expected a CSV with columns date, index, close (the trading calendar)", path);
   zz_csv *r;
   int rc = zz_csv_open(&r, path, err);
   if (rc) return rc;
@@ -216,7 +216,7 @@ static int read_index_bars(loader *L, zz_err *err) {
     int w = zz_date_weekday(b.ymd);
     if (w >= 6) {
       char db[11];
-      rc = zz_csv_fail(r, cd, err, ZZ_EDATA, "%s is a %s: not a trading day", zz_date_format(b.ymd, db),
+      rc = zz_csv_fail(r, cd, err, ZZ_EDATA, "%s is a %s: expected a trading day (Monday to Friday)", zz_date_format(b.ymd, db),
                        w == 6 ? "Saturday" : "Sunday");
       goto done;
     }
@@ -244,7 +244,7 @@ static int read_index_bars(loader *L, zz_err *err) {
     rows[n++] = b;
   }
   if (n == 0) {
-    rc = zz_fail(err, ZZ_EDATA, "%s:2: no rows: index_bars.csv must give at least one trading day", path);
+    rc = zz_fail(err, ZZ_EDATA, "%s:2: no rows: expected at least one trading day after the header", path);
     goto done;
   }
   /* calendar: sorted unique dates */
@@ -382,7 +382,7 @@ static int read_bars(loader *L, int *adj_given, zz_err *err) {
   char path[1024];
   path_join(path, sizeof path, L->dir, "bars.csv");
   if (!file_exists(path))
-    return zz_fail(err, ZZ_EDATA, "%s: missing required file (columns date, code, open, high, low, close, volume, amount)", path);
+    return zz_fail(err, ZZ_EDATA, "%s: missing required file: expected a CSV with columns date, code, open, high, low, close, volume, amount", path);
   zz_csv *r;
   int rc = zz_csv_open(&r, path, err);
   if (rc) return rc;
@@ -478,17 +478,17 @@ static int read_bars(loader *L, int *adj_given, zz_err *err) {
     }
     if (!susp) {
       if (v[BC_HIGH] < v[BC_LOW]) {
-        rc = zz_csv_fail(r, c[BC_HIGH], err, ZZ_EDATA, "high %s is below low %s", zz_csv_field(r, c[BC_HIGH]),
+        rc = zz_csv_fail(r, c[BC_HIGH], err, ZZ_EDATA, "high %s is below low %s: expected high >= low", zz_csv_field(r, c[BC_HIGH]),
                          zz_csv_field(r, c[BC_LOW]));
         break;
       }
       if (v[BC_CLOSE] < v[BC_LOW] || v[BC_CLOSE] > v[BC_HIGH]) {
-        rc = zz_csv_fail(r, c[BC_CLOSE], err, ZZ_EDATA, "close %s is outside [low, high] = [%s, %s]",
+        rc = zz_csv_fail(r, c[BC_CLOSE], err, ZZ_EDATA, "close %s is outside [low, high] = [%s, %s]: expected low <= close <= high",
                          zz_csv_field(r, c[BC_CLOSE]), zz_csv_field(r, c[BC_LOW]), zz_csv_field(r, c[BC_HIGH]));
         break;
       }
       if (v[BC_OPEN] < v[BC_LOW] || v[BC_OPEN] > v[BC_HIGH]) {
-        rc = zz_csv_fail(r, c[BC_OPEN], err, ZZ_EDATA, "open %s is outside [low, high] = [%s, %s]",
+        rc = zz_csv_fail(r, c[BC_OPEN], err, ZZ_EDATA, "open %s is outside [low, high] = [%s, %s]: expected low <= open <= high",
                          zz_csv_field(r, c[BC_OPEN]), zz_csv_field(r, c[BC_LOW]), zz_csv_field(r, c[BC_HIGH]));
         break;
       }
@@ -786,7 +786,7 @@ static int read_index_weights(loader *L, zz_err *err) {
   char path[1024];
   path_join(path, sizeof path, L->dir, "index_weights.csv");
   if (!file_exists(path))
-    return zz_fail(err, ZZ_EDATA, "%s: missing required file (columns date, index, code, weight)", path);
+    return zz_fail(err, ZZ_EDATA, "%s: missing required file: expected a CSV with columns date, index, code, weight", path);
   zz_csv *r;
   int rc = zz_csv_open(&r, path, err);
   if (rc) return rc;
@@ -821,7 +821,7 @@ static int read_index_weights(loader *L, zz_err *err) {
     if ((rc = row_code(r, cc, code, err))) goto done;
     w.stock = map_find(L, code);
     if (w.stock < 0) {
-      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "%s is a member of %s but never appears in bars.csv", code,
+      rc = zz_csv_fail(r, cc, err, ZZ_EDATA, "%s is a member of %s but never appears in bars.csv: expected a code with bars", code,
                        zz_index_name(w.index));
       goto done;
     }
@@ -852,7 +852,8 @@ static int read_index_weights(loader *L, zz_err *err) {
     while (g1 < n && rows[g1].index == rows[g0].index && rows[g1].t == rows[g0].t) {
       if (g1 > g0 && rows[g1].stock == rows[g1 - 1].stock) {
         char db[11];
-        rc = zz_fail(err, ZZ_EDATA, "%s:%u:%d: duplicate row for (%s, %s, %s), first given on line %u", path,
+        rc = zz_fail(err, ZZ_EDATA, "%s:%u:%d: duplicate row for (%s, %s, %s), first given on line %u: expected one weight per "
+                     "date, index and code", path,
                      rows[g1].line, cc + 1, zz_date_format(p->dates[rows[g1].t], db), zz_index_name(rows[g1].index),
                      p->stocks[rows[g1].stock].code, rows[g1 - 1].line);
         goto done;

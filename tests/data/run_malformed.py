@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs `zhizeng ingest` on every case of tests/data/malformed/ and checks that it
   - exits with the expected non-zero code (line 2 of the case's `expect` file),
-  - names the file, line and column of line 1 of `expect` on stderr ("<dir>/<where>"),
+  - names the file, line and column of line 1 of `expect` on stderr ("<dir>/<where>") and says what
+    was expected (the word "expected"),
   - leaves no cache behind
 Cases whose `expect` line 1 is "valid" are valid edge inputs (CRLF, BOM, quotes, ...): they must
 be accepted (exit 0) and a cache written in place of the stale one: a stale cache planted at --cache beforehand is removed, and no
@@ -55,6 +56,8 @@ def main():
                 problems.append(f"exit code {r.returncode}, expected {code}")
             if want not in r.stderr:
                 problems.append(f"stderr does not name '{want}'")
+            if "expected" not in r.stderr:
+                problems.append("the message does not say what was expected")
             if os.path.exists(cache):
                 problems.append("a cache file was left behind")
             left = [f for f in os.listdir(tmp) if f.startswith(name + ".cache")]
