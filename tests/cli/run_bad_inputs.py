@@ -569,11 +569,13 @@ def print_table():
                         ("linear model (score --models DIR: DIR/Y<year>_seed0.lin)", LINEAR)):
         for name, v in sorted(cases.items()):
             where, code = v[-2], v[-1]
-            rows.append(f"| {kind} | `{name}` | {code} | {'accepted' if where is None else '`' + where + '`'} |")
+            rule = name.split("_", 1)[1].replace("_", " ")
+            rows.append(f"| {kind} | {rule} | `{name}` | {code} | {'accepted' if where is None else '`' + where + '`'} |")
     # the native file of this model is 680 bytes: the offsets below are those the run checks
     for name, v in sorted(native_cases(b"ZZMODEL\0" + bytes(672)).items()):
         where = "accepted" if v[1] is None else f"`{v[1]}`"
-        rows.append(f"| native model (model export --model) | `{name}` | {v[2]} | {where} |")
+        rows.append(f"| native model (model export --model) | {name.split('_', 1)[1].replace('_', ' ')} | `{name}` | "
+                    f"{v[2]} | {where} |")
     print("\n".join(rows))
     return 0
 
