@@ -350,6 +350,8 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
   int rc = pipe_config_check(c, err);
   if (!rc) rc = pipe_config_lists(c, &x->l, err);
   char path[PIPE_PATH];
+  /* a run that fails before any stage is done into a new output directory leaves nothing behind */
+  const int fresh_out = access(c->out_dir, F_OK) != 0;
   if (!rc) {
     snprintf(path, sizeof path, "%s/stages", c->out_dir);
     rc = pipe_mkdir(path, err);
@@ -409,6 +411,13 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
       fclose(f);
     }
     fprintf(stderr, "\nreport: %s/report.html (tables: %s/report.md and *.csv)\n", x->report_dir, x->report_dir);
+  }
+  if (rc && fresh_out) { /* rmdir only removes empty directories: finished stages stay for a rerun */
+    snprintf(path, sizeof path, "%s/config.ini", c->out_dir);
+    remove(path);
+    snprintf(path, sizeof path, "%s/stages", c->out_dir);
+    rmdir(path);
+    rmdir(c->out_dir);
   }
   for (int h = 0; h < PIPE_N_HEADS; h++) {
     free(x->scores[h]);

@@ -237,6 +237,8 @@ CONFIG = {
     "config_bad_date": (CFG + ["[market]", "synth_start = 2010-02-30"], "c.ini:15", 2),
     "config_bad_number": (CFG + ["[sim]", "buy_rate = 0.0003x"], "c.ini:15", 2),
     "config_missing_file": (None, "c.ini", 4),
+    # a valid configuration over a market with a bad bars.csv: the ingest error, and no output directory left
+    "config_market_with_bad_bars": (CFG[:1] + ["dir = BADMARKET"] + CFG[2:], "market_bad/bars.csv:3:5", 3),
     "config_line_too_long": (CFG + ["[report]", "note = " + "x" * 5000], "c.ini:15", 2),
 }
 
@@ -475,6 +477,12 @@ def main():
     for fn, lines in market_files().items():
         write_lines(os.path.join(mdir, fn), lines)
 
+    bad_mdir = os.path.join(root, "market_bad")
+    if os.path.isdir(bad_mdir):
+        shutil.rmtree(bad_mdir)
+    for fn, lines in market_files().items():
+        write_lines(os.path.join(bad_mdir, fn), sub(lines, 2, 4, "-1") if fn == "bars.csv" else lines)
+
     if want("targets"):
         for name, (lines, where, code) in sorted(TARGETS.items()):
             d = case_dir(root, "targets", name)
@@ -503,7 +511,8 @@ def main():
     if want("config"):
         for name, (lines, where, code) in sorted(CONFIG.items()):
             d = case_dir(root, "config", name)
-            fill = lambda l: l.replace("MARKET", mdir).replace("OUT", os.path.join(d, "out"))
+            fill = lambda l: (l.replace("BADMARKET", bad_mdir).replace("MARKET", mdir)
+                              .replace("OUT", os.path.join(d, "out")))
             if isinstance(lines, bytes):
                 write_lines(os.path.join(d, "c.ini"), fill(lines.decode()).encode())
             elif lines is not None:
