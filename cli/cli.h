@@ -25,6 +25,7 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_optimize(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
