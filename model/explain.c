@@ -53,7 +53,9 @@ int explain_run(const panel *p, const char *model, int32_t date, const char *con
   int t = -1;
   for (int k = 0; k < p->n_dates; k++)
     if (p->dates[k] == date) t = k;
-  if (t < 0) return zz_fail(err, ZZ_EUSAGE, "%d is not a trading day of the market", (int)date);
+  char db[16];
+  zz_date_format(date, db);
+  if (t < 0) return zz_fail(err, ZZ_EUSAGE, "%s is not a trading day of the market", db);
   nn_model *m = NULL;
   feat_prep *pp = NULL;
   feat_ctx *fc = NULL;
@@ -84,7 +86,7 @@ int explain_run(const panel *p, const char *model, int32_t date, const char *con
   for (int i = 0; i < p->n_stocks; i++)
     if (elig[panel_at(p, t, i)] && feat_valid(fc, t, i)) idx[n++] = i;
   if (n < 2) {
-    rc = zz_fail(err, ZZ_EDATA, "%d: %d stock(s) scored that day, scoring needs at least 2", (int)date, n);
+    rc = zz_fail(err, ZZ_EDATA, "%s: %d stock(s) scored that day, scoring needs at least 2", db, n);
     goto done;
   }
   rows = calloc((size_t)n, 1);
@@ -112,8 +114,8 @@ int explain_run(const panel *p, const char *model, int32_t date, const char *con
       goto done;
     }
     if (r0 < 0) {
-      rc = zz_fail(err, ZZ_EDATA, "%s is not scored on %d (suspended, ST, listed too recently or no valid window)",
-                   code, (int)date);
+      rc = zz_fail(err, ZZ_EDATA, "%s is not scored on %s (suspended, ST, listed too recently or no valid window)",
+                   code, db);
       goto done;
     }
     if (!rows[r0]) n_out++;

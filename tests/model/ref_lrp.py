@@ -6,7 +6,8 @@ For random GRU and LSTM nets (1 and 2 layers) with the univariate, multivariate 
 safetensors by hand, every input relevance, every bias relevance (layer 1, layer 2, head) and the explained
 output must agree with the reference to 1e-6 (absolute, scaled by max(1, max |reference|) of the tensor), at
 epsilon 1e-6 and 1e-3. At epsilon 1e-6 the input relevances plus the bias relevances must give the explained
-output within 1e-3 relative (conservation). An act_lstm model must be refused with exit status 2.
+output within 1e-3 relative (conservation). An act_lstm model must be refused with exit status 2, and
+zhizeng explain's usage errors exit 2.
 
 The rules (docs/model.md "LRP explanations"): the epsilon rule on every linear map, a_i w_ji / (z_j + eps sgn z_j)
 of R_j to input i and the rest (bias + eps sgn z_j) to the bias (sgn 0 = +1); tanh passes relevance unchanged;
@@ -278,6 +279,13 @@ def main():
                             os.path.join(wd, "act.csv")], capture_output=True, text=True)
         if p.returncode != 2 or "act_lstm" not in p.stderr:
             failures.append(f"act_lstm: expected exit 2 naming act_lstm, got {p.returncode}: {p.stderr}")
+        # zhizeng explain's command line: --help, missing options and a bad date are usage errors (2)
+        for args, want in ((["--help"], 0), ([], 2), (["--model", "m", "--market", "d", "--out", "o"], 2),
+                           (["--model", "m", "--market", "d", "--out", "o", "--date", "2020-13-01"], 2),
+                           (["--model", "m", "--market", "d", "--out", "o", "--date", "2020-01-02", "--eps", "-1"], 2)):
+            p = subprocess.run([zz, "explain"] + args, capture_output=True, text=True)
+            if p.returncode != want or (want == 0 and "relevance.csv" not in p.stdout):
+                failures.append(f"zhizeng explain {' '.join(args)}: exit {p.returncode}, expected {want}")
     for f in failures:
         print("FAIL:", f)
     print(f"lrp: {cases} cases, worst difference from numpy {worst:.2e}, worst conservation error at eps 1e-6 "
