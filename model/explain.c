@@ -227,7 +227,7 @@ int explain_write(const explain_result *r, const char *dir, zz_err *err) {
     double in = 0, b = 0;
     for (size_t k = 0; k < (size_t)T * F; k++) in += r->rel[(size_t)i * T * F + k];
     for (int k = 0; k < NN_LRP_PARTS; k++) b += r->bias[(size_t)i * NN_LRP_PARTS + k];
-    const double v[8] = {r->score[i], r->out[i], in, b, r->bias[(size_t)i * NN_LRP_PARTS + NN_LRP_LAYER1],
+    const double v[7] = {r->score[i], r->out[i], in, b, r->bias[(size_t)i * NN_LRP_PARTS + NN_LRP_LAYER1],
                          r->bias[(size_t)i * NN_LRP_PARTS + NN_LRP_LAYER2], r->bias[(size_t)i * NN_LRP_PARTS + NN_LRP_HEAD]};
     fprintf(f, "%s,%s", db, r->codes[i]);
     for (int k = 0; k < 7; k++) fputc(',', f), out_num(f, v[k]);
