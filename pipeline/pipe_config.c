@@ -350,9 +350,14 @@ int pipe_class3_opts(const pipe_config *c, class3_label_opts *o, double w[3], zz
   o->down = c->class_down;
   o->top = c->class_top;
   o->bottom = c->class_bottom;
+  /* name the key: the thresholds, the rank fractions or the weights */
   int rc = class3_label_check(o, err);
-  if (!rc) rc = nn_class_weights_parse(c->class_weights, w, err);
-  if (rc) zz_wrap(err, "model.class_*");
+  if (rc) {
+    int thresholds = isfinite(o->up) && isfinite(o->down) && o->down < o->up;
+    return zz_wrap(err, thresholds ? "model.class_top, model.class_bottom" : "model.class_up, model.class_down");
+  }
+  rc = nn_class_weights_parse(c->class_weights, w, err);
+  if (rc) zz_wrap(err, "model.class_weights");
   return rc;
 }
 

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_check(rc, &err, -1, "fuzz.ini");
   /* a config error names the file, or the section.key it is about (the cross-key checks) */
   size_t key = strspn(err.msg, "abcdefghijklmnopqrstuvwxyz_0123456789.");
-  int names_key = key > 2 && memchr(err.msg, '.', key) && (err.msg[key] == ':' || err.msg[key] == ' ');
+  int names_key = key > 2 && memchr(err.msg, '.', key) && (err.msg[key] == ':' || err.msg[key] == ' ' || err.msg[key] == ',');
   if (rc == ZZ_EUSAGE && !strstr(err.msg, "fuzz.ini") && !names_key) {
     fprintf(stderr, "fuzz: a config error names neither the file nor the key: %s\n", err.msg);
     abort();
