@@ -1,12 +1,13 @@
 /* pipe_topn.c — the top-N strategy of seed 004 section 4: on each rebalance date, equal weight on the N
  * best-scored stocks of a universe, traded through the same simulator book as the enhancement
  * backtests (sim_book: run to the decision close, read the real book, submit, run on). */
-#include "pipeline.h"
+#include "pipe_internal.h"
 #include "sim.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void pipe_topn_init(pipe_topn_opts *o) {
   memset(o, 0, sizeof *o);
@@ -133,4 +134,104 @@ int pipe_topn_run(const panel *p, const double *scores, const pipe_topn_opts *o,
   if (targets_out) *targets_out = tg;
   else sim_targets_free(tg);
   return ZZ_OK;
+}
+
+/* ---------------------------------------------------------------- [topn] in zhizeng run */
+
+int pipe_topn_parse(const pipe_config *c, pipe_topn_setup *s, zz_err *err) {
+  memset(s, 0, sizeof *s);
+  if (!strcasecmp(c->topn_universe, "all")) s->universe = -1;
+  else if ((s->universe = zz_index_parse(c->topn_universe)) < 0)
+    return zz_fail(err, ZZ_EUSAGE, "topn.universe: expected csi300, csi500, csi1000 or all, found '%s'", c->topn_universe);
+  s->benchmark = s->universe >= 0 ? s->universe : PANEL_CSI300;
+  if ((s->rebalance = pipe_rebalance_parse(c->topn_rebalance)) < 0)
+    return zz_fail(err, ZZ_EUSAGE, "topn.rebalance: expected daily, weekly or monthly, found '%s'", c->topn_rebalance);
+  if (!strcmp(c->topn_costs, "seed004")) s->seed004 = 1;
+  else if (strcmp(c->topn_costs, "sim"))
+    return zz_fail(err, ZZ_EUSAGE, "topn.costs: expected seed004 or sim, found '%s'", c->topn_costs);
+  char buf[PIPE_STR], *save = NULL;
+  snprintf(buf, sizeof buf, "%s", c->topn_n);
+  for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+    char *end;
+    const long v = strtol(tok, &end, 10);
+    if (*end || v < 1 || v > 100000)
+      return zz_fail(err, ZZ_EUSAGE, "topn.n: expected whole numbers >= 1, found '%s'", tok);
+    if (s->n_n == PIPE_TOPN_MAX) return zz_fail(err, ZZ_EUSAGE, "topn.n: at most %d values", PIPE_TOPN_MAX);
+    for (int k = 0; k < s->n_n; k++)
+      if (s->n[k] == v) return zz_fail(err, ZZ_EUSAGE, "topn.n: %ld is listed twice", v);
+    s->n[s->n_n++] = (int)v;
+  }
+  if (!s->n_n) return zz_fail(err, ZZ_EUSAGE, "topn.n: expected a list such as 20,30,50,100");
+  return ZZ_OK;
+}
+
+/* Hash of a run: the head's score stage, the [topn], [sim] and [universe] keys, the end date and N. */
+static uint64_t topn_hash(const pipe_ctx *x, int head, int n) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f) abort(); /* cannot hash: no memory */
+  pipe_config_section_text(x->c, "topn", f);
+  pipe_config_section_text(x->c, "sim", f);
+  pipe_config_section_text(x->c, "universe", f);
+  fprintf(f, "topn.run_n=%d\nend=%d\nfirst=%d\n", n, (int)x->p->dates[x->t_last], (int)x->p->dates[x->t_first]);
+  fclose(f);
+  uint64_t h = pipe_hash_bytes(x->hs.scores[head], buf, len);
+  free(buf);
+  return h;
+}
+
+int pipe_topn_stage(pipe_ctx *x, zz_err *err) {
+  const pipe_config *c = x->c;
+  const panel *p = x->p;
+  pipe_topn_setup ts;
+  int rc = pipe_topn_parse(c, &ts, err);
+  if (rc) return rc;
+  if (ts.universe >= 0 && !p->index[ts.universe].present)
+    return zz_fail(err, ZZ_EDATA, "topn.universe: the market has no %s weights", zz_index_name(ts.universe));
+  const double t0 = pipe_now();
+  int cached = 1;
+  for (int k = 0; k < x->l.n_heads && !rc; k++)
+    for (int j = 0; j < ts.n_n && !rc; j++) {
+      const int head = x->l.heads[k];
+      pipe_topn_run_dir *r = &x->topn[x->n_topn++];
+      r->head = head, r->n = ts.n[j];
+      snprintf(r->label, sizeof r->label, "%s/top%d", pipe_head_name(head), ts.n[j]);
+      char nm[96];
+      snprintf(nm, sizeof nm, "topn-%s-top%d", pipe_head_name(head), ts.n[j]);
+      pipe_stage_dir(c->out_dir, nm, topn_hash(x, head, ts.n[j]), r->dir, sizeof r->dir);
+      if (!x->o->force && pipe_stage_done(r->dir)) continue;
+      cached = 0;
+      sim_config sc;
+      pipe_sim_config(c, ts.benchmark, p->dates[x->t_last], &sc);
+      if (ts.seed004) sim_cost_preset(&sc, "seed004");
+      pipe_topn_opts o;
+      pipe_topn_init(&o);
+      o.universe = ts.universe;
+      o.n = ts.n[j];
+      o.rebalance = ts.rebalance;
+      o.cash = c->topn_cash;
+      o.start = p->dates[x->t_first];
+      o.end = p->dates[x->t_last];
+      o.screen = pipe_universe(c);
+      sim_result *res = NULL;
+      sim_targets *tg = NULL;
+      char path[PIPE_PATH + 32];
+      snprintf(path, sizeof path, "%s/targets.csv", r->dir);
+      if (!(rc = pipe_topn_run(p, x->scores[head], &o, &sc, &tg, &res, err)) && !(rc = pipe_mkdir(r->dir, err)) &&
+          !(rc = sim_targets_write(tg, p, path, err)) && !(rc = sim_result_write(res, r->dir, err)))
+        rc = pipe_stage_mark(r->dir, r->label, err);
+      if (!rc)
+        fprintf(stderr, "[topn] %s (%s, %s): %d rebalances, final NAV %.4f, benchmark %.4f, costs %.0f CNY\n", r->label,
+                ts.universe >= 0 ? zz_index_name(ts.universe) : "all", pipe_rebalance_name(ts.rebalance),
+                res->n_rebalances, res->nav[res->n_days - 1], res->benchmark[res->n_days - 1], res->total_costs);
+      else
+        zz_wrap(err, "topn %s", r->label);
+      sim_result_free(res);
+      sim_targets_free(tg);
+    }
+  char tn[48];
+  snprintf(tn, sizeof tn, "top-N runs (%d)", x->n_topn);
+  pipe_timer_add(x, tn, pipe_now() - t0, cached);
+  return rc;
 }

@@ -59,6 +59,13 @@ typedef struct pipe_config {
   int exec_lag;
   double hedge_cost;               /* annual, subtracted day by day from the hedged NAV */
   int allow_same_close;            /* exec_lag 0 with close prices allowed (relaxes SPEC 10.1) */
+  /* [topn] the top-N strategy of seed 004 on each head's score (pipe_topn.c) */
+  int topn_enabled;
+  char topn_universe[PIPE_STR];    /* csi300 | csi500 | csi1000 | all */
+  char topn_n[PIPE_STR];           /* "20,30,50,100" */
+  char topn_rebalance[PIPE_STR];   /* daily | weekly | monthly */
+  char topn_costs[PIPE_STR];       /* seed004 | sim (the [sim] cost keys) */
+  double topn_cash;
   /* [universe] */
   int exclude_st, min_listed_days;
   /* [report] */
