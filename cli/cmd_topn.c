@@ -197,29 +197,29 @@ int cmd_topn(int argc, char **argv) {
       if (!strcmp(st->names[k], column)) col = k;
     if (col < 0) rc = zz_fail(&err, ZZ_EUSAGE, "%s: no score column '%s'", scores, column);
   }
-  if (!rc) rc = rep_mkdir_p(out, &err);
   char dirs[TOPN_MAX][4096], specs_buf[TOPN_MAX][4200];
   const char *specs[TOPN_MAX];
+  sim_result *res[TOPN_MAX] = {0};
+  sim_targets *tgs[TOPN_MAX] = {0};
+  /* every run first, then the files: an error leaves nothing written */
   for (int k = 0; k < n_n && !rc; k++) {
     to.n = ns[k];
-    sim_result *r = NULL;
-    sim_targets *tg = NULL;
+    if ((rc = pipe_topn_run(p, st->values[col], &to, &cfg, &tgs[k], &res[k], &err))) zz_wrap(&err, "top %d", ns[k]);
+    else
+      fprintf(stderr, "zhizeng topn: top %d, %s: %d days, %d rebalances, final nav %.6f, benchmark %.6f, costs %.2f CNY\n",
+              ns[k], pipe_rebalance_name(to.rebalance), res[k]->n_days, res[k]->n_rebalances,
+              res[k]->nav[res[k]->n_days - 1], res[k]->benchmark[res[k]->n_days - 1], res[k]->total_costs);
+  }
+  if (!rc) rc = rep_mkdir_p(out, &err);
+  for (int k = 0; k < n_n && !rc; k++) {
     snprintf(dirs[k], sizeof dirs[k], "%s/top%d", out, ns[k]);
     char tpath[4200];
     snprintf(tpath, sizeof tpath, "%s/targets.csv", dirs[k]);
-    rc = pipe_topn_run(p, st->values[col], &to, &cfg, &tg, &r, &err);
-    if (!rc) rc = sim_result_write(r, dirs[k], &err);
-    if (!rc) rc = sim_targets_write(tg, p, tpath, &err);
-    if (!rc)
-      fprintf(stderr, "zhizeng topn: top %d, %s: %d days, %d rebalances, final nav %.6f, benchmark %.6f, costs %.2f CNY\n",
-              ns[k], pipe_rebalance_name(to.rebalance), r->n_days, r->n_rebalances, r->nav[r->n_days - 1],
-              r->benchmark[r->n_days - 1], r->total_costs);
-    else zz_wrap(&err, "top %d", ns[k]);
+    if (!(rc = sim_result_write(res[k], dirs[k], &err))) rc = sim_targets_write(tgs[k], p, tpath, &err);
     snprintf(specs_buf[k], sizeof specs_buf[k], "top%d=%s", ns[k], dirs[k]);
     specs[k] = specs_buf[k];
-    sim_result_free(r);
-    sim_targets_free(tg);
   }
+  for (int k = 0; k < n_n; k++) sim_result_free(res[k]), sim_targets_free(tgs[k]);
   score_table_free(st);
   panel_free(p);
   if (rc) {

@@ -384,10 +384,12 @@ def main():
     if p.returncode != 2 or "--rebalance" not in p.stderr:
         fail("--rebalance hourly: exit %d, %s" % (p.returncode, p.stderr))
     p = subprocess.run([a.zhizeng, "topn", "--market", mk, "--scores", os.path.join(mk, "scores.csv"), "--out",
-                        os.path.join(a.work, "bad"), "--n", "50", "--min-listed", "0", "--no-cache"],
+                        os.path.join(a.work, "bad"), "--n", "2,50", "--min-listed", "0", "--no-cache"],
                        capture_output=True, text=True)
     if p.returncode != 3 or "50 scored" not in p.stderr:
         fail("--n 50 on 6 members: exit %d, %s" % (p.returncode, p.stderr))
+    if os.path.exists(os.path.join(a.work, "bad")):
+        fail("a refused run left an output directory")
     print("all top-N checks passed; minimums binding and not binding, suspension, limit-up and limit-down seen")
 
 
