@@ -253,7 +253,8 @@ static int write_heatmap(const rep_screen_result *r, const int *idx, int m, cons
   char tmp[4200];
   FILE *f = zz_out_open(path, tmp, sizeof tmp, err);
   if (!f) return ZZ_EIO;
-  const int cell = 44, left = 180, top = 60, w = left + cell * (m > 0 ? m : 1) + 40, h = top + cell * (m > 0 ? m : 1) + 190;
+  const int cell = 44, left = 180, top = 60, h = top + cell * (m > 0 ? m : 1) + 190;
+  const int w = left + cell * (m > 0 ? m : 1) + 40 > 760 ? left + cell * (m > 0 ? m : 1) + 40 : 760;
   fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" height=\"%d\" "
              "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n", w, h, w, h);
   fprintf(f, "<title>Mean daily Spearman correlation between the factors that passed the thresholds</title>\n");
