@@ -16,7 +16,8 @@ non-member that always has the best score; a two-day suspension, a limit-up clos
 - total costs: summary.csv's total equals the hand sum over trades.csv of max(0.001 v, 5) for every trade
   plus max(0.001 v, 1) for every sell (v = shares x price), each trade's cost equals its own formula, and
   the reference's total agrees; both minimums are seen binding and not binding;
-- the final portfolio value against the reference; the decision dates of weekly (ISO week ends) and
+- the final portfolio value against the reference; `zhizeng simulate --costs seed004` on the run's
+  targets.csv gives the same nav.csv, trades.csv and summary.csv; the decision dates of weekly (ISO week ends) and
   monthly (month ends) rebalancing; the report files with one row per N.
 Exit 0 on success, 1 on a mismatch. No numpy needed.
 """
@@ -365,6 +366,16 @@ def main():
                 fail("weekly: first decision %d, expected the first ISO week end 2024-01-05" % dd[0])
             if rebalance == "monthly" and dd != [20240131]:
                 fail("monthly: decisions %s, expected the month end 2024-01-31 only" % dd)
+        # the same batches through `zhizeng simulate --costs seed004`: the same book, day for day
+        sim_out = os.path.join(a.work, rebalance + "_simulate")
+        p = subprocess.run([a.zhizeng, "simulate", "--market", mk, "--targets", os.path.join(out, "top3", "targets.csv"),
+                            "--out", sim_out, "--index", "000300", "--capital", str(CAPITAL), "--costs", "seed004",
+                            "--no-cache"], capture_output=True, text=True)
+        if p.returncode != 0:
+            fail("simulate --costs seed004: " + p.stderr[-1000:])
+        for fn in ("nav.csv", "trades.csv", "summary.csv"):
+            if open(os.path.join(sim_out, fn)).read() != open(os.path.join(out, "top3", fn)).read():
+                fail("%s: zhizeng simulate --costs seed004 on top3's targets gives another %s" % (rebalance, fn))
         summ = read_csv(os.path.join(out, "summary.csv"))
         if [r["label"] for r in summ] != ["top2", "top3"]:
             fail("%s: summary.csv labels %s" % (rebalance, [r["label"] for r in summ]))
