@@ -293,19 +293,25 @@ int explain_read(const char *dir, explain_result **out, zz_err *err) {
     if ((rc = zz_csv_date(c, cd, &d, err)) || (rc = zz_csv_double(c, cl, 0, &lag, err)) ||
         (rc = zz_csv_double(c, cr, 0, &x, err)))
       break;
+    if (!(lag >= 0 && lag <= 100000 && lag == floor(lag))) {
+      rc = zz_csv_fail(c, cl, err, ZZ_EDATA, "expected a lag (an integer >= 0), found '%s'", zz_csv_field(c, cl));
+      break;
+    }
     const char *code = zz_csv_field(c, cc), *feat = zz_csv_field(c, cf);
     if (nv == 0) date = d;
     if (d != date) {
-      rc = zz_csv_fail(c, cd + 1, err, ZZ_EDATA, "expected one date (%d), found %d", (int)date, (int)d);
+      char want[11], got[11];
+      rc = zz_csv_fail(c, cd, err, ZZ_EDATA, "expected one date (%s), found %s", zz_date_format(date, want),
+                       zz_date_format(d, got));
       break;
     }
     if (n == 0 || strcmp(codes[n - 1], code)) { /* a new stock's block */
       if (n == 1 && (size_t)T * F != nv) {
-        rc = zz_csv_fail(c, cc + 1, err, ZZ_EDATA, "stock block of %zu rows is not lags x features", nv);
+        rc = zz_csv_fail(c, cc, err, ZZ_EDATA, "stock block of %zu rows is not lags x features", nv);
         break;
       }
       if (n > 1 && nv != (size_t)n * T * F) {
-        rc = zz_csv_fail(c, cc + 1, err, ZZ_EDATA, "expected %d rows per stock", T * F);
+        rc = zz_csv_fail(c, cc, err, ZZ_EDATA, "expected %d rows per stock", T * F);
         break;
       }
       if (n == ncap) {
@@ -328,7 +334,7 @@ int explain_read(const char *dir, explain_result **out, zz_err *err) {
     const size_t k = nv - (size_t)(n - 1) * (T > 0 ? (size_t)T * F : 0);
     const int want_lag = F ? (int)(k / F) : 0, want_f = F ? (int)(k % F) : 0;
     if (n > 1 && (lag != want_lag || strcmp(feat, feats[want_f]))) {
-      rc = zz_csv_fail(c, cl + 1, err, ZZ_EDATA, "expected lag %d, feature '%s'", want_lag, feats[want_f]);
+      rc = zz_csv_fail(c, cl, err, ZZ_EDATA, "expected lag %d, feature '%s'", want_lag, feats[want_f]);
       break;
     }
     if (nv == cap) {
@@ -338,6 +344,7 @@ int explain_read(const char *dir, explain_result **out, zz_err *err) {
     }
     v[nv++] = x;
   }
+  if (rc < 0) rc = -rc; /* zz_csv_next's error, negated */
   if (rc == 1) rc = zz_fail(err, ZZ_ENOMEM, "out of memory reading %s", path);
   zz_csv_close(c);
   explain_result *r = NULL;
@@ -374,7 +381,7 @@ int explain_read(const char *dir, explain_result **out, zz_err *err) {
   if (!rc && sc < 0) rc = zz_fail(err, ZZ_EDATA, "%s: expected a column 'code'", path);
   while (!rc && (rc = zz_csv_next(c, err)) == 1) {
     if (row >= r->n || strcmp(zz_csv_field(c, sc), r->codes[row])) {
-      rc = zz_csv_fail(c, sc + 1, err, ZZ_EDATA, "expected %s, the stocks of relevance.csv in order",
+      rc = zz_csv_fail(c, sc, err, ZZ_EDATA, "expected %s, the stocks of relevance.csv in order",
                        row < r->n ? r->codes[row] : "no more rows");
       break;
     }
@@ -389,6 +396,7 @@ int explain_read(const char *dir, explain_result **out, zz_err *err) {
     row++;
     rc = ZZ_OK;
   }
+  if (rc < 0) rc = -rc;
   if (!rc && row != r->n) rc = zz_fail(err, ZZ_EDATA, "%s: %d stocks, relevance.csv has %d", path, row, r->n);
   zz_csv_close(c);
   if (rc) explain_free(r);
