@@ -55,8 +55,8 @@ static inline float nn_tanhf(float a) { return 2.0f / (1.0f + nn_expf(-2.0f * a)
  * CPU): the gate loops are bound by the divisions of the sigmoids, which AVX2 does 8 at a time. The
  * elementwise code has no reductions and no contraction (-std=c11 keeps fp-contract off), so both versions
  * give bit-identical results. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(target_clones) /* (gcc only: clang 14's clones stay undefined at link time) */
 #define NN_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
 #endif

@@ -166,6 +166,30 @@ def main():
             with open(npath, "rb") as f:
                 put("model", name + ".native", b"\x00" + f.read())
 
+        sim_out = os.path.join(tmp, "sim")
+        tg = os.path.join(tmp, "targets.csv")
+        with open(tg, "w") as f:
+            f.write("date,code,weight\n2020-01-02,600000.SH,0.5\n2020-01-02,000001.SZ,0.4\n")
+        subprocess.run([zz, "simulate", "--market", base, "--targets", tg, "--out", sim_out, "--index", "csi300"], check=True,
+                       capture_output=True)
+        for name in ("trades.csv", "positions.csv"):
+            os.remove(os.path.join(sim_out, name))
+        put("results", "sim", b"\x00" + pack_dir(sim_out))
+        ex = os.path.join(tmp, "explain")
+        os.makedirs(ex)
+        with open(os.path.join(ex, "relevance.csv"), "w") as f:
+            f.write("date,code,lag,feature,relevance\n")
+            for code in ("000001.SZ", "600000.SH"):
+                for lag in range(2):
+                    for k, feat in enumerate(("close", "volume")):
+                        f.write(f"2020-01-03,{code},{lag},{feat},{0.125 * (k + 1) - 0.0625 * lag}\n")
+        with open(os.path.join(ex, "stocks.csv"), "w") as f:
+            f.write("date,code,score,output,inputs,bias,bias_layer1,bias_layer2,bias_head\n"
+                    "2020-01-03,000001.SZ,0.5,0.5,0.4375,0.0625,0.03125,0,0.03125\n"
+                    "2020-01-03,600000.SH,0.5,0.5,0.4375,0.0625,0.03125,0,0.03125\n")
+        put("results", "explain", b"\x01" + pack_dir(ex))
+        put("results", "linear", b"\x02zz_linear v1\n2 2 0.1 0.05\nzscore\n0.5 -0.25 0.125 1 0.01\n")
+
         import test_import_tushare as tu
         files = tu.fixture()[0]
         src = os.path.join(tmp, "tushare")

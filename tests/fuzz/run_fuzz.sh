@@ -12,7 +12,7 @@ secs=${2:?usage: run_fuzz.sh BUILD_DIR SECONDS [TARGET ...]}
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(csv number market panel_cache config problem targets model import)
+[ ${#targets[@]} -eq 0 ] && targets=(csv number market panel_cache config problem targets model import results)
 out=${FUZZ_OUT:-$(mktemp -d /tmp/zz-fuzz-run.XXXXXX)}
 mkdir -p "$out"
 failed=0
