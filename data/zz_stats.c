@@ -1,5 +1,5 @@
 /* zz_stats.c — shared cross-sectional statistics: average ranks, Spearman rank correlation and the
- * per-date z-score. The one implementation used by data/ (the synthetic market's oracle RankIC),
+ * per-date z-score, the factor units' mutual correlation. The one implementation used by data/ (the synthetic market's oracle RankIC),
  * model/ (validation RankIC, label and score z-scores) and reports/ (factor tests). See data.h,
  * "shared statistics"; tested against scipy/numpy by tests/data/test_stats.c + ref_stats.py. */
 #include "data.h"
@@ -110,4 +110,74 @@ int zz_zscore(const double *x, int n, double *z) {
   const double sd = varies ? sqrt(ss / m) : 0;
   for (int k = 0; k < n; k++) z[k] = !isfinite(x[k]) ? NAN : sd > 0 ? (x[k] - mean) / sd : 0.0;
   return m;
+}
+
+int zz_unit_correlation(int K, const double *const *u, const size_t *start, int n_dates, const uint8_t *keep,
+                        double *mean_abs, double *pair, int *n_dates_used, zz_err *err) {
+  *mean_abs = NAN;
+  if (n_dates_used) *n_dates_used = 0;
+  if (K < 2) return zz_fail(err, ZZ_EUSAGE, "the units' mutual correlation needs at least 2 units, found %d", K);
+  size_t max_rows = 0;
+  for (int d = 0; d < n_dates; d++)
+    if (start[d + 1] - start[d] > max_rows) max_rows = start[d + 1] - start[d];
+  const size_t KK = (size_t)K * (size_t)K;
+  double *sum = calloc(KK, sizeof *sum), *ss = malloc(sizeof *ss * (size_t)K);
+  int *cnt = calloc(KK, sizeof *cnt), *varies = malloc(sizeof *varies * (size_t)K);
+  size_t *rows = malloc(sizeof *rows * (max_rows ? max_rows : 1));
+  double *c = malloc(sizeof *c * (size_t)K * (max_rows ? max_rows : 1)); /* centred units, unit-major */
+  if (!sum || !ss || !cnt || !varies || !rows || !c) {
+    free(sum), free(ss), free(cnt), free(varies), free(rows), free(c);
+    return zz_fail(err, ZZ_ENOMEM, "out of memory for the units' mutual correlation (%d units)", K);
+  }
+  int used = 0;
+  for (int d = 0; d < n_dates; d++) {
+    size_t m = 0;
+    for (size_t r = start[d]; r < start[d + 1]; r++) {
+      int ok = !keep || keep[r];
+      for (int k = 0; k < K && ok; k++) ok = isfinite(u[k][r]);
+      if (ok) rows[m++] = r;
+    }
+    if (m < 2) continue;
+    used++;
+    for (int k = 0; k < K; k++) {
+      double s = 0, *ck = c + (size_t)k * m;
+      const double first = u[k][rows[0]];
+      varies[k] = 0;
+      for (size_t j = 0; j < m; j++) s += u[k][rows[j]], varies[k] |= u[k][rows[j]] != first;
+      const double mean = s / (double)m;
+      double q = 0;
+      for (size_t j = 0; j < m; j++) ck[j] = u[k][rows[j]] - mean, q += ck[j] * ck[j];
+      ss[k] = q;
+      if (!(q > 0)) varies[k] = 0;
+    }
+    for (int a = 0; a < K; a++) {
+      if (!varies[a]) continue;
+      const double *ca = c + (size_t)a * m;
+      for (int b = a + 1; b < K; b++) {
+        if (!varies[b]) continue;
+        const double *cb = c + (size_t)b * m;
+        double sab = 0;
+        for (size_t j = 0; j < m; j++) sab += ca[j] * cb[j];
+        double rho = sab / sqrt(ss[a] * ss[b]);
+        if (rho > 1) rho = 1;
+        if (rho < -1) rho = -1;
+        sum[(size_t)a * K + b] += rho, cnt[(size_t)a * K + b]++;
+      }
+    }
+  }
+  double tot = 0;
+  int n_pairs = 0;
+  for (int a = 0; a < K; a++) {
+    if (pair) pair[(size_t)a * K + a] = 1.0;
+    for (int b = a + 1; b < K; b++) {
+      const size_t ab = (size_t)a * K + b;
+      const double mab = cnt[ab] ? sum[ab] / cnt[ab] : NAN;
+      if (pair) pair[ab] = pair[(size_t)b * K + a] = mab;
+      if (cnt[ab]) tot += fabs(mab), n_pairs++;
+    }
+  }
+  if (n_pairs) *mean_abs = tot / n_pairs;
+  if (n_dates_used) *n_dates_used = used;
+  free(sum), free(ss), free(cnt), free(varies), free(rows), free(c);
+  return ZZ_OK;
 }

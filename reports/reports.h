@@ -110,6 +110,33 @@ int rep_score_correlation(const panel *p, const double *a, const double *b, cons
 
 
 
+/* ------------------------------------------------------------------ factor units (seed 002 3.1) */
+
+/* A unit counts as effective when |RankIC mean| > REP_UNIT_IC_THRESHOLD (2 %). */
+#define REP_UNIT_IC_THRESHOLD 0.02
+
+/* Statistics of the K factor units of a multivariate model (docs/reports.md, "Factor units"). */
+typedef struct rep_unit_result {
+  int K;
+  double *ic_mean, *ic_std, *ic_ir; /* K each: each unit's RankIC series exactly as rep_factor_test's (lag 0,
+                                       sampled every ic_step days, o's universe and screen); IC_IR = mean / std */
+  int *n_ic;                        /* K: the dates with a defined RankIC */
+  double share_above;               /* share of the units with a defined mean whose |RankIC mean| > 2 % */
+  int n_defined;                    /* units with a defined RankIC mean */
+  double mutual_corr;               /* zz_unit_correlation over every date of the panel, on the stock-days of o's
+                                       universe (listed, not suspended, eligible, an index member if an index) */
+  double *pair_corr;                /* K x K mean correlations (zz_unit_correlation's pair) */
+  int n_corr_dates;
+} rep_unit_result;
+
+/* Unit statistics of units[0..K-1] (each n_dates x n_stocks like the panel, NaN = no value), K >= 2. */
+int rep_unit_stats(const panel *p, int K, const double *const *units, const rep_factor_opts *o,
+                   rep_unit_result **out, zz_err *err);
+void rep_unit_result_free(rep_unit_result *r);
+/* Histogram of v[0..n-1] (NaN skipped) in n_bins equal bins over [lo, hi] (a value equal to hi goes to the last
+ * bin, values outside are left out): counts[n_bins]. */
+void rep_histogram(const double *v, int n, double lo, double hi, int n_bins, double *counts);
+
 /* ------------------------------------------------------------------ runs (simulator output) */
 
 /* The daily series of a simulation (sim.h's sim_result: run in memory, or read back with
