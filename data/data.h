@@ -407,6 +407,13 @@ int zz_zscore(const double *x, int n, double *z);
  * Returns ZZ_OK or ZZ_ENOMEM / ZZ_EUSAGE (K < 2) with a message. */
 int zz_unit_correlation(int K, const double *const *u, const size_t *start, int n_dates, const uint8_t *keep,
                         double *mean_abs, double *pair, int *n_dates_used, zz_err *err);
+/* The same, one date at a time (zz_unit_correlation is built on it): create for K >= 2 units; add one date's
+ * complete rows x[r * K + k] (n rows, every value finite; a date with n < 2 is ignored); result as above. */
+typedef struct zz_unit_corr zz_unit_corr;
+int zz_unit_corr_create(zz_unit_corr **out, int K, zz_err *err);
+int zz_unit_corr_add(zz_unit_corr *a, const double *x, size_t n, zz_err *err);
+void zz_unit_corr_result(const zz_unit_corr *a, double *mean_abs, double *pair, int *n_dates);
+void zz_unit_corr_free(zz_unit_corr *a);
 
 /* ---------------------------------------------------------------- importers */
 

@@ -603,6 +603,16 @@ int rep_unit_stats(const panel *p, int K, const double *const *units, const rep_
     if (isfinite(r->ic_mean[k])) r->n_defined++, above += fabs(r->ic_mean[k]) > REP_UNIT_IC_THRESHOLD;
   }
   r->share_above = r->n_defined ? (double)above / r->n_defined : NAN;
+  {
+    double si = 0, sr = 0;
+    int ni = 0;
+    for (int k = 0; k < K; k++) {
+      if (isfinite(r->ic_mean[k])) si += r->ic_mean[k];
+      if (isfinite(r->ic_ir[k])) sr += r->ic_ir[k], ni++;
+    }
+    r->ic_mean_avg = r->n_defined ? si / r->n_defined : NAN;
+    r->ic_ir_avg = ni ? sr / ni : NAN;
+  }
   for (int t = 0; t < p->n_dates; t++) {
     start[t] = (size_t)t * (size_t)p->n_stocks;
     universe_mask(p, o.universe, t, w.elig, w.mask);

@@ -115,6 +115,8 @@ int rep_score_correlation(const panel *p, const double *a, const double *b, cons
 /* A unit counts as effective when |RankIC mean| > REP_UNIT_IC_THRESHOLD (2 %). */
 #define REP_UNIT_IC_THRESHOLD 0.02
 
+typedef struct rep_html rep_html;
+
 /* Statistics of the K factor units of a multivariate model (docs/reports.md, "Factor units"). */
 typedef struct rep_unit_result {
   int K;
@@ -123,6 +125,7 @@ typedef struct rep_unit_result {
   int *n_ic;                        /* K: the dates with a defined RankIC */
   double share_above;               /* share of the units with a defined mean whose |RankIC mean| > 2 % */
   int n_defined;                    /* units with a defined RankIC mean */
+  double ic_mean_avg, ic_ir_avg;    /* mean over the units of the defined RankIC means / IC_IRs (NaN: none) */
   double mutual_corr;               /* zz_unit_correlation over every date of the panel, on the stock-days of o's
                                        universe (listed, not suspended, eligible, an index member if an index) */
   double *pair_corr;                /* K x K mean correlations (zz_unit_correlation's pair) */
@@ -136,6 +139,15 @@ void rep_unit_result_free(rep_unit_result *r);
 /* Histogram of v[0..n-1] (NaN skipped) in n_bins equal bins over [lo, hi] (a value equal to hi goes to the last
  * bin, values outside are left out): counts[n_bins]. */
 void rep_histogram(const double *v, int n, double lo, double hi, int n_bins, double *counts);
+/* The unit statistics of n models (labels[m] names model m) to dir: units.csv (model,unit,n_ic,rankic_mean,
+ * rankic_std,ic_ir), units_summary.csv (model,units,n_defined,rankic_mean_avg,ic_ir_avg,
+ * share_abs_rankic_above_2pct,mutual_corr,corr_dates) and unit_correlation.csv (model,unit_a,unit_b,mean_pearson,
+ * pairs a < b); their summary table in Markdown; in HTML the table and, per model, histograms of the units'
+ * RankIC means (1 % bins) and IC_IR (0.1 bins). */
+int rep_unit_write_csv(const char *dir, int n, const rep_unit_result *const *r, const char *const *labels,
+                       zz_err *err);
+void rep_unit_md(FILE *f, int n, const rep_unit_result *const *r, const char *const *labels);
+void rep_unit_html(rep_html *h, int n, const rep_unit_result *const *r, const char *const *labels);
 
 /* ------------------------------------------------------------------ runs (simulator output) */
 

@@ -75,6 +75,8 @@ def reference(m, u_all, uni, min_n):
     defined = means[np.isfinite(means)]
     out["unit_share"] = [(np.abs(defined) > 0.02).mean()]
     out["unit_n_defined"] = [len(defined)]
+    irs = np.array(out["unit_ic_ir"])
+    out["unit_avg"] = [defined.mean(), irs[np.isfinite(irs)].mean()]
     # mutual correlation: per date, Pearson of each pair over the universe's rows with every unit finite;
     # mean over dates per pair; mean |.| over pairs
     rho = [[[] for _ in range(K)] for _ in range(K)]

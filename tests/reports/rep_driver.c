@@ -106,7 +106,7 @@ static int read_table(const char *dir, const char *name, int ncol, double **out,
 
 /* DIR/units.csv t,i,u1..uK (optional): the unit statistics (rep_unit_stats) of the K columns, printed as
  * unit_ic_mean, unit_ic_std, unit_ic_ir, unit_n_ic (K each), unit_share, unit_n_defined, unit_mutual,
- * unit_corr_dates and unit_pairs (K x K). */
+ * unit_corr_dates, unit_pairs (K x K) and unit_avg (mean RankIC mean, mean IC_IR). */
 static int units(const char *dir, const panel *p, const rep_factor_opts *o) {
   char path[4096], line[4096];
   snprintf(path, sizeof path, "%s/units.csv", dir);
@@ -148,6 +148,8 @@ static int units(const char *dir, const panel *p, const rep_factor_opts *o) {
     put("unit_mutual", one + 2, 1);
     put("unit_corr_dates", one + 3, 1);
     put("unit_pairs", ur->pair_corr, K * K);
+    double avg[2] = {ur->ic_mean_avg, ur->ic_ir_avg};
+    put("unit_avg", avg, 2);
     free(v);
   }
   rep_unit_result_free(ur);
