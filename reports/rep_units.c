@@ -33,17 +33,17 @@ int rep_unit_write_csv(const char *dir, int n, const rep_unit_result *const *r, 
   for (int m = 0; m < n; m++)
     for (int k = 0; k < r[m]->K; k++) {
       zz_csv_write_field(f, labels[m]);
-      fprintf(f, ",f%d,%d,%s,%s,%s\n", k + 1, r[m]->n_ic[k], rep_fmt_csv(b, sizeof b, r[m]->ic_mean[k]),
-              rep_fmt_csv(b2, sizeof b2, r[m]->ic_std[k]), rep_fmt_csv(b3, sizeof b3, r[m]->ic_ir[k]));
+      fprintf(f, ",f%d,%d,%s,%s,%s\n", k + 1, r[m]->n_ic[k], zz_fmt_double(b, sizeof b, r[m]->ic_mean[k]),
+              zz_fmt_double(b2, sizeof b2, r[m]->ic_std[k]), zz_fmt_double(b3, sizeof b3, r[m]->ic_ir[k]));
     }
   if ((rc = close_w(f, dir, "units.csv", err)) || (rc = open_w(&f, dir, "units_summary.csv", err))) return rc;
   fputs("model,units,n_defined,rankic_mean_avg,ic_ir_avg,share_abs_rankic_above_2pct,mutual_corr,corr_dates\n", f);
   for (int m = 0; m < n; m++) {
     zz_csv_write_field(f, labels[m]);
-    fprintf(f, ",%d,%d,%s,%s,", r[m]->K, r[m]->n_defined, rep_fmt_csv(b, sizeof b, r[m]->ic_mean_avg),
-            rep_fmt_csv(b2, sizeof b2, r[m]->ic_ir_avg));
-    fprintf(f, "%s,", rep_fmt_csv(b, sizeof b, r[m]->share_above));
-    fprintf(f, "%s,%d\n", rep_fmt_csv(b, sizeof b, r[m]->mutual_corr), r[m]->n_corr_dates);
+    fprintf(f, ",%d,%d,%s,%s,", r[m]->K, r[m]->n_defined, zz_fmt_double(b, sizeof b, r[m]->ic_mean_avg),
+            zz_fmt_double(b2, sizeof b2, r[m]->ic_ir_avg));
+    fprintf(f, "%s,", zz_fmt_double(b, sizeof b, r[m]->share_above));
+    fprintf(f, "%s,%d\n", zz_fmt_double(b, sizeof b, r[m]->mutual_corr), r[m]->n_corr_dates);
   }
   if ((rc = close_w(f, dir, "units_summary.csv", err)) || (rc = open_w(&f, dir, "unit_correlation.csv", err)))
     return rc;
@@ -53,7 +53,7 @@ int rep_unit_write_csv(const char *dir, int n, const rep_unit_result *const *r, 
       for (int q = a + 1; q < r[m]->K; q++) {
         zz_csv_write_field(f, labels[m]);
         fprintf(f, ",f%d,f%d,%s\n", a + 1, q + 1,
-                rep_fmt_csv(b, sizeof b, r[m]->pair_corr[(size_t)a * r[m]->K + q]));
+                zz_fmt_double(b, sizeof b, r[m]->pair_corr[(size_t)a * r[m]->K + q]));
       }
   return close_w(f, dir, "unit_correlation.csv", err);
 }

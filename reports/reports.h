@@ -217,6 +217,10 @@ void rep_html_lines(rep_html *h, const char *id, const char *title, const char *
 void rep_html_bars(rep_html *h, const char *id, const char *title, const char *y_label, const char *x_label,
                    int n_cat, const char *const *cat, int n_series, const double *const *v, const char *const *names,
                    const char *cum_label, int pct_axis);
+/* Lines over training epochs: series s has n[s] points, y[s][k] at epoch k + 1 (NaN = no point), names[s] in the
+ * legend; x axis "epoch" with integer ticks. */
+void rep_html_epochs(rep_html *h, const char *id, const char *title, const char *y_label, int n_series, const int *n,
+                     const double *const *y, const char *const *names, int pct_axis);
 /* rep_html_lines with one date axis x[n] for every series (y label "%" when pct_axis). */
 void rep_html_line_chart(rep_html *h, const char *id, const char *title, const int32_t *x, int n,
                          int n_series, const double *const *ys, const char *const *names, int pct_axis);
