@@ -86,6 +86,9 @@ typedef struct pipe_diag_sum {
 } pipe_diag_sum;
 int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err);
 extern const char *const pipe_diag_header;
+/* The report's factor-unit section for the multivariate head (pipe_units.c): md and HTML, CSVs in report_dir. */
+struct rep_html;
+int pipe_units_section(pipe_ctx *x, FILE *md, struct rep_html *h, zz_err *err);
 /* The report directory (pipe_report.c). */
 int pipe_report(pipe_ctx *x, zz_err *err);
 

@@ -17,6 +17,9 @@ statistics, docs/reports.md), recomputed independently with numpy/scipy from the
   units  `zhizeng evaluate --units` on a scores file made of a setting's validation rows: each unit's RankIC mean,
          std, IC_IR (scipy Spearman of the unit with the label on every 10th trading day), the share with
          |RankIC mean| > 2 %, the units' mutual correlation (numpy) and the pairs, 1e-9
+  report `zhizeng run` (univariate + multivariate, January 2018): the report's factor-unit section
+         (report/units_summary.csv, units.csv, unit_correlation.csv) recomputed from the weekly factor units the
+         run saves (stages/units-multivariate-*/units.csv) and the market's adjusted closes, 1e-9
 """
 import argparse, csv, os, shutil, subprocess, sys
 
@@ -248,16 +251,110 @@ def units(a):
     print(f"units: {K} units, RankIC means {np.round(means, 4)}, mutual correlation {mc:.6f}: ok")
 
 
+RUN_CONFIG = """[market]
+dir = {market}
+[model]
+heads = univariate,multivariate
+hidden = 4
+outputs = 4
+seq = 5
+epochs = 1
+seeds = 1
+train_years = 1
+day_stride = 10
+threads = 1
+[backtest]
+first_year = 2018
+last_year = 2018
+end_date = 2018-01-31
+[optimizer]
+indices = csi300
+floors = 0
+workers = 2
+[output]
+dir = {out}
+"""
+
+
+def report(a):
+    import glob
+    out = os.path.join(a.work, "run")
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    cfg = os.path.join(a.work, "run.ini")
+    with open(cfg, "w") as f:
+        f.write(RUN_CONFIG.format(market=os.path.join(a.work, "market"), out=out))
+    run([a.zhizeng, "run", cfg, "--no-progress"])
+    st = glob.glob(os.path.join(out, "stages", "units-multivariate-*", "units.csv"))
+    if len(st) != 1:
+        sys.exit(f"FAIL: expected one units stage, found {st}")
+    rows = [r for r in read_csv(st[0]) if r["date"] <= "2018-01-31"]
+    K = sum(1 for c in rows[0] if c[0] == "f" and c[1:].isdigit())
+    dates = np.array([r["date"] for r in rows])
+    U = np.array([[float(r[f"f{k + 1}"]) for k in range(K)] for r in rows])
+    cal = sorted({r["date"] for r in read_csv(os.path.join(a.work, "market", "index_bars.csv"))})
+    ci = {d: k for k, d in enumerate(cal)}
+    C = {}
+    with open(os.path.join(a.work, "market", "bars.csv")) as f:
+        for r in csv.DictReader(f):
+            if r["date"] >= "2017-12-01" and r["close"]:
+                C[(r["date"], r["code"])] = float(r["close"]) * float(r["adj_factor"] or 1)
+    ud = sorted(set(dates))
+    sd, last = [], None
+    for d in ud:
+        if last is None or ci[d] - ci[last] >= 10:
+            sd.append(d)
+            last = d
+    codes = np.array([r["code"] for r in rows])
+    got = {r["unit"]: r for r in read_csv(os.path.join(out, "report", "units.csv"))}
+    means = []
+    for k in range(K):
+        ics = []
+        for d in sd:
+            t = ci[d]
+            if t + 11 >= len(cal):
+                break
+            m = dates == d
+            x, y = [], []
+            for v, c in zip(U[m, k], codes[m]):
+                a1, a2 = C.get((cal[t + 1], c)), C.get((cal[t + 11], c))
+                if a1 is not None and a2 is not None:
+                    x.append(v), y.append(a2 / a1 - 1)
+            if len(x) >= 10:
+                ics.append(stats.spearmanr(x, y)[0])
+        ics = np.array(ics)
+        g = got[f"f{k + 1}"]
+        check(f"run report f{k + 1} RankIC mean", num(g["rankic_mean"]), ics.mean())
+        if len(ics) > 1:
+            check(f"run report f{k + 1} IC_IR", num(g["ic_ir"]), ics.mean() / ics.std(ddof=1))
+        if int(g["n_ic"]) != len(ics):
+            sys.exit(f"FAIL: run report f{k + 1}: {g['n_ic']} RankIC dates, expected {len(ics)}")
+        means.append(ics.mean())
+    summ = read_csv(os.path.join(out, "report", "units_summary.csv"))
+    if len(summ) != 1 or summ[0]["model"] != "multivariate":
+        sys.exit(f"FAIL: units_summary.csv rows {summ}")
+    mc, P = units_corr(dates, U)
+    check("run report units' mutual correlation", num(summ[0]["mutual_corr"]), mc)
+    check("run report share |RankIC| > 2 %", num(summ[0]["share_abs_rankic_above_2pct"]), np.mean(np.abs(means) > 0.02))
+    for r in read_csv(os.path.join(out, "report", "unit_correlation.csv")):
+        check(f"run report pair {r['unit_a']},{r['unit_b']}", num(r["mean_pearson"]),
+              P[int(r["unit_a"][1:]) - 1, int(r["unit_b"][1:]) - 1])
+    html = open(os.path.join(out, "report", "report.html")).read()
+    if 'id="unit_ic_hist0"' not in html or "Factor units of the multivariate model" not in html:
+        sys.exit("FAIL: report.html lacks the factor-unit section")
+    print(f"report: {K} units on {len(ud)} weekly dates ({len(sd)} RankIC dates), mutual correlation {mc:.6f}: ok")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["setup", "study", "cache", "units"])
+    ap.add_argument("mode", choices=["setup", "study", "cache", "units", "report"])
     ap.add_argument("--zhizeng", required=True)
     ap.add_argument("--work", required=True)
     a = ap.parse_args()
     if not os.access(a.zhizeng, os.X_OK):
         print(f"SKIP: {a.zhizeng} is not built")
         sys.exit(77)
-    {"setup": setup, "study": study, "cache": cache, "units": units}[a.mode](a)
+    {"setup": setup, "study": study, "cache": cache, "units": units, "report": report}[a.mode](a)
 
 
 if __name__ == "__main__":
