@@ -57,7 +57,7 @@ int pipe_study_add_vary(pipe_study_opts *o, const pipe_config *base, const char 
 
 typedef struct setting {
   pipe_config c;
-  char label[512];
+  char label[1280];
   int vi[PIPE_STUDY_MAX_VARY]; /* the value index of each varied key */
   int head, year;
   char dataset[64];
