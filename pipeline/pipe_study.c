@@ -240,7 +240,7 @@ static int write_outputs(const char *out, setting *st, int n, const pipe_study_o
   for (int k = 0; !rc && k < n; k++) {
     char(*row)[128] = cells + (size_t)k * NC;
     const setting *s = &st[k];
-    snprintf(row[0], sizeof row[0], "%s", s->label);
+    snprintf(row[0], sizeof row[0], "%.127s", s->label); /* cells hold 128 */
     snprintf(row[1], sizeof row[1], "%d", s->stop_epoch);
     snprintf(row[2], sizeof row[2], "%d", s->best_epoch);
     rep_fmt_pct(row[3], sizeof row[3], s->val_ic);
