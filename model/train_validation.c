@@ -28,7 +28,6 @@ int train_validation_dump(const panel *p, const train_opts *o, int year, const c
   float *x = NULL, *s = malloc(sizeof *s * (size_t)N), *h = NULL;
   double *hu = NULL;
   char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", csv_path);
   int rc = ZZ_OK;
   if (!ret || !a || !b || !elig || !idx || !s) {
     rc = zz_fail(err, ZZ_ENOMEM, "out of memory for the validation dump");
@@ -59,8 +58,8 @@ int train_validation_dump(const panel *p, const train_opts *o, int year, const c
     goto out;
   }
   if ((rc = nn_work_create(&w, 1, err)) || (K >= 2 && (rc = zz_unit_corr_create(&uc, K, err)))) goto out;
-  if (!(f = fopen(tmp, "w"))) {
-    rc = zz_fail(err, ZZ_EIO, "%s: cannot write", tmp);
+  if (!(f = zz_out_open(csv_path, tmp, sizeof tmp, err))) {
+    rc = ZZ_EIO;
     goto out;
   }
   fputs("date,code,score,label", f);
@@ -107,9 +106,8 @@ int train_validation_dump(const panel *p, const train_opts *o, int year, const c
     if (uc) zz_unit_corr_result(uc, &out->units_corr, NULL, NULL);
   }
 out:
-  if (f && fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", tmp);
-  if (f && !rc && rename(tmp, csv_path)) rc = zz_fail(err, ZZ_EIO, "%s: cannot rename into place", csv_path);
-  if (f && rc) remove(tmp);
+  if (f && !rc) rc = zz_out_close(f, tmp, csv_path, err); /* renamed into place only when complete */
+  else if (f) fclose(f), remove(tmp);
   if (rc) zz_wrap(err, "validation dump of %s", model_path);
   nn_free(m);
   nn_work_free(w);
