@@ -169,6 +169,18 @@ const char *st_meta(const st_file *f, const char *key);
 int st_write(const char *path, int n, const st_tensor *t, int n_meta, const char *const *keys,
              const char *const *vals, zz_err *err);
 
+/* LRP explanations (nn_lrp.c; Arras et al. 2017; docs/model.md "LRP explanations"), in double: the relevance
+ * rel [N, T, F] of every input of the rows with rows[i] != 0 (NULL: every row; the others are left untouched) for
+ * the explained output out [N]: the univariate head's output before batch-norm; the multivariate head's c =
+ * mean_k BN(u)_k with the batch-norm over the N rows taken as a fixed affine map; the class3 head's logit
+ * difference u_up - u_down. bias [N, NN_LRP_PARTS] receives the relevance absorbed by the biases and the epsilon
+ * stabilisers of layer 1, layer 2 (0 for one layer) and the head, so that sum(rel) + sum(bias) = out up to
+ * rounding. eps >= 0 is the epsilon rule's stabiliser. gru and lstm cells, 1 or 2 layers; act_lstm is refused
+ * (ZZ_EUSAGE). Dropout is off (as in scoring). */
+enum { NN_LRP_LAYER1 = 0, NN_LRP_LAYER2 = 1, NN_LRP_HEAD = 2, NN_LRP_PARTS = 3 };
+int nn_lrp(const nn_model *m, const float *x /*[N,T,F]*/, int N, int T, const uint8_t *rows /*[N] or NULL*/,
+           double eps, double *rel /*[N,T,F]*/, double *bias /*[N,NN_LRP_PARTS]*/, double *out /*[N]*/, zz_err *err);
+
 /* ---- features, labels, training (model-train) ---- */
 
 /* Sequence features (SPEC 3). A feature context turns a panel into model inputs x[N, seq, F] for
@@ -395,6 +407,36 @@ void score_table_free(score_table *s);
 /* Writes a dense n_dates x n_stocks score matrix (NaN = no row) as scores.csv (date,code,score), to a
  * temporary name renamed at the end. */
 int score_write_matrix(const panel *p, const double *v, const char *path, zz_err *err);
+
+
+
+/* LRP explanations of one trained model on one date (explain.c; docs/model.md "LRP explanations"). */
+typedef struct explain_result {
+  int n, T, F;                 /* stocks, time steps (lags), features */
+  int32_t date;                /* YYYYMMDD */
+  double eps;                  /* the epsilon rule's stabiliser (NaN when read back) */
+  char (*codes)[ZZ_CODE_LEN];  /* [n], in the panel's (code) order */
+  char (*features)[64];        /* [F]: open,high,low,close,vwap,volume for the day dataset, else the columns */
+  double *rel;                 /* [n, T, F] by time step s (s = T-1 is the date itself: lag = T-1-s) */
+  double *bias;                /* [n, NN_LRP_PARTS] relevance absorbed by biases and stabilisers */
+  double *out;                 /* [n] the explained output (nn_lrp) */
+  double *score;               /* [n] the model's score as nn_forward gives it (float) */
+} explain_result;
+/* Explains the model file `model` (a .zzm with its preprocessing; a directory: its Y<year of date>_seed0.zzm) on
+ * trading day `date` for the stocks score_write scores that day (default universe, valid window), or only for
+ * codes[0..n_codes-1] (each must be scored that day; the multivariate head's batch-norm still runs over all of
+ * them). eps >= 0 the stabiliser. ZZ_EUSAGE for a date not in the calendar or an act_lstm model. */
+int explain_run(const panel *p, const char *model, int32_t date, const char *const *codes, int n_codes, double eps,
+                explain_result **out, zz_err *err);
+void explain_free(explain_result *r);
+/* Mean |R| over the stocks per (lag, feature) cell, as shares of their sum: cell [T, F] (lag-major, lag 0 first;
+ * NULL: not wanted), summed by feature [F] and by lag [T]. All zero when every relevance is 0. */
+void explain_shares(const explain_result *r, double *cell, double *by_feature, double *by_lag);
+/* Writes dir/relevance.csv, totals.csv, stocks.csv and summary.csv (formats in explain.c and docs/model.md);
+ * creates dir when missing. */
+int explain_write(const explain_result *r, const char *dir, zz_err *err);
+/* Reads dir/relevance.csv and dir/stocks.csv back (eps NaN). */
+int explain_read(const char *dir, explain_result **out, zz_err *err);
 
 
 #endif

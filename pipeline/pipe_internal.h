@@ -25,6 +25,21 @@ typedef struct pipe_bt {
                               simulator's nav.csv, trades.csv, positions.csv, rebalances.csv, summary.csv */
 } pipe_bt;
 
+/* The [topn] keys parsed (pipe_topn.c): universe index (-1: all), benchmark, the list of N, the rebalance
+ * frequency, 1 for the seed004 costs (0: the [sim] keys). */
+#define PIPE_TOPN_MAX 8
+typedef struct pipe_topn_setup {
+  int universe, benchmark, rebalance, seed004, n_n, n[PIPE_TOPN_MAX];
+} pipe_topn_setup;
+int pipe_topn_parse(const pipe_config *c, pipe_topn_setup *s, zz_err *err);
+
+/* One top-N run of a head's score. */
+typedef struct pipe_topn_run_dir {
+  int head, n;
+  char label[64];          /* "univariate/top20" */
+  char dir[PIPE_PATH];     /* its stage: targets.csv and the simulator's files */
+} pipe_topn_run_dir;
+
 typedef struct pipe_ctx {
   const pipe_config *c;
   const pipe_run_opts *o;
@@ -41,6 +56,8 @@ typedef struct pipe_ctx {
   double *ds_scores[PIPE_MAX_DATASETS][PIPE_N_HEADS];
   int n_bt;
   pipe_bt bt[PIPE_MAX_RUNS];
+  int n_topn;                          /* [topn] runs (topn.enabled), heads x N */
+  pipe_topn_run_dir topn[PIPE_N_HEADS * PIPE_TOPN_MAX];
   int n_timers;
   char timer_name[PIPE_MAX_TIMERS][112];
   double timer_s[PIPE_MAX_TIMERS];
@@ -89,6 +106,8 @@ extern const char *const pipe_diag_header;
 /* The report's factor-unit section for the multivariate head (pipe_units.c): md and HTML, CSVs in report_dir. */
 struct rep_html;
 int pipe_units_section(pipe_ctx *x, FILE *md, struct rep_html *h, zz_err *err);
+/* The top-N runs of every head (topn.enabled; cached stages topn-<head>-top<N>-<hash>) (pipe_topn.c). */
+int pipe_topn_stage(pipe_ctx *x, zz_err *err);
 /* The report directory (pipe_report.c). */
 int pipe_report(pipe_ctx *x, zz_err *err);
 

@@ -400,6 +400,7 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
       timer_add(x, "backtests (closed loop)", 0, 1);
     }
   }
+  if (!rc && c->topn_enabled) rc = pipe_topn_stage(x, err);
   if (!rc) {
     double t0 = pipe_now();
     rc = pipe_report(x, err);

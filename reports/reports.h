@@ -247,4 +247,52 @@ int rep_mkdir_p(const char *dir, zz_err *err);
 void rep_md_table(FILE *f, const char *caption, int n_rows, int n_cols, const char *const *header,
                   const char *const *cells);
 
+/* ------------------------------------------------------------------ factor screening (seed 004 3.1.3) */
+
+typedef struct rep_screen_opts {
+  rep_factor_opts factor; /* universe, groups, screen of the single-factor tests (as zhizeng evaluate) */
+  double min_rankic;      /* 0.02: a factor needs |mean RankIC| >= this ... */
+  double min_icir;        /* 0.3: ... and |IC_IR| >= this */
+  double max_corr;        /* 0.7: two factors whose mean daily Spearman exceeds this in absolute value are correlated */
+  int corr_step;          /* 1: the Spearman is averaged over every scored date (k: every k-th) */
+} rep_screen_opts;
+void rep_screen_default_opts(rep_screen_opts *o);
+
+typedef struct rep_screen_factor {
+  char name[64], group[64];
+  int flipped;            /* the mean RankIC was negative: the column was negated (statistics are after the flip) */
+  int passed;             /* passed the thresholds (and so entered the correlation filter) */
+  int kept;
+  char reason[512];       /* why it was kept or dropped */
+  double ic_mean, ic_std, ic_ir, ic_pos;
+  int n_ic;
+  double top_excess_ann;  /* top group's hedged (excess over the universe) annualised return */
+  double top_ann;         /* top group's absolute annualised return */
+  double top_mdd;         /* max drawdown of the top group's hedged NAV */
+  double top_ir;          /* information ratio of the top group against the universe's equal-weight return */
+  double bottom_excess_ann, top_turnover;
+} rep_screen_factor;
+
+typedef struct rep_screen_result {
+  int n, n_kept, grouped;
+  rep_screen_factor *f;   /* n, in column order */
+  double *corr;           /* n x n mean daily Spearman of the (flipped) columns; NaN where a side did not pass */
+} rep_screen_result;
+
+/* Screens columns cols[0..n-1] (n_dates x n_stocks, NaN = no value) named names[k], in groups[k] (NULL: one
+ * group). (1) rep_factor_test of each column; a negative mean RankIC negates the column IN PLACE and tests it
+ * again; (2) dropped unless |mean RankIC| >= min_rankic and |IC_IR| >= min_icir; (3) rep_score_correlation
+ * with ic_step = corr_step (mean over dates of the cross-sectional Spearman on the test universe) between the
+ * factors that passed; (4) greedily in order of |IC_IR| (ties: the earlier column), a factor is dropped when a
+ * kept one of its group is correlated with it above max_corr; (5) the same across all groups among the
+ * survivors. Every factor gets its reason. A column the factor test rejects (empty, constant) is dropped. */
+int rep_screen(const panel *p, double *const *cols, const char (*names)[64], const char (*groups)[64], int n,
+               const rep_screen_opts *o, rep_screen_result **out, zz_err *err);
+void rep_screen_result_free(rep_screen_result *r);
+/* Writes into dir: decisions.csv (every factor, decision, reason, sign flip, statistics), kept.csv, correlation.csv
+ * and correlation.svg (heat map of the factors that passed), report.md, and features/<dataset>.csv: date,code and
+ * the kept (flipped) columns, a row per stock-day with any of them (an extra dataset, docs/market_data.md). */
+int rep_screen_write(const panel *p, double *const *cols, const rep_screen_result *r, const rep_screen_opts *o,
+                     const char *dir, const char *dataset, zz_err *err);
+
 #endif
