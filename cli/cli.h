@@ -30,6 +30,7 @@ int cmd_simulate(int argc, char **argv);
 int cmd_optimize(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 /* The layouts of `zhizeng import` (argv[0] = "qlib" / "tushare"). */

@@ -22,6 +22,7 @@ static const cli_command commands[] = {
     {"simulate", cmd_simulate, "simulate target weights day by day with A-share rules and costs (nav, trades, positions)"},
     {"demo", cmd_demo, "synthetic market + the whole pipeline with an embedded small config (the main demo)"},
     {"run", cmd_run, "the whole pipeline from an INI config: train, score, optimise, simulate, report (cached stages)"},
+    {"study", cmd_study, "hyper-parameter study: one model per --vary setting, table and curves by epoch"},
     {"screen", cmd_screen, "factor screening: single-factor tests, thresholds, correlation filter (seed 004)"},
     {"topn", cmd_topn, "top-N equal-weight strategy on scores (seed 004), N side by side against the benchmark"},
     {"report", cmd_report, "yearly and summary tables, charts and HTML from simulator outputs"},

@@ -367,6 +367,26 @@ int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, 
 int score_write_keep(const panel *p, const char *dir, int y0, int y1, const panel_universe_opts *u, const char *path,
                      double **scores, zz_err *err);
 
+/* Validation dump (the hyper-parameter study; docs/model.md "Validation dump"). The model at model_path (a .zzm
+ * of train_year for `year`) scores again the validation days of year (train_split_year with o->train_years and
+ * the model's seq; every o->day_stride-th day from the first, as training validates) on the rows validation uses:
+ * a valid window and a finite raw T+1 -> T+11 return on a stock-day of o->universe. Writes csv_path (to a
+ * temporary name renamed at the end): date,code,score,label[,f1..fK] with score = the network's output (float),
+ * label = that raw return, and for the multivariate head f1..fK = the head outputs batch-normalised per date,
+ * (h - mean) / sqrt(population var + 1e-5), rounded to float (as scores.csv). From exactly the values written:
+ * val_ic = the mean over the days with a defined RankIC of zz_spearman(score, label) (the number early stopping
+ * maximised for the best epoch); units_corr = the units' mutual correlation (zz_unit_correlation) over the days
+ * (NaN without units). */
+typedef struct train_val_dump {
+  double val_ic, units_corr;
+  int K;            /* factor units (0: not a multivariate head) */
+  int n_days;       /* validation days with at least 2 rows */
+  int n_ic_days;    /* of which with a defined RankIC */
+  long n_rows;
+} train_val_dump;
+int train_validation_dump(const panel *p, const train_opts *o, int year, const char *model_path, const char *csv_path,
+                          train_val_dump *out, zz_err *err);
+
 /* The daily RankIC of validation: zz_spearman (data.h, "shared statistics"): Spearman rank correlation
  * of a[n], b[n] with average ranks for ties; NaN when n < 2, a side is constant or a value is NaN. */
 double train_rank_ic(const double *a, const double *b, int n);

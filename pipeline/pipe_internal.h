@@ -77,6 +77,13 @@ double pipe_now(void);
 /* Records a stage's wall time; its CPU time is the CPU used since the previous record. */
 void pipe_timer_add(pipe_ctx *x, const char *name, double seconds, int cached);
 
+/* The training options of head `head` with dataset `dataset` from the [model] and [universe] keys (the pipeline's
+ * training stage and the study use the same). */
+int pipe_train_opts(const pipe_config *c, int head, const char *dataset, train_opts *o, zz_err *err);
+/* The cache hash of one study setting (pipe_study.c): the [model] keys (not heads, seeds, datasets), [universe], the
+ * market's hash, the year, head and dataset. */
+uint64_t pipe_study_hash(const pipe_config *c, uint64_t market_hash, int year, int head, const char *dataset);
+
 /* The closed-loop backtests whose stage is missing (pipe_backtest.c). */
 int pipe_backtests(pipe_ctx *x, const int *todo, int n_todo, zz_err *err);
 /* The simulator's configuration of a run's backtest on `index` (-1: none) ending on `end` (0: the
@@ -96,6 +103,9 @@ typedef struct pipe_diag_sum {
 } pipe_diag_sum;
 int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err);
 extern const char *const pipe_diag_header;
+/* The report's factor-unit section for the multivariate head (pipe_units.c): md and HTML, CSVs in report_dir. */
+struct rep_html;
+int pipe_units_section(pipe_ctx *x, FILE *md, struct rep_html *h, zz_err *err);
 /* The top-N runs of every head (topn.enabled; cached stages topn-<head>-top<N>-<hash>) (pipe_topn.c). */
 int pipe_topn_stage(pipe_ctx *x, zz_err *err);
 /* The report directory (pipe_report.c). */

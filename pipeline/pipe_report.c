@@ -1002,6 +1002,7 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
   }
   rc = factor_section(x, md, h, err);
   if (!rc) rc = class3_section(x, md, h, err);
+  if (!rc) rc = pipe_units_section(x, md, h, err);
   if (!rc) rc = backtest_section(x, md, h, err);
   if (!rc && x->n_topn) rc = topn_section(x, md, h, err);
   fprintf(md, "Annualised return = NAV_end^(252/days) - 1; Sharpe from daily returns (std ddof 1) x sqrt(252); max "

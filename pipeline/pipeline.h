@@ -148,6 +148,29 @@ typedef struct pipe_run_opts {
  * wall time per stage in OUT/report/timings.csv (also printed). */
 int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err);
 
+/* ---------------------------------------------------------------- hyper-parameter study */
+
+/* `zhizeng study` (pipe_study.c, docs/pipeline.md "Hyper-parameter study"): settings = the configuration with one
+ * value of each varied key (the cartesian product, the first --vary varying slowest); each trains one model (seed
+ * model.model_seed, the first of model.heads and of model.datasets) for one rolling year, cached as a stage. */
+#define PIPE_STUDY_MAX_VARY 8
+#define PIPE_STUDY_MAX_VALUES 16
+#define PIPE_STUDY_MAX_SETTINGS 256
+typedef struct pipe_study_opts {
+  int n_vary;
+  char key[PIPE_STUDY_MAX_VARY][64]; /* "section.key" */
+  int n_values[PIPE_STUDY_MAX_VARY];
+  char value[PIPE_STUDY_MAX_VARY][PIPE_STUDY_MAX_VALUES][64];
+  int year;               /* the scoring year whose split is trained (validation = year - 1); 0: backtest.first_year */
+  char out_dir[PIPE_STR]; /* empty: <output.dir>/study */
+  int force, progress;
+} pipe_study_opts;
+void pipe_study_init(pipe_study_opts *o);
+/* Adds "section.key=v1,v2,..." (values separated by commas): every value is applied to a copy of base with
+ * pipe_config_set, so an unknown key or a bad value is ZZ_EUSAGE naming the key. */
+int pipe_study_add_vary(pipe_study_opts *o, const pipe_config *base, const char *arg, zz_err *err);
+/* Runs (or reuses) every setting and writes OUT/study.csv, curves.csv, study.md, study.html. */
+int pipe_study(const pipe_config *base, const pipe_study_opts *o, zz_err *err);
 /* ---------------------------------------------------------------- top-N strategy (seed 004 section 4)
  * pipe_topn.c; docs/pipeline.md "Top-N strategy". On each rebalance date d (decided at d's close with
  * d's scores, traded exec_lag days later like every backtest): the candidates are the universe's members
