@@ -25,15 +25,24 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_optimize(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 /* The layouts of `zhizeng import` (argv[0] = "qlib" / "tushare"). */
 int cmd_import_qlib(int argc, char **argv);
 int cmd_import_tushare(int argc, char **argv);
+int cmd_topn(int argc, char **argv);
+int cmd_screen(int argc, char **argv);
+/* The report of simulator output directories specs[k] ("[LABEL=]DIR") into out_dir (cmd_report.c): yearly.csv,
+ * summary.csv, report.md, report.html. title NULL: `zhizeng report`'s page; else that title, the benchmark's
+ * yearly row and every run's NAV and hedged NAV on shared charts (runs compared against one index). cmd names
+ * the command in messages. Returns a process exit code. */
+int cli_report_runs(const char *cmd, const char *const *specs, int n_runs, const char *out_dir, const char *title);
 /* Shared by run and demo (cmd_run.c): embedded = the demo's INI text, or NULL to read argv's CONFIG. */
 int cli_pipeline(const char *cmd, int argc, char **argv, const char *embedded);
 

@@ -14,7 +14,7 @@
 
 static void help(void) {
   printf("usage: zhizeng evaluate --market DIR --scores FILE [--universe csiall|000300|000905|000852]\n"
-         "                        [--groups N] [--keep-st] [--min-listed-days N] --out DIR\n\n"
+         "                        [--groups N] [--keep-st] [--min-listed-days N] [--units] --out DIR\n\n"
          "Factor tests of every score column of FILE (CSV date,code,score[,more columns]; an empty field means\n"
          "no score for that stock and date). Writes to the output directory:\n"
          "  factor_summary.csv  per score: RankIC mean, IC_IR, share > 0, top/bottom hedged annualised return,\n"
@@ -26,7 +26,13 @@ static void help(void) {
          "  correlation.csv     between score columns: Pearson above, Spearman below the diagonal\n"
          "  pv_correlation.csv  Spearman correlation with 60-day return, 20-day volatility, log turnover,\n"
          "                      idiosyncratic volatility and Amihud illiquidity\n"
-         "  report.md, report.html\n\n"
+         "  report.md, report.html\n"
+         "with --units also (the factor units f1..fK of a multivariate model, docs/reports.md \"Factor units\"):\n"
+         "  units.csv           per unit: RankIC mean, std and IC_IR\n"
+         "  units_summary.csv   mean RankIC and IC_IR of the units, share with |RankIC mean| > 2 %%, the units'\n"
+         "                      mutual correlation (mean |date-averaged cross-sectional Pearson| over pairs)\n"
+         "  unit_correlation.csv  the date-averaged Pearson correlation of every pair of units\n"
+         "  and a section with histograms of the units' RankIC means and IC_IR in report.md / report.html\n\n"
          "options:\n"
          "  --market DIR     market directory (see zhizeng ingest --help)\n"
          "  --scores FILE    scores CSV\n"
@@ -38,11 +44,44 @@ static void help(void) {
          "                   is_st, else derived from 5 %% up_limit; with neither, a warning and the reports\n"
          "                   say \"ST not excluded\")\n"
          "  --min-listed-days N  leave out a stock's first N-1 trading days after listing (60; 0: none)\n"
+         "  --units          statistics of the factor-unit columns f1..fK (at least 2) instead of the full\n"
+         "                   factor tests of each of them; the other columns are tested as usual\n"
          "  --out DIR        output directory (created if missing)\n"
          "  -h, --help       this help\n\n"
          "RankIC: Spearman correlation (average ranks) of the score on day t with the adjusted return from the\n"
          "close of t+1 to the close of t+11, sampled every 10 trading days; IC_IR = mean / std (ddof 1, not\n"
          "annualised). Definitions: docs/reports.md.\n");
+}
+
+/* A factor-unit column: "f" and digits. */
+static int is_unit_name(const char *s) {
+  if (s[0] != 'f' || !s[1]) return 0;
+  for (const char *c = s + 1; *c; c++)
+    if (*c < '0' || *c > '9') return 0;
+  return 1;
+}
+
+/* Moves the factor-unit columns of sc after the others (each group in file order): *n_main others, *n_units
+ * units. */
+static int cli_units_partition(score_table *sc, int *n_main, int *n_units, zz_err *err) {
+  const int n = sc->n_cols;
+  char(*names)[64] = malloc(sizeof *names * (size_t)n);
+  double **vals = malloc(sizeof *vals * (size_t)n);
+  if (!names || !vals) {
+    free(names), free(vals);
+    return zz_fail(err, ZZ_ENOMEM, "out of memory");
+  }
+  int m = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (int k = 0; k < n; k++)
+      if (is_unit_name(sc->names[k]) == pass) memcpy(names[m], sc->names[k], sizeof names[m]), vals[m++] = sc->values[k];
+  *n_units = 0;
+  for (int k = 0; k < n; k++) *n_units += is_unit_name(names[k]);
+  *n_main = n - *n_units;
+  memcpy(sc->names, names, sizeof *names * (size_t)n);
+  memcpy(sc->values, vals, sizeof *vals * (size_t)n);
+  free(names), free(vals);
+  return ZZ_OK;
 }
 
 static char *csvf(char *b, double v) { return rep_fmt_csv(b, 32, v); }
@@ -53,9 +92,9 @@ int cmd_evaluate(int argc, char **argv) {
     return 0;
   }
   const char *market = NULL, *scores_path = NULL, *out_dir = NULL, *univ = "csiall";
-  int groups = 0, keep_st = 0, min_listed = -1;
-  enum { O_KEEP_ST = 256, O_MIN_LISTED };
-  static const struct option opts[] = {{"keep-st", no_argument, 0, O_KEEP_ST},
+  int groups = 0, keep_st = 0, min_listed = -1, units = 0;
+  enum { O_KEEP_ST = 256, O_MIN_LISTED, O_UNITS };
+  static const struct option opts[] = {{"keep-st", no_argument, 0, O_KEEP_ST}, {"units", no_argument, 0, O_UNITS},
                                        {"min-listed-days", required_argument, 0, O_MIN_LISTED},{"market", required_argument, 0, 'm'}, {"scores", required_argument, 0, 's'},
                                        {"universe", required_argument, 0, 'u'}, {"out", required_argument, 0, 'o'},
                                        {"groups", required_argument, 0, 'g'},   {0, 0, 0, 0}};
@@ -75,6 +114,7 @@ int cmd_evaluate(int argc, char **argv) {
       break;
     }
     case O_KEEP_ST: keep_st = 1; break;
+    case O_UNITS: units = 1; break;
     case O_MIN_LISTED: {
       char *end;
       long v = strtol(optarg, &end, 10);
@@ -118,20 +158,36 @@ int cmd_evaluate(int argc, char **argv) {
   if (fo.screen.min_listed_days > 1)
     snprintf(age_note, sizeof age_note, "listed >= %d trading days", fo.screen.min_listed_days);
   snprintf(screen_note, sizeof screen_note, "universe screen: %s; %s", panel_st_source_name(st_src), age_note);
+  /* --units: the factor-unit columns f1..fK go last and get the unit statistics, the others the factor tests */
+  int n_main = sc ? sc->n_cols : 0, n_units = 0;
+  rep_unit_result *ur = NULL;
+  if (!rc && units) {
+    rc = cli_units_partition(sc, &n_main, &n_units, &err);
+    if (!rc && n_units < 2)
+      rc = zz_fail(&err, ZZ_EUSAGE, "%s: --units needs factor-unit columns f1..fK (K >= 2), found %d", scores_path,
+                   n_units);
+    if (!rc && n_main < 1) rc = zz_fail(&err, ZZ_EUSAGE, "%s: no score column besides the factor units", scores_path);
+    if (!rc) {
+      rc = rep_unit_stats(p, n_units, (const double *const *)(sc->values + n_main), &fo, &ur, &err);
+      if (!rc)
+        fprintf(stderr, "zhizeng evaluate: %d factor units: mean RankIC %.4f, |RankIC| > 2%% share %.2f, mutual "
+                        "correlation %.4f\n", n_units, ur->ic_mean_avg, ur->share_above, ur->mutual_corr);
+    }
+  }
   if (!rc) {
-    fprintf(stderr, "zhizeng evaluate: %zu score rows, %d column(s), %s .. %s\n", sc->n_rows, sc->n_cols,
+    fprintf(stderr, "zhizeng evaluate: %zu score rows, %d column(s), %s .. %s\n", sc->n_rows, n_main,
             zz_date_format(sc->first_date, b), zz_date_format(sc->last_date, b2));
     res = calloc((size_t)sc->n_cols, sizeof *res);
     if (!res) rc = zz_fail(&err, ZZ_ENOMEM, "out of memory");
   }
-  for (int k = 0; !rc && k < sc->n_cols; k++) {
+  for (int k = 0; !rc && k < n_main; k++) {
     rc = rep_factor_test(p, sc->values[k], &fo, &res[k], &err);
     if (rc) zz_wrap(&err, "score column '%s'", sc->names[k]);
     else
       fprintf(stderr, "zhizeng evaluate: %s: RankIC mean %s over %d dates, top hedged %s\n", sc->names[k],
               rep_fmt_pct(b, sizeof b, res[k]->ic_mean), res[k]->n_ic, rep_fmt_pct(b2, sizeof b2, res[k]->top_ann_hedged));
   }
-  int nc = sc ? sc->n_cols : 0;
+  int nc = sc ? n_main : 0;
   double *corr = rc ? NULL : calloc((size_t)nc * nc, sizeof *corr); /* [a*nc+b]: a<b Pearson, a>b Spearman */
   if (!rc && !corr) rc = zz_fail(&err, ZZ_ENOMEM, "out of memory");
   for (int a = 0; !rc && a < nc; a++) {
@@ -140,6 +196,8 @@ int cmd_evaluate(int argc, char **argv) {
       rc = rep_score_correlation(p, sc->values[a], sc->values[q], &fo, &corr[a * nc + q], &corr[q * nc + a], &err);
   }
   if (!rc) rc = rep_mkdir_p(out_dir, &err);
+  const char *unit_label = "scores";
+  if (!rc && ur) rc = rep_unit_write_csv(out_dir, 1, (const rep_unit_result *const *)&ur, &unit_label, &err);
   const char *uname = fo.universe == REP_UNIV_CSIALL ? "csiall" : zz_index_code(fo.universe);
   /* ---------------- CSV */
   if (!rc) {
@@ -326,6 +384,7 @@ int cmd_evaluate(int argc, char **argv) {
     rep_md_table(f, cap_d, REP_N_LAGS, nc + 1, hd, pd);
     rep_md_table(f, cap_c, nc, ncol_c, hc, pc);
     rep_md_table(f, cap_p, nc, ncol_p, hp, pp);
+    if (ur) rep_unit_md(f, 1, (const rep_unit_result *const *)&ur, &unit_label);
     if (fclose(f)) rc = zz_fail(&err, ZZ_EIO, "write error on %s", path);
     f = NULL;
   }
@@ -338,6 +397,10 @@ int cmd_evaluate(int argc, char **argv) {
     rep_html_table(h, cap_d, REP_N_LAGS, nc + 1, hd, pd);
     rep_html_table(h, cap_c, nc, ncol_c, hc, pc);
     rep_html_table(h, cap_p, nc, ncol_p, hp, pp);
+    if (ur) {
+      rep_html_heading(h, "Factor units");
+      rep_unit_html(h, 1, (const rep_unit_result *const *)&ur, &unit_label);
+    }
     for (int k = 0; k < nc && !rc; k++) {
       const rep_factor_result *r = res[k];
       char title[256], id[32];
@@ -377,6 +440,7 @@ int cmd_evaluate(int argc, char **argv) {
   }
   free(ts), free(ps), free(td), free(pd), free(tc), free(pc), free(tp), free(pp), free(hd), free(hc), free(hp);
   free(corr);
+  rep_unit_result_free(ur);
   if (res)
     for (int k = 0; k < nc; k++) rep_factor_result_free(res[k]);
   free(res);

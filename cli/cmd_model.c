@@ -14,7 +14,8 @@ static void help(FILE *f) {
           "usage: zhizeng model export  --model NATIVE --out FILE.safetensors\n"
           "       zhizeng model import  --in FILE.safetensors --out NATIVE\n"
           "       zhizeng model forward --model M --input X --output Y [--threads 1|2]\n"
-          "       zhizeng model step    --model M --input X --steps S --output Y [--clip 3] [--lr 1e-3]\n\n"
+          "       zhizeng model step    --model M --input X --steps S --output Y [--clip 3] [--lr 1e-3]\n"
+          "       zhizeng model lrp     --model M --input X --output FILE.csv [--eps 1e-3]\n\n"
           "Model files: zhizeng's native binary model, or safetensors with PyTorch's names (rnn.weight_ih_l0,\n"
           "rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, _l1, act.weight, act.bias, head.weight, head.bias)\n"
           "and __metadata__ cell (gru|lstm|act_lstm), layers, hidden, input_size, outputs, head\n"
@@ -31,7 +32,12 @@ static void help(FILE *f) {
           "  loss also holds the ponder cost act_tau / N * sum over rows and time steps of (N(t) + R(t)).\n"
           "step: S training steps on the one batch of X (forward, backward, clip_grad_value at --clip, Adam\n"
           "  with --lr, betas 0.9/0.999, eps 1e-8, dropout off); Y receives the parameters after each\n"
-          "  step as step<k>.<name> and the losses as loss [S].\n");
+          "  step as step<k>.<name> and the losses as loss [S].\n"
+          "lrp: LRP relevances (epsilon rule, in double; docs/model.md \"LRP explanations\") of the explained output\n"
+          "  of every row of x [N, T, F] (gru/lstm cells). FILE.csv: kind,row,step,feature,value with kind rel (one\n"
+          "  row per row x time step x feature), bias (feature 0, 1, 2: layer 1, layer 2, head) and out (the\n"
+          "  explained output: univariate h, multivariate c with the batch-norm of the N rows as a fixed affine\n"
+          "  map, class3 the logit difference up - down); step and feature are 0 where they do not apply.\n");
 }
 
 static int load_any(nn_model **m, const char *path, zz_err *err) {
@@ -169,6 +175,45 @@ done:
   return rc;
 }
 
+static int do_lrp(const char *mpath, const char *ipath, const char *opath, double eps, zz_err *err) {
+  nn_model *m = NULL;
+  st_file *in = NULL;
+  const st_tensor *x, *y;
+  double *rel = NULL, *bias = NULL, *out = NULL;
+  int rc;
+  if ((rc = load_any(&m, mpath, err)) || (rc = read_input(ipath, m, &in, &x, &y, err))) goto done;
+  const int N = (int)x->shape[0], T = (int)x->shape[1], F = m->cfg.input_size;
+  rel = malloc(sizeof *rel * (size_t)N * T * F);
+  bias = malloc(sizeof *bias * (size_t)N * NN_LRP_PARTS);
+  out = malloc(sizeof *out * (size_t)N);
+  if (!rel || !bias || !out) {
+    rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    goto done;
+  }
+  if ((rc = nn_lrp(m, x->data, N, T, NULL, eps, rel, bias, out, err))) goto done;
+  char tmp[4200], b[40];
+  FILE *f = zz_out_open(opath, tmp, sizeof tmp, err);
+  if (!f) {
+    rc = err->code ? err->code : ZZ_EIO;
+    goto done;
+  }
+  fprintf(f, "kind,row,step,feature,value\n");
+  for (int i = 0; i < N; i++) {
+    for (int t = 0; t < T; t++)
+      for (int k = 0; k < F; k++)
+        fprintf(f, "rel,%d,%d,%d,%s\n", i, t, k, zz_fmt_double(b, sizeof b, rel[((size_t)i * T + t) * F + k]));
+    for (int k = 0; k < NN_LRP_PARTS; k++)
+      fprintf(f, "bias,%d,0,%d,%s\n", i, k, zz_fmt_double(b, sizeof b, bias[(size_t)i * NN_LRP_PARTS + k]));
+    fprintf(f, "out,%d,0,0,%s\n", i, zz_fmt_double(b, sizeof b, out[i]));
+  }
+  rc = zz_out_close(f, tmp, opath, err);
+done:
+  free(rel), free(bias), free(out);
+  st_free(in);
+  nn_free(m);
+  return rc;
+}
+
 int cmd_model(int argc, char **argv) {
   if (argc < 2 || cli_wants_help(argc, argv)) {
     if (argc < 2) {
@@ -181,12 +226,13 @@ int cmd_model(int argc, char **argv) {
   const char *action = argv[1];
   const char *model = NULL, *input = NULL, *output = NULL, *in = NULL, *out = NULL;
   int threads = 1, steps = 0;
-  double clip = 3.0, lr = 1e-3;
+  double clip = 3.0, lr = 1e-3, eps = 1e-3;
   static const struct option opts[] = {{"model", required_argument, 0, 'm'},  {"input", required_argument, 0, 'x'},
                                        {"output", required_argument, 0, 'y'}, {"in", required_argument, 0, 'i'},
                                        {"out", required_argument, 0, 'o'},    {"threads", required_argument, 0, 't'},
                                        {"steps", required_argument, 0, 's'},  {"clip", required_argument, 0, 'c'},
-                                       {"lr", required_argument, 0, 'l'},     {0, 0, 0, 0}};
+                                       {"lr", required_argument, 0, 'l'},     {"eps", required_argument, 0, 'e'},
+                                       {0, 0, 0, 0}};
   optind = 1;
   opterr = 0;
   int c;
@@ -213,6 +259,10 @@ int cmd_model(int argc, char **argv) {
       case 'l':
         lr = strtod(optarg, &end);
         if (*end || !(lr > 0)) return cli_usage_error("model", "--lr must be a positive number");
+        break;
+      case 'e':
+        eps = strtod(optarg, &end);
+        if (*end || !(eps >= 0) || eps > 1e300) return cli_usage_error("model", "--eps must be a number >= 0");
         break;
       case ':': return cli_usage_error("model", "option %s needs a value", argv[optind]);
       default: return cli_usage_error("model", "unknown option %s", argv[optind]);
@@ -243,8 +293,11 @@ int cmd_model(int argc, char **argv) {
       return cli_usage_error("model", "%s needs --model M, --input X and --output Y", action);
     if (is_step && steps < 1) return cli_usage_error("model", "step needs --steps S");
     rc = do_forward(model, input, output, threads, is_step ? steps : 0, (float)clip, lr, &err);
+  } else if (!strcmp(action, "lrp")) {
+    if (!model || !input || !output) return cli_usage_error("model", "lrp needs --model M, --input X and --output FILE.csv");
+    rc = do_lrp(model, input, output, eps, &err);
   } else {
-    return cli_usage_error("model", "unknown action '%s' (expected export, import, forward or step)", action);
+    return cli_usage_error("model", "unknown action '%s' (expected export, import, forward, step or lrp)", action);
   }
   if (rc) fprintf(stderr, "zhizeng model %s: %s\n", action, err.msg);
   return zz_exit_code(rc);

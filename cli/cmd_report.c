@@ -55,6 +55,7 @@ static char *fmt(char *b, size_t n, double v, int pct) { return pct ? rep_fmt_pc
 #define CELL 64
 typedef struct { char (*c)[CELL]; const char **p; int n; } cells;
 static int cells_init(cells *t, int n) {
+  if (n < 1) n = 1;
   t->c = calloc((size_t)n, CELL);
   t->p = calloc((size_t)n, sizeof *t->p);
   t->n = n;
@@ -85,7 +86,13 @@ int cmd_report(int argc, char **argv) {
   if (optind < argc) return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
   if (!n_runs) return cli_usage_error("report", "give at least one --run DIR");
   if (!out_dir) return cli_usage_error("report", "--out DIR is required");
+  return cli_report_runs("report", specs, n_runs, out_dir, NULL);
+}
 
+int cli_report_runs(const char *cmd, const char *const *specs, int n_runs, const char *out_dir, const char *title) {
+  const int together = title != NULL; /* the runs compared against one benchmark (zhizeng topn) */
+  if (!title) title = "zhizeng performance report";
+  if (n_runs < 1 || n_runs > MAX_RUNS) return cli_usage_error(cmd, "between 1 and %d runs", MAX_RUNS);
   zz_err err = {0};
   rep_run *runs[MAX_RUNS] = {0};
   rep_summary sum[MAX_RUNS];
@@ -108,7 +115,7 @@ int cmd_report(int argc, char **argv) {
     if (rc) break;
     ny[k] = rep_yearly(runs[k], years + (size_t)k * MAX_YEARS, MAX_YEARS);
     rep_summarise(runs[k], &sum[k]);
-    fprintf(stderr, "zhizeng report: %s: %d days, %d years, %d weeks\n", runs[k]->label, sum[k].days, ny[k],
+    fprintf(stderr, "zhizeng %s: %s: %d days, %d years, %d weeks\n", cmd, runs[k]->label, sum[k].days, ny[k],
             sum[k].weeks);
   }
   if (!rc) rc = rep_mkdir_p(out_dir, &err);
@@ -162,7 +169,7 @@ int cmd_report(int argc, char **argv) {
   int n_ycols = y1 >= y0 ? y1 - y0 + 3 : 2;
   if (n_ycols > MAX_YEARS + 2) n_ycols = MAX_YEARS + 2;
   cells yh = {0}, yc = {0}, sh = {0}, sc = {0};
-  int n_yrows = 2 * n_runs;
+  int n_yrows = 2 * n_runs + together;
   if (!rc && (cells_init(&yh, n_ycols) || cells_init(&yc, n_yrows * n_ycols) || cells_init(&sh, n_runs + 1) ||
               cells_init(&sc, N_SUM * (n_runs + 1))))
     rc = zz_fail(&err, ZZ_ENOMEM, "out of memory");
@@ -185,6 +192,20 @@ int cmd_report(int argc, char **argv) {
           snprintf(row[j], CELL, "%s%s", pct, r->partial ? " *" : "");
         }
       }
+    if (together) { /* the benchmark's yearly return (the same index for every run: the first run's) */
+      char(*row)[CELL] = yc.c + (size_t)(2 * n_runs) * n_ycols;
+      snprintf(row[0], CELL, "benchmark");
+      snprintf(row[1], CELL, "%s", "index");
+      for (int j = 2; j < n_ycols; j++) snprintf(row[j], CELL, "-");
+      for (int y = 0; y < ny[0]; y++) {
+        const rep_year_row *r = &years[y];
+        int j = r->year - y0 + 2;
+        if (j >= n_ycols) continue;
+        char pct[32];
+        rep_fmt_pct(pct, sizeof pct, r->bench_ret);
+        snprintf(row[j], CELL, "%s%s", pct, r->partial ? " *" : "");
+      }
+    }
     snprintf(sh.c[0], CELL, "metric");
     for (int k = 0; k < n_runs; k++) snprintf(sh.c[k + 1], CELL, "%s", runs[k]->label);
     for (int m = 0; m < N_SUM; m++) {
@@ -203,7 +224,7 @@ int cmd_report(int argc, char **argv) {
     if (!(f = fopen(path, "w"))) rc = zz_fail(&err, ZZ_EIO, "cannot write %s", path);
   }
   if (!rc) {
-    fprintf(f, "# zhizeng performance report\n\n");
+    fprintf(f, "# %s\n\n", title);
     rep_md_table(f, ycap, n_yrows, n_ycols, yh.p, yc.p);
     rep_md_table(f, scap, N_SUM, n_runs + 1, sh.p, sc.p);
     fprintf(f, "Annualised return = NAV_end^(252/days) - 1; Sharpe from daily returns (std ddof 1) x sqrt(252); "
@@ -214,13 +235,40 @@ int cmd_report(int argc, char **argv) {
   }
   if (!rc) {
     snprintf(path, sizeof path, "%s/report.html", out_dir);
-    rc = rep_html_open(&h, path, "zhizeng performance report", &err);
+    rc = rep_html_open(&h, path, title, &err);
   }
   if (!rc) {
     rep_html_heading(h, "Yearly returns");
     rep_html_table(h, ycap, n_yrows, n_ycols, yh.p, yc.p);
     rep_html_heading(h, scap);
     rep_html_table(h, NULL, N_SUM, n_runs + 1, sh.p, sc.p);
+    if (together && !rc) { /* every run's NAV and the benchmark on one chart, then the hedged NAVs */
+      const int32_t *xs[MAX_RUNS + 1];
+      const double *ys[MAX_RUNS + 1];
+      const char *names[MAX_RUNS + 1];
+      int ns[MAX_RUNS + 1];
+      double *lv[2 * MAX_RUNS + 1] = {0};
+      for (int k = 0; k < n_runs && !rc; k++)
+        for (int s = 0; s < 2 && !rc; s++) {
+          const rep_run *r = runs[k];
+          if (!(lv[2 * k + s] = malloc(sizeof(double) * (size_t)r->n))) rc = zz_fail(&err, ZZ_ENOMEM, "out of memory");
+          else
+            for (int t = 0; t < r->n; t++) lv[2 * k + s][t] = s ? r->hedged[t] / r->hedged[0] : r->nav[t] / r->nav[0];
+        }
+      if (!rc && !(lv[2 * n_runs] = malloc(sizeof(double) * (size_t)runs[0]->n))) rc = zz_fail(&err, ZZ_ENOMEM, "out of memory");
+      if (!rc) {
+        for (int t = 0; t < runs[0]->n; t++) lv[2 * n_runs][t] = runs[0]->bench[t] / runs[0]->bench[0];
+        for (int s = 0; s < 2; s++) {
+          int m = 0;
+          for (int k = 0; k < n_runs; k++) xs[m] = runs[k]->date, ns[m] = runs[k]->n, ys[m] = lv[2 * k + s], names[m++] = runs[k]->label;
+          if (!s) xs[m] = runs[0]->date, ns[m] = runs[0]->n, ys[m] = lv[2 * n_runs], names[m++] = "benchmark";
+          rep_html_heading(h, s ? "Hedged NAV, side by side" : "NAV against the benchmark, side by side");
+          rep_html_lines(h, s ? "hedged_all" : "nav_all", s ? "Hedged NAV (daily excess return compounded)" : "NAV and benchmark",
+                         "NAV", m, xs, ns, ys, names, 0);
+        }
+      }
+      for (int k = 0; k < 2 * n_runs + 1; k++) free(lv[k]);
+    }
     for (int k = 0; k < n_runs; k++) {
       const rep_run *r = runs[k];
       char title[256], id[32];
@@ -266,9 +314,9 @@ int cmd_report(int argc, char **argv) {
   for (int k = 0; k < n_runs; k++) rep_run_free(runs[k]);
   free(years);
   if (rc) {
-    fprintf(stderr, "zhizeng report: %s\n", err.msg);
+    fprintf(stderr, "zhizeng %s: %s\n", cmd, err.msg);
     return zz_exit_code(rc);
   }
-  fprintf(stderr, "zhizeng report: wrote yearly.csv, summary.csv, report.md, report.html to %s\n", out_dir);
+  fprintf(stderr, "zhizeng %s: wrote yearly.csv, summary.csv, report.md, report.html to %s\n", cmd, out_dir);
   return 0;
 }

@@ -31,7 +31,8 @@ static void simulate_help(FILE *f) {
           "  --capital X           initial capital in CNY (default 10000000)\n"
           "  --costs MODE          proportional (default: 0.1%% buy, 0.2%% sell), commission (0.025%%, min 5\n"
           "                        CNY per trade, plus stamp duty on sells: 0.1%% before 2023-08-28, 0.05%%\n"
-          "                        from then), or none\n"
+          "                        from then), none, or seed004 (a preset: commission max(0.1%%, 5 CNY) on\n"
+          "                        both sides, stamp duty max(0.1%%, 1 CNY) on sells)\n"
           "  --buy-rate R, --sell-rate R, --commission-rate R, --commission-min X   override the rates\n"
           "  --limit-test MODE     close (default: close at the limit blocks the day), sealed (open = high =\n"
           "                        low = close at the limit), vwap (VWAP at the limit)\n"
@@ -87,7 +88,7 @@ int cmd_simulate(int argc, char **argv) {
                                            {"hedge-cost", required_argument, NULL, O_HEDGE},
                                            {"allow-same-close", no_argument, NULL, O_SAME},
                                            {NULL, 0, NULL, 0}};
-  const char *market = NULL, *targets = NULL, *outdir = NULL;
+  const char *market = NULL, *targets = NULL, *outdir = NULL, *preset = NULL;
   sim_config cfg;
   sim_config_default(&cfg);
   /* options are applied after --ideal so that an explicit option wins whatever the order */
@@ -113,8 +114,10 @@ int cmd_simulate(int argc, char **argv) {
           return cli_usage_error("simulate", "--capital: expected a positive number, found '%s'", optarg);
         break;
       case 'k':
-        if ((costs = sim_cost_mode_parse(optarg)) < 0)
-          return cli_usage_error("simulate", "--costs: expected proportional, commission or none, found '%s'", optarg);
+        if (!strcmp(optarg, "seed004")) preset = optarg, costs = -1;
+        else if (preset = NULL, (costs = sim_cost_mode_parse(optarg)) < 0)
+          return cli_usage_error("simulate", "--costs: expected proportional, commission, none or seed004, found '%s'",
+                                 optarg);
         break;
       case O_BUY:
       case O_SELL:
@@ -159,6 +162,7 @@ int cmd_simulate(int argc, char **argv) {
   if (optind < argc) return cli_usage_error("simulate", "unexpected argument '%s'", argv[optind]);
   if (!market || !targets || !outdir) return cli_usage_error("simulate", "--market DIR, --targets FILE and --out DIR are required");
   if (ideal) sim_config_ideal(&cfg);
+  if (preset) sim_cost_preset(&cfg, preset);
   cfg.benchmark = index;
   cfg.end = end;
   if (norules) cfg.enforce_rules = 0;

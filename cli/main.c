@@ -17,10 +17,14 @@ static const cli_command commands[] = {
     {"ingest", cmd_ingest, "validate a market directory, build the panel and its binary cache, print a summary"},
     {"train", cmd_train, "rolling yearly training of GRU/LSTM scores (and a ridge baseline), with resume"},
     {"score", cmd_score, "daily or weekly out-of-sample scores of trained models into scores.csv"},
+    {"explain", cmd_explain, "LRP explanations of a trained model's scores on one date: relevance per feature and lag"},
     {"evaluate", cmd_evaluate, "factor tests of scores: RankIC, layered test, decay, correlations"},
     {"simulate", cmd_simulate, "simulate target weights day by day with A-share rules and costs (nav, trades, positions)"},
     {"demo", cmd_demo, "synthetic market + the whole pipeline with an embedded small config (the main demo)"},
     {"run", cmd_run, "the whole pipeline from an INI config: train, score, optimise, simulate, report (cached stages)"},
+    {"study", cmd_study, "hyper-parameter study: one model per --vary setting, table and curves by epoch"},
+    {"screen", cmd_screen, "factor screening: single-factor tests, thresholds, correlation filter (seed 004)"},
+    {"topn", cmd_topn, "top-N equal-weight strategy on scores (seed 004), N side by side against the benchmark"},
     {"report", cmd_report, "yearly and summary tables, charts and HTML from simulator outputs"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

@@ -341,6 +341,7 @@ int zz_parse_double(const char *s, int scale10, double *v) {
   while (*s == ' ' || *s == '\t') s++;
   int neg = 0;
   if (*s == '+' || *s == '-') neg = *s++ == '-';
+  const char *mant = s; /* the digits and point, for the exact fallback below */
   char digs[64];
   int nd = 0, nsig = 0, seen = 0, dropped = 0;
   long exp10 = 0;
@@ -363,6 +364,8 @@ int zz_parse_double(const char *s, int scale10, double *v) {
     }
   }
   if (!seen) return -1;
+  size_t mant_len = (size_t)(s - mant);
+  long exp_in = 0;
   if (*s == 'e' || *s == 'E') {
     s++;
     int eneg = 0, ed = 0;
@@ -371,7 +374,8 @@ int zz_parse_double(const char *s, int scale10, double *v) {
     for (; *s >= '0' && *s <= '9'; s++, ed++)
       if (e < 100000) e = e * 10 + (*s - '0');
     if (!ed) return -1;
-    exp10 += eneg ? -e : e;
+    exp_in = eneg ? -e : e;
+    exp10 += exp_in;
   }
   while (*s == ' ' || *s == '\t' || *s == '\r') s++;
   if (*s) return -1;
@@ -387,8 +391,20 @@ int zz_parse_double(const char *s, int scale10, double *v) {
     return 0;
   }
   char buf[96];
-  snprintf(buf, sizeof buf, "%s%.*se%ld", neg ? "-" : "", nd, digs, e);
-  double x = strtod(buf, NULL);
+  double x;
+  if (!dropped) {
+    snprintf(buf, sizeof buf, "%s%.*se%ld", neg ? "-" : "", nd, digs, e);
+    x = strtod(buf, NULL);
+  } else {
+    /* more than 63 significant digits, some dropped: strtod of the whole mantissa as written, so that the
+     * rounding stays exact (a halfway case can hang on the last digit) */
+    size_t cap = mant_len + 32;
+    char *big = malloc(cap);
+    if (!big) return -1;
+    snprintf(big, cap, "%s%.*se%ld", neg ? "-" : "", (int)mant_len, mant, exp_in + scale10);
+    x = strtod(big, NULL);
+    free(big);
+  }
   if (!isfinite(x)) return -1;
   *v = x;
   return 0;

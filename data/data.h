@@ -396,6 +396,25 @@ double zz_spearman(const double *a, const double *b, int n);
  * every finite entry gets 0, the neutral score. Returns the number of finite entries (0: z all NaN). */
 int zz_zscore(const double *x, int n, double *z);
 
+/* Factor units' mutual correlation (docs/model.md, "Factor units' mutual correlation"; the one definition
+ * the study, `zhizeng evaluate --units` and the pipeline's report use). K >= 2 unit columns u[k][row]; date d
+ * holds the rows start[d] .. start[d+1]-1 (start[0..n_dates]). On each date, over its rows kept (keep[row] != 0;
+ * keep NULL: every row) where all K units are finite (at least 2 of them), the Pearson correlation rho_ab(d) of every pair a < b (centred sums; a
+ * unit whose values on that date are all equal leaves the date out of its pairs); mean_ab = the mean of
+ * rho_ab(d) over the dates where it is defined; the result *mean_abs = the mean of |mean_ab| over the pairs
+ * with a defined mean_ab (NaN when none). pair (NULL: not wanted) receives the K x K matrix of mean_ab (1 on
+ * the diagonal, NaN where undefined); *n_dates_used (may be NULL) the dates with at least 2 complete rows.
+ * Returns ZZ_OK or ZZ_ENOMEM / ZZ_EUSAGE (K < 2) with a message. */
+int zz_unit_correlation(int K, const double *const *u, const size_t *start, int n_dates, const uint8_t *keep,
+                        double *mean_abs, double *pair, int *n_dates_used, zz_err *err);
+/* The same, one date at a time (zz_unit_correlation is built on it): create for K >= 2 units; add one date's
+ * complete rows x[r * K + k] (n rows, every value finite; a date with n < 2 is ignored); result as above. */
+typedef struct zz_unit_corr zz_unit_corr;
+int zz_unit_corr_create(zz_unit_corr **out, int K, zz_err *err);
+int zz_unit_corr_add(zz_unit_corr *a, const double *x, size_t n, zz_err *err);
+void zz_unit_corr_result(const zz_unit_corr *a, double *mean_abs, double *pair, int *n_dates);
+void zz_unit_corr_free(zz_unit_corr *a);
+
 /* ---------------------------------------------------------------- importers */
 
 /* `zhizeng import qlib` (data/import_qlib.c, docs/market_data.md "From qlib data"): qlib's binary layout

@@ -26,7 +26,7 @@ void panel_free(panel *p) {
   free(p->fund.date);
   for (int k = 0; k < PFUND_N_FIELDS; k++) free(p->fund.v[k]);
   free(p->fund.first);
-  for (int k = 0; k < p->n_datasets; k++) {
+  for (int k = 0; p->datasets && k < p->n_datasets; k++) { /* (a cache read can stop before the array) */
     free(p->datasets[k].col_names);
     free(p->datasets[k].values);
   }

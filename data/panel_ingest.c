@@ -657,7 +657,7 @@ static int read_fundamentals(loader *L, zz_err *err) {
     rows[n++] = fr;
   }
   if (unknown) warn(L, "%s: %zu rows for codes that have no bars were ignored", path, unknown);
-  qsort(rows, n, sizeof *rows, cmp_frow);
+  if (n) qsort(rows, n, sizeof *rows, cmp_frow); /* (rows is NULL when empty: qsort must not see it) */
   F->n = n;
   F->stock = malloc((n ? n : 1) * sizeof *F->stock);
   F->date = malloc((n ? n : 1) * sizeof *F->date);

@@ -5,6 +5,10 @@
 
 #include "data.h"
 
+/* The cache's layout version (panel_cache.c). Bump when the layout or the derivation rules of panel_ingest.c
+ * change. 2: has_is_st, has_limits; list_date 0 when stocks.csv does not give it. */
+#define ZZ_PANEL_CACHE_VERSION 2u
+
 /* A stamp identifies the inputs a cache was built from: for every market file that panel_load reads
  * (present or absent), its name, size and modification time in nanoseconds. */
 typedef struct cache_stamp {

@@ -1,5 +1,5 @@
 /* zz_stats.c — shared cross-sectional statistics: average ranks, Spearman rank correlation and the
- * per-date z-score. The one implementation used by data/ (the synthetic market's oracle RankIC),
+ * per-date z-score, the factor units' mutual correlation. The one implementation used by data/ (the synthetic market's oracle RankIC),
  * model/ (validation RankIC, label and score z-scores) and reports/ (factor tests). See data.h,
  * "shared statistics"; tested against scipy/numpy by tests/data/test_stats.c + ref_stats.py. */
 #include "data.h"
@@ -110,4 +110,121 @@ int zz_zscore(const double *x, int n, double *z) {
   const double sd = varies ? sqrt(ss / m) : 0;
   for (int k = 0; k < n; k++) z[k] = !isfinite(x[k]) ? NAN : sd > 0 ? (x[k] - mean) / sd : 0.0;
   return m;
+}
+
+struct zz_unit_corr {
+  int K, n_dates;
+  double *sum; /* K x K: sum over dates of rho_ab (a < b) */
+  int *cnt;    /* K x K: dates where rho_ab is defined */
+  double *c, *ss;
+  int *varies;
+  size_t cap; /* rows c holds */
+};
+
+int zz_unit_corr_create(zz_unit_corr **out, int K, zz_err *err) {
+  *out = NULL;
+  if (K < 2) return zz_fail(err, ZZ_EUSAGE, "the units' mutual correlation needs at least 2 units, found %d", K);
+  zz_unit_corr *a = calloc(1, sizeof *a);
+  if (a) {
+    a->K = K;
+    a->sum = calloc((size_t)K * K, sizeof *a->sum);
+    a->cnt = calloc((size_t)K * K, sizeof *a->cnt);
+    a->ss = malloc(sizeof *a->ss * (size_t)K);
+    a->varies = malloc(sizeof *a->varies * (size_t)K);
+  }
+  if (!a || !a->sum || !a->cnt || !a->ss || !a->varies) {
+    zz_unit_corr_free(a);
+    return zz_fail(err, ZZ_ENOMEM, "out of memory for the units' mutual correlation (%d units)", K);
+  }
+  *out = a;
+  return ZZ_OK;
+}
+
+void zz_unit_corr_free(zz_unit_corr *a) {
+  if (!a) return;
+  free(a->sum), free(a->cnt), free(a->c), free(a->ss), free(a->varies);
+  free(a);
+}
+
+int zz_unit_corr_add(zz_unit_corr *a, const double *x, size_t n, zz_err *err) {
+  const int K = a->K;
+  if (n < 2) return ZZ_OK;
+  if (n > a->cap) {
+    double *c = realloc(a->c, sizeof *c * (size_t)K * n);
+    if (!c) return zz_fail(err, ZZ_ENOMEM, "out of memory for the units' mutual correlation (%zu rows)", n);
+    a->c = c, a->cap = n;
+  }
+  a->n_dates++;
+  for (int k = 0; k < K; k++) { /* centred unit k into c[k*n ..] */
+    double s = 0, *ck = a->c + (size_t)k * n;
+    const double first = x[k];
+    int varies = 0;
+    for (size_t j = 0; j < n; j++) s += x[j * K + k], varies |= x[j * K + k] != first;
+    const double mean = s / (double)n;
+    double q = 0;
+    for (size_t j = 0; j < n; j++) ck[j] = x[j * K + k] - mean, q += ck[j] * ck[j];
+    a->ss[k] = q;
+    a->varies[k] = varies && q > 0;
+  }
+  for (int i = 0; i < K; i++) {
+    if (!a->varies[i]) continue;
+    const double *ci = a->c + (size_t)i * n;
+    for (int j = i + 1; j < K; j++) {
+      if (!a->varies[j]) continue;
+      const double *cj = a->c + (size_t)j * n;
+      double sij = 0;
+      for (size_t r = 0; r < n; r++) sij += ci[r] * cj[r];
+      double rho = sij / sqrt(a->ss[i] * a->ss[j]);
+      if (rho > 1) rho = 1;
+      if (rho < -1) rho = -1;
+      a->sum[(size_t)i * K + j] += rho, a->cnt[(size_t)i * K + j]++;
+    }
+  }
+  return ZZ_OK;
+}
+
+void zz_unit_corr_result(const zz_unit_corr *a, double *mean_abs, double *pair, int *n_dates) {
+  const int K = a->K;
+  double tot = 0;
+  int n_pairs = 0;
+  for (int i = 0; i < K; i++) {
+    if (pair) pair[(size_t)i * K + i] = 1.0;
+    for (int j = i + 1; j < K; j++) {
+      const size_t ij = (size_t)i * K + j;
+      const double m = a->cnt[ij] ? a->sum[ij] / a->cnt[ij] : NAN;
+      if (pair) pair[ij] = pair[(size_t)j * K + i] = m;
+      if (a->cnt[ij]) tot += fabs(m), n_pairs++;
+    }
+  }
+  *mean_abs = n_pairs ? tot / n_pairs : NAN;
+  if (n_dates) *n_dates = a->n_dates;
+}
+
+int zz_unit_correlation(int K, const double *const *u, const size_t *start, int n_dates, const uint8_t *keep,
+                        double *mean_abs, double *pair, int *n_dates_used, zz_err *err) {
+  *mean_abs = NAN;
+  if (n_dates_used) *n_dates_used = 0;
+  zz_unit_corr *a = NULL;
+  int rc = zz_unit_corr_create(&a, K, err);
+  if (rc) return rc;
+  size_t max_rows = 0;
+  for (int d = 0; d < n_dates; d++)
+    if (start[d + 1] - start[d] > max_rows) max_rows = start[d + 1] - start[d];
+  double *x = malloc(sizeof *x * (size_t)K * (max_rows ? max_rows : 1)); /* a date's complete rows, row-major */
+  if (!x) rc = zz_fail(err, ZZ_ENOMEM, "out of memory for the units' mutual correlation (%d units)", K);
+  for (int d = 0; d < n_dates && !rc; d++) {
+    size_t m = 0;
+    for (size_t r = start[d]; r < start[d + 1]; r++) {
+      int ok = !keep || keep[r];
+      for (int k = 0; k < K && ok; k++) ok = isfinite(u[k][r]);
+      if (!ok) continue;
+      for (int k = 0; k < K; k++) x[m * K + k] = u[k][r];
+      m++;
+    }
+    rc = zz_unit_corr_add(a, x, m, err);
+  }
+  if (!rc) zz_unit_corr_result(a, mean_abs, pair, n_dates_used);
+  free(x);
+  zz_unit_corr_free(a);
+  return rc;
 }

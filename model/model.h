@@ -169,6 +169,18 @@ const char *st_meta(const st_file *f, const char *key);
 int st_write(const char *path, int n, const st_tensor *t, int n_meta, const char *const *keys,
              const char *const *vals, zz_err *err);
 
+/* LRP explanations (nn_lrp.c; Arras et al. 2017; docs/model.md "LRP explanations"), in double: the relevance
+ * rel [N, T, F] of every input of the rows with rows[i] != 0 (NULL: every row; the others are left untouched) for
+ * the explained output out [N]: the univariate head's output before batch-norm; the multivariate head's c =
+ * mean_k BN(u)_k with the batch-norm over the N rows taken as a fixed affine map; the class3 head's logit
+ * difference u_up - u_down. bias [N, NN_LRP_PARTS] receives the relevance absorbed by the biases and the epsilon
+ * stabilisers of layer 1, layer 2 (0 for one layer) and the head, so that sum(rel) + sum(bias) = out up to
+ * rounding. eps >= 0 is the epsilon rule's stabiliser. gru and lstm cells, 1 or 2 layers; act_lstm is refused
+ * (ZZ_EUSAGE). Dropout is off (as in scoring). */
+enum { NN_LRP_LAYER1 = 0, NN_LRP_LAYER2 = 1, NN_LRP_HEAD = 2, NN_LRP_PARTS = 3 };
+int nn_lrp(const nn_model *m, const float *x /*[N,T,F]*/, int N, int T, const uint8_t *rows /*[N] or NULL*/,
+           double eps, double *rel /*[N,T,F]*/, double *bias /*[N,NN_LRP_PARTS]*/, double *out /*[N]*/, zz_err *err);
+
 /* ---- features, labels, training (model-train) ---- */
 
 /* Sequence features (SPEC 3). A feature context turns a panel into model inputs x[N, seq, F] for
@@ -355,6 +367,26 @@ int score_write_ex(const panel *p, const char *dir, int y0, int y1, int weekly, 
 int score_write_keep(const panel *p, const char *dir, int y0, int y1, const panel_universe_opts *u, const char *path,
                      double **scores, zz_err *err);
 
+/* Validation dump (the hyper-parameter study; docs/model.md "Validation dump"). The model at model_path (a .zzm
+ * of train_year for `year`) scores again the validation days of year (train_split_year with o->train_years and
+ * the model's seq; every o->day_stride-th day from the first, as training validates) on the rows validation uses:
+ * a valid window and a finite raw T+1 -> T+11 return on a stock-day of o->universe. Writes csv_path (to a
+ * temporary name renamed at the end): date,code,score,label[,f1..fK] with score = the network's output (float),
+ * label = that raw return, and for the multivariate head f1..fK = the head outputs batch-normalised per date,
+ * (h - mean) / sqrt(population var + 1e-5), rounded to float (as scores.csv). From exactly the values written:
+ * val_ic = the mean over the days with a defined RankIC of zz_spearman(score, label) (the number early stopping
+ * maximised for the best epoch); units_corr = the units' mutual correlation (zz_unit_correlation) over the days
+ * (NaN without units). */
+typedef struct train_val_dump {
+  double val_ic, units_corr;
+  int K;            /* factor units (0: not a multivariate head) */
+  int n_days;       /* validation days with at least 2 rows */
+  int n_ic_days;    /* of which with a defined RankIC */
+  long n_rows;
+} train_val_dump;
+int train_validation_dump(const panel *p, const train_opts *o, int year, const char *model_path, const char *csv_path,
+                          train_val_dump *out, zz_err *err);
+
 /* The daily RankIC of validation: zz_spearman (data.h, "shared statistics"): Spearman rank correlation
  * of a[n], b[n] with average ranks for ties; NaN when n < 2, a side is constant or a value is NaN. */
 double train_rank_ic(const double *a, const double *b, int n);
@@ -375,6 +407,36 @@ void score_table_free(score_table *s);
 /* Writes a dense n_dates x n_stocks score matrix (NaN = no row) as scores.csv (date,code,score), to a
  * temporary name renamed at the end. */
 int score_write_matrix(const panel *p, const double *v, const char *path, zz_err *err);
+
+
+
+/* LRP explanations of one trained model on one date (explain.c; docs/model.md "LRP explanations"). */
+typedef struct explain_result {
+  int n, T, F;                 /* stocks, time steps (lags), features */
+  int32_t date;                /* YYYYMMDD */
+  double eps;                  /* the epsilon rule's stabiliser (NaN when read back) */
+  char (*codes)[ZZ_CODE_LEN];  /* [n], in the panel's (code) order */
+  char (*features)[64];        /* [F]: open,high,low,close,vwap,volume for the day dataset, else the columns */
+  double *rel;                 /* [n, T, F] by time step s (s = T-1 is the date itself: lag = T-1-s) */
+  double *bias;                /* [n, NN_LRP_PARTS] relevance absorbed by biases and stabilisers */
+  double *out;                 /* [n] the explained output (nn_lrp) */
+  double *score;               /* [n] the model's score as nn_forward gives it (float) */
+} explain_result;
+/* Explains the model file `model` (a .zzm with its preprocessing; a directory: its Y<year of date>_seed0.zzm) on
+ * trading day `date` for the stocks score_write scores that day (default universe, valid window), or only for
+ * codes[0..n_codes-1] (each must be scored that day; the multivariate head's batch-norm still runs over all of
+ * them). eps >= 0 the stabiliser. ZZ_EUSAGE for a date not in the calendar or an act_lstm model. */
+int explain_run(const panel *p, const char *model, int32_t date, const char *const *codes, int n_codes, double eps,
+                explain_result **out, zz_err *err);
+void explain_free(explain_result *r);
+/* Mean |R| over the stocks per (lag, feature) cell, as shares of their sum: cell [T, F] (lag-major, lag 0 first;
+ * NULL: not wanted), summed by feature [F] and by lag [T]. All zero when every relevance is 0. */
+void explain_shares(const explain_result *r, double *cell, double *by_feature, double *by_lag);
+/* Writes dir/relevance.csv, totals.csv, stocks.csv and summary.csv (formats in explain.c and docs/model.md);
+ * creates dir when missing. */
+int explain_write(const explain_result *r, const char *dir, zz_err *err);
+/* Reads dir/relevance.csv and dir/stocks.csv back (eps NaN). */
+int explain_read(const char *dir, explain_result **out, zz_err *err);
 
 
 #endif

@@ -55,8 +55,8 @@ static inline float nn_tanhf(float a) { return 2.0f / (1.0f + nn_expf(-2.0f * a)
  * CPU): the gate loops are bound by the divisions of the sigmoids, which AVX2 does 8 at a time. The
  * elementwise code has no reductions and no contraction (-std=c11 keeps fp-contract off), so both versions
  * give bit-identical results. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(target_clones) /* (gcc only: clang 14's clones stay undefined at link time) */
 #define NN_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
 #endif
@@ -148,5 +148,26 @@ void head_class3_forward(const float *hl /*[N,H]*/, int N, int H, const float *w
 double head_class3_backward(const float *hl /*[N,H]*/, int N, int H, const float *w /*[3,H]*/, const float *u /*[N,3]*/,
                             const float *y /*[N]*/, const double *cw /*[3]*/, float *dw /*[3,H]*/, float *db /*[3]*/,
                             float *dhl /*[N,H]*/);
+
+
+/* LRP (nn_lrp.c): one recurrent layer for ONE row, in double (forward recomputed from the float weights).
+ * Forward caches act [T, 4H] = r, z, n, a_n (GRU) or [T, 6H] = i, f, g, o, a_g, c (LSTM) and writes hs [T, H].
+ * Backward: rh [T, H] holds the relevance injected at each h_t from above (clobbered: the recurrent relevance is
+ * accumulated into it); writes the input relevance rx [T, F] and the relevance absorbed by the biases and the
+ * epsilon stabilisers to rbias; q (and rc) are scratch [H]. */
+void lrp_gru_forward(const double *x /*[T,F]*/, int T, int F, int H, const float *w_ih /*[3H,F]*/,
+                     const float *w_hh /*[3H,H]*/, const float *b_ih /*[3H]*/, const float *b_hh /*[3H]*/,
+                     double *act /*[T,4H]*/, double *hs /*[T,H]*/);
+void lrp_gru_backward(const double *x /*[T,F]*/, int T, int F, int H, const float *w_ih /*[3H,F]*/,
+                      const float *w_hh /*[3H,H]*/, const float *b_ih /*[3H]*/, const float *b_hh /*[3H]*/,
+                      const double *act /*[T,4H]*/, const double *hs /*[T,H]*/, double eps, double *rh /*[T,H]*/,
+                      double *rx /*[T,F]*/, double *rbias /*[1]*/, double *q /*[H]*/);
+void lrp_lstm_forward(const double *x /*[T,F]*/, int T, int F, int H, const float *w_ih /*[4H,F]*/,
+                      const float *w_hh /*[4H,H]*/, const float *b_ih /*[4H]*/, const float *b_hh /*[4H]*/,
+                      double *act /*[T,6H]*/, double *hs /*[T,H]*/);
+void lrp_lstm_backward(const double *x /*[T,F]*/, int T, int F, int H, const float *w_ih /*[4H,F]*/,
+                       const float *w_hh /*[4H,H]*/, const float *b_ih /*[4H]*/, const float *b_hh /*[4H]*/,
+                       const double *act /*[T,6H]*/, const double *hs /*[T,H]*/, double eps, double *rh /*[T,H]*/,
+                       double *rx /*[T,F]*/, double *rbias /*[1]*/, double *rc /*[H]*/, double *q /*[H]*/);
 
 #endif

@@ -214,6 +214,17 @@ int pipe_stage_hashes(const pipe_config *c, uint64_t market_hash, pipe_hashes *h
   return ZZ_OK;
 }
 
+uint64_t pipe_study_hash(const pipe_config *c, uint64_t market_hash, int year, int head, const char *dataset) {
+  static const char *const skip[] = {"heads", "seeds", "datasets", NULL};
+  uint64_t x = pipe_hash_str(PIPE_HASH_SEED, PIPE_STAGE_VERSION);
+  x = hash_u64(pipe_hash_str(x, "study setting"), market_hash);
+  x = hash_section(x, c, "model", skip);
+  x = hash_section(x, c, "universe", NULL);
+  char b[160];
+  snprintf(b, sizeof b, "year=%d head=%s dataset=%s", year, pipe_head_name(head), dataset);
+  return pipe_hash_str(x, b);
+}
+
 /* ---------------------------------------------------------------- stage directories */
 
 int pipe_mkdir(const char *dir, zz_err *err) {

@@ -133,6 +133,17 @@ static const key_def keys[] = {
     {"sim", "allow_same_close", K_BOOL, F(allow_same_close), "0", 0, 1,
      "1 allows exec_lag = 0 with exec_price = close (a trade at the close that produced the score; relaxes SPEC "
      "10.1, stamped in the report); otherwise exec_lag = 0 is refused"},
+    {"topn", "enabled", K_BOOL, F(topn_enabled), "0", 0, 1,
+     "1: also run the top-N strategy of seed 004 on each head's daily score (equal weight on the N best-scored "
+     "stocks of topn.universe, docs/pipeline.md \"Top-N strategy\"), reported beside the enhancement backtests"},
+    {"topn", "universe", K_STR, F(topn_universe), "csi300", 0, 0,
+     "top-N universe and benchmark: csi300, csi500, csi1000, or all (every listed stock; benchmark csi300)"},
+    {"topn", "n", K_STR, F(topn_n), "20,30,50,100", 0, 0, "comma-separated numbers of stocks held (one run each, at most 8)"},
+    {"topn", "rebalance", K_STR, F(topn_rebalance), "daily", 0, 0,
+     "daily (the seed), weekly (last trading day of each ISO week) or monthly (last trading day of each month)"},
+    {"topn", "costs", K_STR, F(topn_costs), "seed004", 0, 0,
+     "seed004: commission max(0.1 %, 5 CNY) both sides, stamp duty max(0.1 %, 1 CNY) on sells; sim: the [sim] cost keys"},
+    {"topn", "cash", K_DBL, F(topn_cash), "0", 0, 0.5, "weight kept in cash: each stock gets (1 - cash) / N"},
     {"universe", "exclude_st", K_BOOL, F(exclude_st), "1", 0, 1,
      "leave ST / *ST stock-days out of labels, scores, factor tests and the optimiser's buys (is_st of the day, "
      "else a 5 % up_limit; without either the report says ST not excluded)"},
@@ -272,7 +283,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
     x->failed = 1;
     if (!section_known(section))
       zz_fail(x->err, ZZ_EUSAGE, "%s:%d: unknown section [%s] (expected market, model, backtest, risk, optimizer, "
-                                 "sim, universe, report, output)", x->name, lineno, section);
+                                 "sim, topn, universe, report, output)", x->name, lineno, section);
     else
       zz_fail(x->err, ZZ_EUSAGE, "%s:%d: unknown key '%s' in [%s] (expected a key of docs/config.md)", x->name, lineno, name,
               section);
@@ -350,9 +361,14 @@ int pipe_class3_opts(const pipe_config *c, class3_label_opts *o, double w[3], zz
   o->down = c->class_down;
   o->top = c->class_top;
   o->bottom = c->class_bottom;
+  /* name the key: the thresholds, the rank fractions or the weights */
   int rc = class3_label_check(o, err);
-  if (!rc) rc = nn_class_weights_parse(c->class_weights, w, err);
-  if (rc) zz_wrap(err, "model.class_*");
+  if (rc) {
+    int thresholds = isfinite(o->up) && isfinite(o->down) && o->down < o->up;
+    return zz_wrap(err, thresholds ? "model.class_top, model.class_bottom" : "model.class_up, model.class_down");
+  }
+  rc = nn_class_weights_parse(c->class_weights, w, err);
+  if (rc) zz_wrap(err, "model.class_weights");
   return rc;
 }
 
@@ -480,6 +496,10 @@ int pipe_config_check(const pipe_config *c, zz_err *err) {
     return zz_fail(err, ZZ_EUSAGE, "sim.limit_test: expected close, sealed or vwap, found '%s'", c->limit_test);
   if (sim_price_parse(c->exec_price) < 0)
     return zz_fail(err, ZZ_EUSAGE, "sim.exec_price: expected vwap, close or open, found '%s'", c->exec_price);
+  if (c->topn_enabled) {
+    pipe_topn_setup ts;
+    if ((rc = pipe_topn_parse(c, &ts, err))) return rc;
+  }
   sim_config sc; /* the simulator's own rules (exec_lag 0 only at the close with allow_same_close, ...) */
   pipe_sim_config(c, -1, 0, &sc);
   rc = sim_config_check(&sc, err);

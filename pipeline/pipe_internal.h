@@ -25,6 +25,21 @@ typedef struct pipe_bt {
                               simulator's nav.csv, trades.csv, positions.csv, rebalances.csv, summary.csv */
 } pipe_bt;
 
+/* The [topn] keys parsed (pipe_topn.c): universe index (-1: all), benchmark, the list of N, the rebalance
+ * frequency, 1 for the seed004 costs (0: the [sim] keys). */
+#define PIPE_TOPN_MAX 8
+typedef struct pipe_topn_setup {
+  int universe, benchmark, rebalance, seed004, n_n, n[PIPE_TOPN_MAX];
+} pipe_topn_setup;
+int pipe_topn_parse(const pipe_config *c, pipe_topn_setup *s, zz_err *err);
+
+/* One top-N run of a head's score. */
+typedef struct pipe_topn_run_dir {
+  int head, n;
+  char label[64];          /* "univariate/top20" */
+  char dir[PIPE_PATH];     /* its stage: targets.csv and the simulator's files */
+} pipe_topn_run_dir;
+
 typedef struct pipe_ctx {
   const pipe_config *c;
   const pipe_run_opts *o;
@@ -41,6 +56,8 @@ typedef struct pipe_ctx {
   double *ds_scores[PIPE_MAX_DATASETS][PIPE_N_HEADS];
   int n_bt;
   pipe_bt bt[PIPE_MAX_RUNS];
+  int n_topn;                          /* [topn] runs (topn.enabled), heads x N */
+  pipe_topn_run_dir topn[PIPE_N_HEADS * PIPE_TOPN_MAX];
   int n_timers;
   char timer_name[PIPE_MAX_TIMERS][112];
   double timer_s[PIPE_MAX_TIMERS];
@@ -59,6 +76,13 @@ int pipe_stage_mark(const char *dir, const char *what, zz_err *err);
 double pipe_now(void);
 /* Records a stage's wall time; its CPU time is the CPU used since the previous record. */
 void pipe_timer_add(pipe_ctx *x, const char *name, double seconds, int cached);
+
+/* The training options of head `head` with dataset `dataset` from the [model] and [universe] keys (the pipeline's
+ * training stage and the study use the same). */
+int pipe_train_opts(const pipe_config *c, int head, const char *dataset, train_opts *o, zz_err *err);
+/* The cache hash of one study setting (pipe_study.c): the [model] keys (not heads, seeds, datasets), [universe], the
+ * market's hash, the year, head and dataset. */
+uint64_t pipe_study_hash(const pipe_config *c, uint64_t market_hash, int year, int head, const char *dataset);
 
 /* The closed-loop backtests whose stage is missing (pipe_backtest.c). */
 int pipe_backtests(pipe_ctx *x, const int *todo, int n_todo, zz_err *err);
@@ -79,6 +103,11 @@ typedef struct pipe_diag_sum {
 } pipe_diag_sum;
 int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err);
 extern const char *const pipe_diag_header;
+/* The report's factor-unit section for the multivariate head (pipe_units.c): md and HTML, CSVs in report_dir. */
+struct rep_html;
+int pipe_units_section(pipe_ctx *x, FILE *md, struct rep_html *h, zz_err *err);
+/* The top-N runs of every head (topn.enabled; cached stages topn-<head>-top<N>-<hash>) (pipe_topn.c). */
+int pipe_topn_stage(pipe_ctx *x, zz_err *err);
 /* The report directory (pipe_report.c). */
 int pipe_report(pipe_ctx *x, zz_err *err);
 

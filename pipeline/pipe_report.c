@@ -805,6 +805,145 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   return rc;
 }
 
+/* ---------------------------------------------------------------- top-N runs (topn.enabled) */
+
+/* Per head: the yearly absolute and hedged returns of every N with the benchmark's, the summary side by side,
+ * the NAVs of every N and the benchmark on one chart; topn_yearly.csv and topn_summary.csv. */
+static int topn_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
+  const int nt = x->n_topn;
+  const pipe_config *c = x->c;
+  rep_run **runs = calloc((size_t)nt, sizeof *runs);
+  rep_summary *sum = calloc((size_t)nt, sizeof *sum);
+  rep_year_row *years = calloc((size_t)nt * MAX_YEARS, sizeof *years);
+  int *ny = calloc((size_t)nt, sizeof *ny), rc = ZZ_OK;
+  sim_result **sims = calloc((size_t)nt, sizeof *sims);
+  char path[PIPE_PATH + 32], b[4][32];
+  FILE *fy = NULL, *fs = NULL;
+  if (!runs || !sum || !years || !ny || !sims) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  for (int k = 0; k < nt && !rc; k++) {
+    if ((rc = sim_result_read(x->topn[k].dir, &sims[k], err)) ||
+        (rc = rep_run_from_sim(sims[k], x->topn[k].label, &runs[k], err)))
+      break;
+    ny[k] = rep_yearly(runs[k], years + (size_t)k * MAX_YEARS, MAX_YEARS);
+    rep_summarise(runs[k], &sum[k]);
+  }
+  if (!rc) {
+    snprintf(path, sizeof path, "%s/topn_yearly.csv", x->report_dir);
+    if (!(fy = fopen(path, "w"))) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+    snprintf(path, sizeof path, "%s/topn_summary.csv", x->report_dir);
+    if (!rc && !(fs = fopen(path, "w"))) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", path);
+  }
+  if (!rc) {
+    fprintf(fy, "run,score,n,year,partial,first,last,absolute,hedged,benchmark\n");
+    fprintf(fs, "run,score,n,days,weeks");
+    for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", k_sum_csv[m]);
+    fprintf(fs, ",rebalances,mean_invested,entry_slippage,first_trade_date\n");
+    for (int k = 0; k < nt; k++) {
+      const pipe_topn_run_dir *t = &x->topn[k];
+      for (int y = 0; y < ny[k]; y++) {
+        const rep_year_row *r = &years[(size_t)k * MAX_YEARS + y];
+        char d0[11], d1[11];
+        fprintf(fy, "%s,%s,%d,%d,%d,%s,%s,%s,%s,%s\n", t->label, pipe_head_name(t->head), t->n, r->year, r->partial,
+                zz_date_format(r->first, d0), zz_date_format(r->last, d1), csvv(b[0], r->abs_ret), csvv(b[1], r->hedged_ret),
+                csvv(b[2], r->bench_ret));
+      }
+      double v[N_SUM];
+      sum_values(&sum[k], v);
+      char dd[16];
+      fprintf(fs, "%s,%s,%d,%d,%d", t->label, pipe_head_name(t->head), t->n, sum[k].days, sum[k].weeks);
+      for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", csvv(b[0], v[m]));
+      fprintf(fs, ",%d,%s,%s,%s\n", sims[k]->n_rebalances, csvv(b[0], sims[k]->mean_invested),
+              csvv(b[1], sims[k]->entry_slippage), zz_date_format(sims[k]->dates[0], dd));
+    }
+  }
+  for (int hk = 0; hk < x->l.n_heads && !rc; hk++) {
+    const int head = x->l.heads[hk];
+    int sel[PIPE_TOPN_MAX], ns = 0, y0 = 9999, y1 = 0;
+    for (int k = 0; k < nt; k++)
+      if (x->topn[k].head == head && ns < PIPE_TOPN_MAX) {
+        sel[ns++] = k;
+        for (int y = 0; y < ny[k]; y++) {
+          const int yr = years[(size_t)k * MAX_YEARS + y].year;
+          y0 = yr < y0 ? yr : y0, y1 = yr > y1 ? yr : y1;
+        }
+      }
+    if (!ns || y1 < y0) continue;
+    char title[192];
+    snprintf(title, sizeof title, "Top-N strategy, %s score: %.40s, %.20s rebalancing, %.20s costs", pipe_head_name(head),
+             c->topn_universe, c->topn_rebalance, c->topn_costs);
+    fprintf(md, "## %s\n\n", title);
+    rep_html_heading(h, title);
+    const char *note = "Equal weight (1 - topn.cash) / N on the N best-scored stocks of the universe that can be bought on "
+                       "the decision day or are held, decided at the close and traded by the simulator like the "
+                       "enhancement backtests (docs/pipeline.md, \"Top-N strategy\"); seed004 costs: commission max(0.1 %, "
+                       "5 CNY) per trade, stamp duty max(0.1 %, 1 CNY) per sell.";
+    fprintf(md, "%s\n\n", note);
+    rep_html_para(h, note);
+    tbl t;
+    const int nyc = y1 - y0 + 1;
+    if (tbl_init(&t, 2 * ns + 1, 2 + nyc)) {
+      tbl_free(&t);
+      rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+      break;
+    }
+    thead(&t, 0, "run"), thead(&t, 1, "return");
+    for (int y = y0; y <= y1; y++) thead(&t, 2 + y - y0, "%d", y);
+    for (int row = 0; row < 2 * ns + 1; row++) {
+      const int kind = row < ns ? 0 : row < 2 * ns ? 1 : 2, k = sel[kind == 2 ? 0 : row % ns];
+      tset(&t, row, 0, "%s", kind == 2 ? "benchmark" : x->topn[k].label);
+      tset(&t, row, 1, "%s", kind == 0 ? "absolute" : kind == 1 ? "hedged" : "index");
+      for (int y = y0; y <= y1; y++) tset(&t, row, 2 + y - y0, "-");
+      for (int y = 0; y < ny[k]; y++) {
+        const rep_year_row *r = &years[(size_t)k * MAX_YEARS + y];
+        const double v = kind == 0 ? r->abs_ret : kind == 1 ? r->hedged_ret : r->bench_ret;
+        tset(&t, row, 2 + r->year - y0, "%s%s", pct(b[0], v), r->partial ? " *" : "");
+      }
+    }
+    tbl_emit(&t, md, h, "Yearly returns, N side by side (* = partial year)");
+    tbl_free(&t);
+    if (tbl_init(&t, N_SUM + 1, 1 + ns)) {
+      tbl_free(&t);
+      rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+      break;
+    }
+    thead(&t, 0, "metric");
+    for (int s2 = 0; s2 < ns; s2++) thead(&t, 1 + s2, "top %d", x->topn[sel[s2]].n);
+    for (int m = 0; m < N_SUM; m++) {
+      tset(&t, m, 0, "%s", k_sum_names[m]);
+      for (int s2 = 0; s2 < ns; s2++) {
+        double v[N_SUM];
+        sum_values(&sum[sel[s2]], v);
+        tset(&t, m, 1 + s2, "%s", fmt_metric(b[0], m, v[m]));
+      }
+    }
+    tset(&t, N_SUM, 0, "rebalances");
+    for (int s2 = 0; s2 < ns; s2++) tset(&t, N_SUM, 1 + s2, "%d", sims[sel[s2]]->n_rebalances);
+    tbl_emit(&t, md, h, "Summary against the benchmark, N side by side");
+    tbl_free(&t);
+    /* NAV of every N and the benchmark on one chart */
+    const int32_t *xs[PIPE_TOPN_MAX + 1];
+    const double *ys[PIPE_TOPN_MAX + 1];
+    const char *names[PIPE_TOPN_MAX + 1];
+    int nsz[PIPE_TOPN_MAX + 1];
+    char nmb[PIPE_TOPN_MAX][32], id[48];
+    for (int s2 = 0; s2 < ns; s2++) {
+      const rep_run *r = runs[sel[s2]];
+      snprintf(nmb[s2], sizeof nmb[s2], "top %d", x->topn[sel[s2]].n);
+      xs[s2] = r->date, nsz[s2] = r->n, ys[s2] = r->nav, names[s2] = nmb[s2];
+    }
+    xs[ns] = runs[sel[0]]->date, nsz[ns] = runs[sel[0]]->n, ys[ns] = runs[sel[0]]->bench, names[ns] = "benchmark";
+    snprintf(id, sizeof id, "topn_nav_%s", pipe_head_name(head));
+    snprintf(title, sizeof title, "Top-N (%s score): NAV against the benchmark", pipe_head_name(head));
+    rep_html_lines(h, id, title, "NAV", ns + 1, xs, nsz, ys, names, 0);
+  }
+  if (fy && fclose(fy) && !rc) rc = zz_fail(err, ZZ_EIO, "write failed: topn_yearly.csv");
+  if (fs && fclose(fs) && !rc) rc = zz_fail(err, ZZ_EIO, "write failed: topn_summary.csv");
+  for (int k = 0; runs && k < nt; k++) rep_run_free(runs[k]);
+  for (int k = 0; sims && k < nt; k++) sim_result_free(sims[k]);
+  free(runs), free(sum), free(years), free(ny), free(sims);
+  return rc;
+}
+
 int pipe_report(pipe_ctx *x, zz_err *err) {
   const pipe_config *c = x->c;
   snprintf(x->report_dir, sizeof x->report_dir, "%s/report", c->out_dir);
@@ -863,7 +1002,9 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
   }
   rc = factor_section(x, md, h, err);
   if (!rc) rc = class3_section(x, md, h, err);
+  if (!rc) rc = pipe_units_section(x, md, h, err);
   if (!rc) rc = backtest_section(x, md, h, err);
+  if (!rc && x->n_topn) rc = topn_section(x, md, h, err);
   fprintf(md, "Annualised return = NAV_end^(252/days) - 1; Sharpe from daily returns (std ddof 1) x sqrt(252); max "
               "drawdown of the compounded NAV; weekly win rate over ISO weeks; hedged NAV = prod(1 + r_p - r_b - "
               "hedge_cost / 252). "

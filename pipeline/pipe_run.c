@@ -137,6 +137,35 @@ static void ds_label(const pipe_ctx *x, int head, int d, char *b, size_t n) {
   else snprintf(b, n, "%s-%s", pipe_head_name(head), x->l.datasets[d]);
 }
 
+int pipe_train_opts(const pipe_config *c, int head, const char *dataset, train_opts *o, zz_err *err) {
+  int rc = ZZ_OK;
+  train_default_opts(o);
+  o->universe = pipe_universe(c);
+  o->net.cell = !strcasecmp(c->cell, "act_lstm") ? NN_ACT_LSTM : !strcasecmp(c->cell, "lstm") ? NN_LSTM : NN_GRU;
+  o->net.act_epsilon = c->act_epsilon;
+  o->net.act_max_steps = c->act_max_steps;
+  o->net.act_tau = c->act_tau;
+  o->net.layers = c->layers;
+  o->net.hidden = c->hidden;
+  o->net.head = head == PIPE_HEAD_MULTI ? NN_HEAD_MULTIVARIATE : head == PIPE_HEAD_CLASS3 ? NN_HEAD_CLASS3 : NN_HEAD_UNIVARIATE;
+  o->net.outputs = head == PIPE_HEAD_MULTI ? c->outputs : head == PIPE_HEAD_CLASS3 ? NN_CLASSES : 1;
+  if (head == PIPE_HEAD_CLASS3 && (rc = pipe_class3_opts(c, &o->class3, o->net.class_weight, err))) return rc;
+  o->net.lambda = c->lambda;
+  o->net.dropout = c->dropout;
+  o->dataset = dataset;
+  o->seq = c->seq;
+  o->epochs = c->epochs;
+  o->patience = c->patience;
+  o->lr = c->lr;
+  o->clip = (float)c->clip;
+  o->seeds = c->seeds;
+  o->seed = (uint64_t)c->model_seed;
+  o->threads = c->threads;
+  o->train_years = c->train_years;
+  o->day_stride = c->day_stride;
+  return ZZ_OK;
+}
+
 static int stage_train(pipe_ctx *x, int head, int d, char *dir, size_t n, zz_err *err) {
   const pipe_config *c = x->c;
   double t0 = pipe_now();
@@ -153,30 +182,7 @@ static int stage_train(pipe_ctx *x, int head, int d, char *dir, size_t n, zz_err
   int rc = pipe_mkdir(dir, err);
   if (rc) return rc;
   train_opts o;
-  train_default_opts(&o);
-  o.universe = pipe_universe(c);
-  o.net.cell = !strcasecmp(c->cell, "act_lstm") ? NN_ACT_LSTM : !strcasecmp(c->cell, "lstm") ? NN_LSTM : NN_GRU;
-  o.net.act_epsilon = c->act_epsilon;
-  o.net.act_max_steps = c->act_max_steps;
-  o.net.act_tau = c->act_tau;
-  o.net.layers = c->layers;
-  o.net.hidden = c->hidden;
-  o.net.head = head == PIPE_HEAD_MULTI ? NN_HEAD_MULTIVARIATE : head == PIPE_HEAD_CLASS3 ? NN_HEAD_CLASS3 : NN_HEAD_UNIVARIATE;
-  o.net.outputs = head == PIPE_HEAD_MULTI ? c->outputs : head == PIPE_HEAD_CLASS3 ? NN_CLASSES : 1;
-  if (head == PIPE_HEAD_CLASS3 && (rc = pipe_class3_opts(c, &o.class3, o.net.class_weight, err))) return rc;
-  o.net.lambda = c->lambda;
-  o.net.dropout = c->dropout;
-  o.dataset = x->l.datasets[d];
-  o.seq = c->seq;
-  o.epochs = c->epochs;
-  o.patience = c->patience;
-  o.lr = c->lr;
-  o.clip = (float)c->clip;
-  o.seeds = c->seeds;
-  o.seed = (uint64_t)c->model_seed;
-  o.threads = c->threads;
-  o.train_years = c->train_years;
-  o.day_stride = c->day_stride;
+  if ((rc = pipe_train_opts(c, head, x->l.datasets[d], &o, err))) return rc;
   o.resume = !x->o->force; /* an interrupted stage continues from its checkpoints */
   o.progress = x->o->progress;
   const int y1 = x->p->dates[x->t_last] / 10000;
@@ -396,6 +402,7 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
       timer_add(x, "backtests (closed loop)", 0, 1);
     }
   }
+  if (!rc && c->topn_enabled) rc = pipe_topn_stage(x, err);
   if (!rc) {
     double t0 = pipe_now();
     rc = pipe_report(x, err);

@@ -59,6 +59,13 @@ typedef struct pipe_config {
   int exec_lag;
   double hedge_cost;               /* annual, subtracted day by day from the hedged NAV */
   int allow_same_close;            /* exec_lag 0 with close prices allowed (relaxes SPEC 10.1) */
+  /* [topn] the top-N strategy of seed 004 on each head's score (pipe_topn.c) */
+  int topn_enabled;
+  char topn_universe[PIPE_STR];    /* csi300 | csi500 | csi1000 | all */
+  char topn_n[PIPE_STR];           /* "20,30,50,100" */
+  char topn_rebalance[PIPE_STR];   /* daily | weekly | monthly */
+  char topn_costs[PIPE_STR];       /* seed004 | sim (the [sim] cost keys) */
+  double topn_cash;
   /* [universe] */
   int exclude_st, min_listed_days;
   /* [report] */
@@ -140,5 +147,62 @@ typedef struct pipe_run_opts {
 /* Runs the whole pipeline for c into c->out_dir. On success the report is in OUT/report/ and the
  * wall time per stage in OUT/report/timings.csv (also printed). */
 int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err);
+
+/* ---------------------------------------------------------------- hyper-parameter study */
+
+/* `zhizeng study` (pipe_study.c, docs/pipeline.md "Hyper-parameter study"): settings = the configuration with one
+ * value of each varied key (the cartesian product, the first --vary varying slowest); each trains one model (seed
+ * model.model_seed, the first of model.heads and of model.datasets) for one rolling year, cached as a stage. */
+#define PIPE_STUDY_MAX_VARY 8
+#define PIPE_STUDY_MAX_VALUES 16
+#define PIPE_STUDY_MAX_SETTINGS 256
+typedef struct pipe_study_opts {
+  int n_vary;
+  char key[PIPE_STUDY_MAX_VARY][64]; /* "section.key" */
+  int n_values[PIPE_STUDY_MAX_VARY];
+  char value[PIPE_STUDY_MAX_VARY][PIPE_STUDY_MAX_VALUES][64];
+  int year;               /* the scoring year whose split is trained (validation = year - 1); 0: backtest.first_year */
+  char out_dir[PIPE_STR]; /* empty: <output.dir>/study */
+  int force, progress;
+} pipe_study_opts;
+void pipe_study_init(pipe_study_opts *o);
+/* Adds "section.key=v1,v2,..." (values separated by commas): every value is applied to a copy of base with
+ * pipe_config_set, so an unknown key or a bad value is ZZ_EUSAGE naming the key. */
+int pipe_study_add_vary(pipe_study_opts *o, const pipe_config *base, const char *arg, zz_err *err);
+/* Runs (or reuses) every setting and writes OUT/study.csv, curves.csv, study.md, study.html. */
+int pipe_study(const pipe_config *base, const pipe_study_opts *o, zz_err *err);
+/* ---------------------------------------------------------------- top-N strategy (seed 004 section 4)
+ * pipe_topn.c; docs/pipeline.md "Top-N strategy". On each rebalance date d (decided at d's close with
+ * d's scores, traded exec_lag days later like every backtest): the candidates are the universe's members
+ * on d (the snapshot in force) that are eligible under the universe screen, have a finite score on d and
+ * can be bought on d (sim_tradable on d's bar: listed, not suspended, not at the up limit) or are held
+ * already; the n best scores (ties: lower panel index) get weight (1 - cash) / n each; a held stock not
+ * among them is sold. Fewer than n candidates: each still gets (1 - cash) / n, the rest stays in cash; none:
+ * no batch (the book is held). The book starts on the first rebalance date with n candidates. */
+struct sim_config;
+struct sim_result;
+struct sim_targets;
+typedef enum { PIPE_REBAL_DAILY = 0, PIPE_REBAL_WEEKLY = 1, PIPE_REBAL_MONTHLY = 2 } pipe_rebalance;
+int pipe_rebalance_parse(const char *s);      /* "daily|weekly|monthly", -1 if unknown */
+const char *pipe_rebalance_name(int r);
+typedef struct pipe_topn_opts {
+  int universe;               /* PANEL_CSI300 (default), PANEL_CSI500, PANEL_CSI1000; -1: every listed stock */
+  int n;                      /* stocks held (20) */
+  int rebalance;              /* PIPE_REBAL_DAILY (default) */
+  double cash;                /* weight kept in cash (0): each stock gets (1 - cash) / n */
+  int32_t start;              /* first possible decision date YYYYMMDD (0: the panel's first) */
+  int32_t end;                /* last simulated date (0: the panel's last, or the sim config's end) */
+  panel_universe_opts screen; /* ST / new listings out (panel_universe_init) */
+} pipe_topn_opts;
+void pipe_topn_init(pipe_topn_opts *o);
+/* Decision dates in [t0, t1] (date indices into out, capacity n_dates; returns the count): daily every
+ * trading day; weekly the last trading day of each ISO week (panel_week_ends); monthly the last trading
+ * day of each calendar month. The panel's last day counts as the end of its week / month. */
+int pipe_topn_dates(const panel *p, int rebalance, int t0, int t1, int *out);
+/* One top-N backtest of scores[n_dates x n_stocks] (NaN = no score) on a simulator book with settings sc
+ * (its benchmark is the NAV's benchmark). *out: the simulator's result; *targets (may be NULL): the batches
+ * submitted (sim_targets_write writes them). */
+int pipe_topn_run(const panel *p, const double *scores, const pipe_topn_opts *o, const struct sim_config *sc,
+                  struct sim_targets **targets, struct sim_result **out, zz_err *err);
 
 #endif

@@ -535,3 +535,95 @@ int rep_score_correlation(const panel *p, const double *a, const double *b, cons
   free(sd), free(ps), free(ss), work_free(&w);
   return ZZ_OK;
 }
+
+/* ------------------------------------------------------------------ factor units */
+
+void rep_unit_result_free(rep_unit_result *r) {
+  if (!r) return;
+  free(r->ic_mean), free(r->ic_std), free(r->ic_ir), free(r->n_ic), free(r->pair_corr);
+  free(r);
+}
+
+void rep_histogram(const double *v, int n, double lo, double hi, int n_bins, double *counts) {
+  for (int b = 0; b < n_bins; b++) counts[b] = 0;
+  if (n_bins < 1 || !(hi >= lo)) return;
+  for (int k = 0; k < n; k++) {
+    if (!isfinite(v[k]) || v[k] < lo || v[k] > hi) continue;
+    int b = hi > lo ? (int)((v[k] - lo) / (hi - lo) * n_bins) : 0;
+    if (b >= n_bins) b = n_bins - 1;
+    if (b < 0) b = 0;
+    counts[b] += 1;
+  }
+}
+
+int rep_unit_stats(const panel *p, int K, const double *const *units, const rep_factor_opts *oin,
+                   rep_unit_result **out, zz_err *err) {
+  *out = NULL;
+  rep_factor_opts o = resolve(oin);
+  if (K < 2) return zz_fail(err, ZZ_EUSAGE, "unit statistics need at least 2 factor units, found %d", K);
+  if (o.universe != REP_UNIV_CSIALL && (o.universe < 0 || o.universe >= PANEL_N_INDEX))
+    return zz_fail(err, ZZ_EUSAGE, "unknown universe %d", o.universe);
+  if (o.universe != REP_UNIV_CSIALL && (!p->index[o.universe].present || p->index[o.universe].n_snap == 0))
+    return zz_fail(err, ZZ_EDATA, "the market has no index weights for %s (%s): cannot use it as universe",
+                   zz_index_name(o.universe), zz_index_code(o.universe));
+  rep_unit_result *r = calloc(1, sizeof *r);
+  work w = {0};
+  const size_t cells = (size_t)p->n_dates * (size_t)p->n_stocks;
+  int *sd = malloc(sizeof *sd * ((size_t)p->n_dates + 1));
+  double *ic = malloc(sizeof *ic * ((size_t)p->n_dates + 1));
+  size_t *start = malloc(sizeof *start * ((size_t)p->n_dates + 1));
+  uint8_t *keep = malloc(cells + 1);
+  int rc = ZZ_OK;
+  if (!r || !sd || !ic || !start || !keep || !work_init(&w, p)) {
+    rc = zz_fail(err, ZZ_ENOMEM, "out of memory for the unit statistics");
+    goto done;
+  }
+  r->K = K;
+  r->ic_mean = malloc(sizeof *r->ic_mean * (size_t)K), r->ic_std = malloc(sizeof *r->ic_std * (size_t)K);
+  r->ic_ir = malloc(sizeof *r->ic_ir * (size_t)K), r->n_ic = calloc((size_t)K, sizeof *r->n_ic);
+  r->pair_corr = malloc(sizeof *r->pair_corr * (size_t)K * (size_t)K);
+  if (!r->ic_mean || !r->ic_std || !r->ic_ir || !r->n_ic || !r->pair_corr) {
+    rc = zz_fail(err, ZZ_ENOMEM, "out of memory for the unit statistics");
+    goto done;
+  }
+  if ((rc = work_screen(&w, p, &o, NULL, err))) goto done;
+  int above = 0;
+  for (int k = 0; k < K; k++) {
+    const int n_sd = ic_dates(p, units[k], o.ic_step, sd);
+    int m = 0;
+    for (int q = 0; q < n_sd; q++) {
+      if (sd[q] + 1 + o.horizon >= p->n_dates) break;
+      const double v = rank_ic_at(p, units[k], sd[q], 0, &o, &w);
+      if (isfinite(v)) ic[m++] = v;
+    }
+    r->n_ic[k] = m;
+    r->ic_mean[k] = rep_mean(ic, m);
+    r->ic_std[k] = rep_std(ic, m, 1);
+    r->ic_ir[k] = r->ic_std[k] > 0 ? r->ic_mean[k] / r->ic_std[k] : NAN;
+    if (isfinite(r->ic_mean[k])) r->n_defined++, above += fabs(r->ic_mean[k]) > REP_UNIT_IC_THRESHOLD;
+  }
+  r->share_above = r->n_defined ? (double)above / r->n_defined : NAN;
+  {
+    double si = 0, sr = 0;
+    int ni = 0;
+    for (int k = 0; k < K; k++) {
+      if (isfinite(r->ic_mean[k])) si += r->ic_mean[k];
+      if (isfinite(r->ic_ir[k])) sr += r->ic_ir[k], ni++;
+    }
+    r->ic_mean_avg = r->n_defined ? si / r->n_defined : NAN;
+    r->ic_ir_avg = ni ? sr / ni : NAN;
+  }
+  for (int t = 0; t < p->n_dates; t++) {
+    start[t] = (size_t)t * (size_t)p->n_stocks;
+    universe_mask(p, o.universe, t, w.elig, w.mask);
+    memcpy(keep + start[t], w.mask, (size_t)p->n_stocks);
+  }
+  start[p->n_dates] = cells;
+  rc = zz_unit_correlation(K, units, start, p->n_dates, keep, &r->mutual_corr, r->pair_corr, &r->n_corr_dates, err);
+done:
+  work_free(&w);
+  free(sd), free(ic), free(start), free(keep);
+  if (rc) rep_unit_result_free(r);
+  else *out = r;
+  return rc;
+}

@@ -334,6 +334,59 @@ void rep_html_line_chart(rep_html *h, const char *id, const char *title, const i
   rep_html_lines(h, id, title, pct_axis ? "%" : NULL, n_series, xs, ns, ys, names, pct_axis);
 }
 
+/* ------------------------------------------------------------------ lines over epochs */
+
+void rep_html_epochs(rep_html *h, const char *id, const char *title, const char *y_label, int n_series, const int *n,
+                     const double *const *y, const char *const *names, int pct_axis) {
+  FILE *f = h->f;
+  double lo = INFINITY, hi = -INFINITY;
+  int e1 = 1;
+  for (int s = 0; s < n_series; s++) {
+    if (n[s] > e1) e1 = n[s];
+    for (int k = 0; k < n[s]; k++)
+      if (isfinite(y[s][k])) lo = fmin(lo, y[s][k]), hi = fmax(hi, y[s][k]);
+  }
+  range r = pad_range(lo, hi);
+  geom g = svg_open(f, id, title, n_series, names, 0, NULL);
+  y_axis(f, &g, r, pct_axis, 0, y_label);
+  if (r.lo < 0 && r.hi > 0)
+    fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\"/>\n", ML, ymap(&g, r, 0), W - MR,
+            ymap(&g, r, 0));
+  frame(f, &g);
+  /* x: epoch 1 .. e1, integer ticks in steps of 1, 2, 5, 10, ... (at most ~12 labels) */
+  const double span = e1 > 1 ? e1 - 1 : 1;
+#define XEP(e) (ML + (W - ML - MR) * (e1 > 1 ? ((e) - 1) / span : 0.5))
+  int step = 1, mag = 1;
+  while ((e1 - 1) / step > 12) {
+    if (step == mag) step = 2 * mag;
+    else if (step == 2 * mag) step = 5 * mag;
+    else mag *= 10, step = mag;
+  }
+  const int bottom = g.mt + PLOT_H;
+  for (int e = 1; e <= e1; e = e == 1 && step > 1 ? step : e + step) { /* 1, then the multiples of step */
+    const double px = XEP((double)e);
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/>", px, bottom, px, bottom + 4);
+    fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", px, bottom + 16, e);
+  }
+  fprintf(f, "<text class=\"axis-label\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">epoch</text>\n", (W + ML - MR) / 2,
+          bottom + 36);
+  for (int s = 0; s < n_series; s++) {
+    fprintf(f, "<polyline fill=\"none\" stroke-width=\"1.6\" stroke=\"%s\"", k_colors[s % N_COLORS]);
+    if (*k_dash[s % N_COLORS]) fprintf(f, " stroke-dasharray=\"%s\"", k_dash[s % N_COLORS]);
+    fputs(" points=\"", f);
+    int pen = 0;
+    for (int k = 0; k < n[s]; k++)
+      if (isfinite(y[s][k])) fprintf(f, "%s%.1f,%.1f", pen++ ? " " : "", XEP((double)(k + 1)), ymap(&g, r, y[s][k]));
+    fputs("\"/>\n", f);
+    for (int k = 0; k < n[s] && n[s] == 1; k++) /* a single point: a dot */
+      if (isfinite(y[s][k]))
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", XEP(1.0), ymap(&g, r, y[s][k]),
+                k_colors[s % N_COLORS]);
+  }
+#undef XEP
+  svg_close(f);
+}
+
 /* ------------------------------------------------------------------ grouped bars */
 
 void rep_html_bars(rep_html *h, const char *id, const char *title, const char *y_label, const char *x_label,

@@ -110,6 +110,45 @@ int rep_score_correlation(const panel *p, const double *a, const double *b, cons
 
 
 
+/* ------------------------------------------------------------------ factor units (seed 002 3.1) */
+
+/* A unit counts as effective when |RankIC mean| > REP_UNIT_IC_THRESHOLD (2 %). */
+#define REP_UNIT_IC_THRESHOLD 0.02
+
+typedef struct rep_html rep_html;
+
+/* Statistics of the K factor units of a multivariate model (docs/reports.md, "Factor units"). */
+typedef struct rep_unit_result {
+  int K;
+  double *ic_mean, *ic_std, *ic_ir; /* K each: each unit's RankIC series exactly as rep_factor_test's (lag 0,
+                                       sampled every ic_step days, o's universe and screen); IC_IR = mean / std */
+  int *n_ic;                        /* K: the dates with a defined RankIC */
+  double share_above;               /* share of the units with a defined mean whose |RankIC mean| > 2 % */
+  int n_defined;                    /* units with a defined RankIC mean */
+  double ic_mean_avg, ic_ir_avg;    /* mean over the units of the defined RankIC means / IC_IRs (NaN: none) */
+  double mutual_corr;               /* zz_unit_correlation over every date of the panel, on the stock-days of o's
+                                       universe (listed, not suspended, eligible, an index member if an index) */
+  double *pair_corr;                /* K x K mean correlations (zz_unit_correlation's pair) */
+  int n_corr_dates;
+} rep_unit_result;
+
+/* Unit statistics of units[0..K-1] (each n_dates x n_stocks like the panel, NaN = no value), K >= 2. */
+int rep_unit_stats(const panel *p, int K, const double *const *units, const rep_factor_opts *o,
+                   rep_unit_result **out, zz_err *err);
+void rep_unit_result_free(rep_unit_result *r);
+/* Histogram of v[0..n-1] (NaN skipped) in n_bins equal bins over [lo, hi] (a value equal to hi goes to the last
+ * bin, values outside are left out): counts[n_bins]. */
+void rep_histogram(const double *v, int n, double lo, double hi, int n_bins, double *counts);
+/* The unit statistics of n models (labels[m] names model m) to dir: units.csv (model,unit,n_ic,rankic_mean,
+ * rankic_std,ic_ir), units_summary.csv (model,units,n_defined,rankic_mean_avg,ic_ir_avg,
+ * share_abs_rankic_above_2pct,mutual_corr,corr_dates) and unit_correlation.csv (model,unit_a,unit_b,mean_pearson,
+ * pairs a < b); their summary table in Markdown; in HTML the table and, per model, histograms of the units'
+ * RankIC means (1 % bins) and IC_IR (0.1 bins). */
+int rep_unit_write_csv(const char *dir, int n, const rep_unit_result *const *r, const char *const *labels,
+                       zz_err *err);
+void rep_unit_md(FILE *f, int n, const rep_unit_result *const *r, const char *const *labels);
+void rep_unit_html(rep_html *h, int n, const rep_unit_result *const *r, const char *const *labels);
+
 /* ------------------------------------------------------------------ runs (simulator output) */
 
 /* The daily series of a simulation (sim.h's sim_result: run in memory, or read back with
@@ -178,6 +217,10 @@ void rep_html_lines(rep_html *h, const char *id, const char *title, const char *
 void rep_html_bars(rep_html *h, const char *id, const char *title, const char *y_label, const char *x_label,
                    int n_cat, const char *const *cat, int n_series, const double *const *v, const char *const *names,
                    const char *cum_label, int pct_axis);
+/* Lines over training epochs: series s has n[s] points, y[s][k] at epoch k + 1 (NaN = no point), names[s] in the
+ * legend; x axis "epoch" with integer ticks. */
+void rep_html_epochs(rep_html *h, const char *id, const char *title, const char *y_label, int n_series, const int *n,
+                     const double *const *y, const char *const *names, int pct_axis);
 /* rep_html_lines with one date axis x[n] for every series (y label "%" when pct_axis). */
 void rep_html_line_chart(rep_html *h, const char *id, const char *title, const int32_t *x, int n,
                          int n_series, const double *const *ys, const char *const *names, int pct_axis);
@@ -203,5 +246,53 @@ int rep_mkdir_p(const char *dir, zz_err *err);
 /* Markdown table to a stream. */
 void rep_md_table(FILE *f, const char *caption, int n_rows, int n_cols, const char *const *header,
                   const char *const *cells);
+
+/* ------------------------------------------------------------------ factor screening (seed 004 3.1.3) */
+
+typedef struct rep_screen_opts {
+  rep_factor_opts factor; /* universe, groups, screen of the single-factor tests (as zhizeng evaluate) */
+  double min_rankic;      /* 0.02: a factor needs |mean RankIC| >= this ... */
+  double min_icir;        /* 0.3: ... and |IC_IR| >= this */
+  double max_corr;        /* 0.7: two factors whose mean daily Spearman exceeds this in absolute value are correlated */
+  int corr_step;          /* 1: the Spearman is averaged over every scored date (k: every k-th) */
+} rep_screen_opts;
+void rep_screen_default_opts(rep_screen_opts *o);
+
+typedef struct rep_screen_factor {
+  char name[64], group[64];
+  int flipped;            /* the mean RankIC was negative: the column was negated (statistics are after the flip) */
+  int passed;             /* passed the thresholds (and so entered the correlation filter) */
+  int kept;
+  char reason[512];       /* why it was kept or dropped */
+  double ic_mean, ic_std, ic_ir, ic_pos;
+  int n_ic;
+  double top_excess_ann;  /* top group's hedged (excess over the universe) annualised return */
+  double top_ann;         /* top group's absolute annualised return */
+  double top_mdd;         /* max drawdown of the top group's hedged NAV */
+  double top_ir;          /* information ratio of the top group against the universe's equal-weight return */
+  double bottom_excess_ann, top_turnover;
+} rep_screen_factor;
+
+typedef struct rep_screen_result {
+  int n, n_kept, grouped;
+  rep_screen_factor *f;   /* n, in column order */
+  double *corr;           /* n x n mean daily Spearman of the (flipped) columns; NaN where a side did not pass */
+} rep_screen_result;
+
+/* Screens columns cols[0..n-1] (n_dates x n_stocks, NaN = no value) named names[k], in groups[k] (NULL: one
+ * group). (1) rep_factor_test of each column; a negative mean RankIC negates the column IN PLACE and tests it
+ * again; (2) dropped unless |mean RankIC| >= min_rankic and |IC_IR| >= min_icir; (3) rep_score_correlation
+ * with ic_step = corr_step (mean over dates of the cross-sectional Spearman on the test universe) between the
+ * factors that passed; (4) greedily in order of |IC_IR| (ties: the earlier column), a factor is dropped when a
+ * kept one of its group is correlated with it above max_corr; (5) the same across all groups among the
+ * survivors. Every factor gets its reason. A column the factor test rejects (empty, constant) is dropped. */
+int rep_screen(const panel *p, double *const *cols, const char (*names)[64], const char (*groups)[64], int n,
+               const rep_screen_opts *o, rep_screen_result **out, zz_err *err);
+void rep_screen_result_free(rep_screen_result *r);
+/* Writes into dir: decisions.csv (every factor, decision, reason, sign flip, statistics), kept.csv, correlation.csv
+ * and correlation.svg (heat map of the factors that passed), report.md, and features/<dataset>.csv: date,code and
+ * the kept (flipped) columns, a row per stock-day with any of them (an extra dataset, docs/market_data.md). */
+int rep_screen_write(const panel *p, double *const *cols, const rep_screen_result *r, const rep_screen_opts *o,
+                     const char *dir, const char *dataset, zz_err *err);
 
 #endif

@@ -38,6 +38,7 @@ typedef struct sim_config {
   double stamp_old;       /* stamp duty on sells before stamp_switch (0.001) */
   double stamp_new;       /* stamp duty on sells from stamp_switch on (0.0005) */
   int32_t stamp_switch;   /* 20230828 */
+  double stamp_min;       /* commission mode: minimum stamp duty per sell, CNY (0: none; 1 in the seed004 preset) */
   sim_limit_test limit_test; /* SIM_LIMIT_CLOSE */
   double lot;             /* board lot in shares (100); 0 = fractional shares */
   int exec_lag;           /* trading days from target date to trade date (1); 0 = same day */
@@ -62,13 +63,18 @@ int sim_config_check(const sim_config *c, zz_err *err);
 /* What day t's bar allows for stock i (never a later day's): buying needs listed, not suspended (flag
  * or zero volume) and not at the up limit under c->limit_test; selling the same with the down limit. */
 void sim_tradable(const panel *p, const sim_config *c, int t, int i, int *can_buy, int *can_sell);
+/* Cost presets: "seed004" (seed 004 section 4.1) sets commission mode with commission
+ * max(0.1 % x value, 5 CNY) on both sides and stamp duty max(0.1 % x value, 1 CNY) on sells (the same
+ * rate before and after the 2023-08-28 switch). Other keys are untouched. -1 for an unknown name. */
+int sim_cost_preset(sim_config *c, const char *name);
 /* Parses "proportional|commission|none", "close|sealed|vwap", "vwap|close|open"; -1 if unknown. */
 int sim_cost_mode_parse(const char *s);
 int sim_limit_test_parse(const char *s);
 int sim_price_parse(const char *s);
 /* Stamp duty rate (sells) in force on a date under a config. */
 double sim_stamp_rate(const sim_config *c, int32_t ymd);
-/* Cost of one trade of `value` CNY (side +1 buy, -1 sell) on date ymd. */
+/* Cost of one trade of `value` CNY (side +1 buy, -1 sell) on date ymd. Commission mode:
+ * max(commission_rate x value, commission_min), plus on sells max(stamp rate x value, stamp_min). */
 double sim_trade_cost(const sim_config *c, int side, double value, int32_t ymd);
 
 /* ---------------------------------------------------------------- targets */

@@ -39,7 +39,7 @@ int sim_config_check(const sim_config *c, zz_err *err) {
   if (!(c->capital > 0) || !isfinite(c->capital))
     return zz_fail(err, ZZ_EUSAGE, "sim.capital: initial capital must be a positive number, got %g", c->capital);
   if (c->lot < 0 || c->exec_lag < 0 || c->buy_rate < 0 || c->sell_rate < 0 || c->commission_rate < 0 ||
-      c->commission_min < 0 || c->stamp_old < 0 || c->stamp_new < 0)
+      c->commission_min < 0 || c->stamp_old < 0 || c->stamp_new < 0 || c->stamp_min < 0)
     return zz_fail(err, ZZ_EUSAGE, "simulator settings must not be negative (lot, lag, cost rates)");
   if (c->benchmark >= PANEL_N_INDEX) return zz_fail(err, ZZ_EUSAGE, "unknown benchmark index %d", c->benchmark);
   if (c->exec_lag == 0 && !(c->exec_price == SIM_PRICE_CLOSE && c->allow_same_close))
@@ -48,6 +48,16 @@ int sim_config_check(const sim_config *c, zz_err *err) {
                    "refused unless sim.exec_price = close and sim.allow_same_close = 1 (--price close "
                    "--allow-same-close), which relaxes SPEC 10.1");
   return ZZ_OK;
+}
+
+int sim_cost_preset(sim_config *c, const char *name) {
+  if (strcmp(name, "seed004")) return -1;
+  c->costs = SIM_COSTS_COMMISSION;
+  c->commission_rate = 0.001;
+  c->commission_min = 5.0;
+  c->stamp_old = c->stamp_new = 0.001;
+  c->stamp_min = 1.0;
+  return 0;
 }
 
 int sim_cost_mode_parse(const char *s) {
@@ -79,7 +89,7 @@ double sim_trade_cost(const sim_config *c, int side, double value, int32_t ymd) 
     case SIM_COSTS_PROPORTIONAL: return value * (side > 0 ? c->buy_rate : c->sell_rate);
     case SIM_COSTS_COMMISSION: {
       double comm = fmax(value * c->commission_rate, c->commission_min);
-      return side > 0 ? comm : comm + value * sim_stamp_rate(c, ymd);
+      return side > 0 ? comm : comm + fmax(value * sim_stamp_rate(c, ymd), c->stamp_min);
     }
     case SIM_COSTS_NONE: break;
   }

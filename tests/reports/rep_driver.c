@@ -7,7 +7,8 @@
  *       DIR/universe.csv has_is_st,exclude_st,min_listed_days (optional: the universe screen; without it the
  *       panel has no is_st and the screen is rep_factor_default_opts')
  *       UNIV = -1 (csiall) or 0 (index 0).  HTML: also write a page with the factor charts there.
- *       Also prints "st_source K" (panel_st_source of the screen).
+ *       Also prints "st_source K" (panel_st_source of the screen), and with DIR/units.csv t,i,u1..uK the unit
+ *       statistics of its K columns (units() below).
  *   rep_driver chartdata IN.csv           IN: columns nav,v,top,bottom (empty = NaN): prints the series the
  *       charts draw: "drawdown" of nav, "cumsum" of v, "long_short" of the groups (bottom, top)
  *   rep_driver charts OUT.html            a page with every chart kind of rep_html.c (fixed inputs) */
@@ -100,6 +101,60 @@ static int read_table(const char *dir, const char *name, int ncol, double **out,
   if (got < 0) return fail(&err);
   *out = v;
   *rows = n;
+  return 0;
+}
+
+/* DIR/units.csv t,i,u1..uK (optional): the unit statistics (rep_unit_stats) of the K columns, printed as
+ * unit_ic_mean, unit_ic_std, unit_ic_ir, unit_n_ic (K each), unit_share, unit_n_defined, unit_mutual,
+ * unit_corr_dates, unit_pairs (K x K) and unit_avg (mean RankIC mean, mean IC_IR). */
+static int units(const char *dir, const panel *p, const rep_factor_opts *o) {
+  char path[4096], line[4096];
+  snprintf(path, sizeof path, "%s/units.csv", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  int ncol = 1;
+  if (!fgets(line, sizeof line, f)) line[0] = 0;
+  fclose(f);
+  for (const char *c = line; *c; c++) ncol += *c == ',';
+  const int K = ncol - 2;
+  double *tab;
+  int nr;
+  if (K < 1 || read_table(dir, "units.csv", ncol, &tab, &nr)) return 1;
+  const size_t cells = (size_t)p->n_dates * p->n_stocks;
+  double **u = malloc(sizeof *u * K);
+  for (int k = 0; k < K; k++) {
+    u[k] = malloc(sizeof **u * cells);
+    for (size_t q = 0; q < cells; q++) u[k][q] = NAN;
+  }
+  for (int r = 0; r < nr; r++) {
+    const double *row = tab + (size_t)r * ncol;
+    for (int k = 0; k < K; k++) u[k][panel_at(p, (int)row[0], (int)row[1])] = row[2 + k];
+  }
+  rep_unit_result *ur = NULL;
+  zz_err err = {0};
+  int rc = rep_unit_stats(p, K, (const double *const *)u, o, &ur, &err);
+  if (rc) {
+    printf("unit_error %d %s\n", rc, err.msg);
+  } else {
+    double *v = malloc(sizeof *v * K);
+    put("unit_ic_mean", ur->ic_mean, K);
+    put("unit_ic_std", ur->ic_std, K);
+    put("unit_ic_ir", ur->ic_ir, K);
+    for (int k = 0; k < K; k++) v[k] = ur->n_ic[k];
+    put("unit_n_ic", v, K);
+    double one[4] = {ur->share_above, ur->n_defined, ur->mutual_corr, ur->n_corr_dates};
+    put("unit_share", one, 1);
+    put("unit_n_defined", one + 1, 1);
+    put("unit_mutual", one + 2, 1);
+    put("unit_corr_dates", one + 3, 1);
+    put("unit_pairs", ur->pair_corr, K * K);
+    double avg[2] = {ur->ic_mean_avg, ur->ic_ir_avg};
+    put("unit_avg", avg, 2);
+    free(v);
+  }
+  rep_unit_result_free(ur);
+  for (int k = 0; k < K; k++) free(u[k]);
+  free(u), free(tab);
   return 0;
 }
 
@@ -203,6 +258,7 @@ static int factor(int argc, char **argv) {
   double pc[2];
   rep_score_correlation(p, s, s2, &o, &pc[0], &pc[1], &err);
   put("score_corr", pc, 2);
+  if (units(dir, p, &o)) printf("unit_error reading units.csv\n");
   if (argc > 6) {
     rep_html *h;
     if (rep_html_open(&h, argv[6], "factor test <charts>", &err)) return fail(&err);
