@@ -250,6 +250,13 @@ static void frame(FILE *f, const geom *g) {
           W - ML - MR, PLOT_H);
 }
 
+/* A grey line at 0 when the range spans it. */
+static void zero_line(FILE *f, const geom *g, range r) {
+  if (r.lo < 0 && r.hi > 0)
+    fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\"/>\n", ML, ymap(g, r, 0), W - MR,
+            ymap(g, r, 0));
+}
+
 /* ------------------------------------------------------------------ lines over calendar time */
 
 static double xday(int32_t d0, int32_t d1, int32_t d) {
@@ -303,9 +310,7 @@ void rep_html_lines(rep_html *h, const char *id, const char *title, const char *
   range r = pad_range(lo, hi);
   geom g = svg_open(f, id, title, n_series, names, 0, NULL);
   y_axis(f, &g, r, pct_axis, 0, y_label);
-  if (r.lo < 0 && r.hi > 0)
-    fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\"/>\n", ML, ymap(&g, r, 0), W - MR,
-            ymap(&g, r, 0));
+  zero_line(f, &g, r);
   frame(f, &g);
   x_dates(f, &g, d0, d1);
   for (int s = 0; s < n_series; s++) {
@@ -349,9 +354,7 @@ void rep_html_epochs(rep_html *h, const char *id, const char *title, const char 
   range r = pad_range(lo, hi);
   geom g = svg_open(f, id, title, n_series, names, 0, NULL);
   y_axis(f, &g, r, pct_axis, 0, y_label);
-  if (r.lo < 0 && r.hi > 0)
-    fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#888\"/>\n", ML, ymap(&g, r, 0), W - MR,
-            ymap(&g, r, 0));
+  zero_line(f, &g, r);
   frame(f, &g);
   /* x: epoch 1 .. e1, integer ticks in steps of 1, 2, 5, 10, ... (at most ~12 labels) */
   const double span = e1 > 1 ? e1 - 1 : 1;

@@ -17,9 +17,7 @@ n = tanh(a_n), a_n = W_in x + b_in + r (W_hn h_prev + b_hn) split by one epsilon
 coefficient). The explained output: univariate u (before batch-norm), multivariate c = mean_k (u_k - mu_k) / s_k
 with the batch statistics of the N rows fixed, class3 u_up - u_down. Exit 77 (ctest SKIP) without numpy."""
 import argparse
-import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -30,35 +28,9 @@ except ImportError as e:  # pragma: no cover
     print(f"SKIP: python3-numpy missing ({e}); install python3-numpy")
     sys.exit(77)
 
+from st_io import st_read, st_write  # noqa: E402
+
 TOL = 1e-6
-
-
-def st_write(path, tensors, meta=None):
-    hdr, blobs, off = {}, [], 0
-    if meta:
-        hdr["__metadata__"] = {k: str(v) for k, v in meta.items()}
-    for name, a in tensors.items():
-        b = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        hdr[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(hdr).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
-def st_read(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    hdr = json.loads(raw[8:8 + n])
-    hdr.pop("__metadata__", None)
-    out = {}
-    for name, d in hdr.items():
-        a, b = d["data_offsets"]
-        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype="<f4").reshape(d["shape"]).astype(np.float64)
-    return out
 
 
 def sgn(v):
@@ -233,7 +205,8 @@ def main():
                     fpath = os.path.join(wd, tag + ".fw.st")
                     p = subprocess.run([zz, "model", "forward", "--model", mpath, "--input", ipath, "--output", fpath],
                                        capture_output=True, text=True)
-                    fw = st_read(fpath) if p.returncode == 0 else None
+                    fw = ({k: v.astype(np.float64) for k, v in st_read(fpath)[0].items()}
+                          if p.returncode == 0 else None)
                     for eps in (1e-6, 1e-3):
                         opath = os.path.join(wd, f"{tag}_{eps}.csv")
                         p = subprocess.run([zz, "model", "lrp", "--model", mpath, "--input", ipath, "--output", opath,

@@ -7,9 +7,7 @@ h, score, loss and every parameter gradient must agree with PyTorch's to 1e-4 re
 max |value|. `zhizeng model step` must follow torch.optim.Adam + clip_grad_value_ step by step. Exit 77
 (ctest SKIP) when torch or numpy is missing."""
 import argparse
-import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -21,36 +19,9 @@ except ImportError as e:  # pragma: no cover
     print(f"SKIP: python3-torch / python3-numpy missing ({e}); install python3-torch python3-numpy")
     sys.exit(77)
 
+from st_io import st_read, st_write  # noqa: E402
+
 TOL = 1e-4
-
-
-def st_write(path, tensors, meta=None):
-    hdr, blobs, off = {}, [], 0
-    if meta:
-        hdr["__metadata__"] = {k: str(v) for k, v in meta.items()}
-    for name, a in tensors.items():
-        b = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        hdr[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(hdr).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
-def st_read(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    hdr = json.loads(raw[8:8 + n])
-    meta = hdr.pop("__metadata__", {})
-    out = {}
-    for name, d in hdr.items():
-        assert d["dtype"] == "F32", d
-        a, b = d["data_offsets"]
-        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype="<f4").reshape(d["shape"])
-    return out, meta
 
 
 class Net(torch.nn.Module):

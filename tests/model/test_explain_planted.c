@@ -13,6 +13,7 @@
  *     a code not scored that day and a date not in the calendar are refused.
  * usage: test_explain_planted TMPDIR */
 #include "model.h"
+#include "test_train_common.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -20,30 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define TT_CHECK(cond, ...)                                                    \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                            \
-      fprintf(stderr, "\n");                                                   \
-      fails++;                                                                 \
-    }                                                                          \
-  } while (0)
-
-/* Removes the files of a directory left by an earlier run, then the directory (one level). */
-static void clean_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  char path[8400];
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-        (size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < sizeof path)
-      unlink(path);
-  closedir(d);
-  rmdir(dir);
-}
 
 static int feat_index(const explain_result *r, const char *name) {
   for (int f = 0; f < r->F; f++)
@@ -60,8 +37,8 @@ int main(int argc, char **argv) {
   snprintf(truth, sizeof truth, "%s/truth", mkt);
   snprintf(models, sizeof models, "%s/explain_models", tmp);
   snprintf(out, sizeof out, "%s/explain_out", tmp);
-  clean_dir(models);
-  clean_dir(out);
+  tt_clean_dir(models);
+  tt_clean_dir(out);
   synth_opts so;
   synth_default_opts(&so);
   so.n_stocks = 1900;
@@ -205,10 +182,10 @@ int main(int argc, char **argv) {
   }
   explain_free(r), explain_free(back), explain_free(sub);
   panel_free(p);
-  clean_dir(models);
-  clean_dir(out);
-  clean_dir(truth);
-  clean_dir(mkt);
+  tt_clean_dir(models);
+  tt_clean_dir(out);
+  tt_clean_dir(truth);
+  tt_clean_dir(mkt);
   if (fails) fprintf(stderr, "%d check(s) failed\n", fails);
   return fails ? 1 : 0;
 }

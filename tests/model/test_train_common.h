@@ -16,18 +16,18 @@
 #include <unistd.h>
 
 static uint64_t tt_state;
-static double tt_uniform(void) {
+static inline double tt_uniform(void) {
   uint64_t z = (tt_state += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return ((z ^ (z >> 31)) >> 11) * (1.0 / 9007199254740992.0);
 }
-static double tt_normal(void) {
+static inline double tt_normal(void) {
   double u = tt_uniform(), v = tt_uniform();
   return sqrt(-2 * log(u + 1e-300)) * cos(6.283185307179586 * v);
 }
 
-static panel *tt_panel(int y0, int y1, int n, uint64_t seed) {
+static inline panel *tt_panel(int y0, int y1, int n, uint64_t seed) {
   tt_state = seed;
   panel *p = calloc(1, sizeof *p);
   int cap = (y1 - y0 + 1) * 262, T = 0;
@@ -87,7 +87,7 @@ static panel *tt_panel(int y0, int y1, int n, uint64_t seed) {
 }
 
 /* Copies the whole file at path into a malloc'ed buffer; *n gets its size. NULL if unreadable. */
-static unsigned char *tt_slurp(const char *path, size_t *n) {
+static inline unsigned char *tt_slurp(const char *path, size_t *n) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   fseek(f, 0, SEEK_END);
@@ -103,7 +103,7 @@ static unsigned char *tt_slurp(const char *path, size_t *n) {
   return b;
 }
 
-static int tt_same_file(const char *a, const char *b) {
+static inline int tt_same_file(const char *a, const char *b) {
   size_t na = 0, nb = 0;
   unsigned char *x = tt_slurp(a, &na), *y = tt_slurp(b, &nb);
   const int same = x && y && na == nb && memcmp(x, y, na) == 0;
@@ -112,7 +112,7 @@ static int tt_same_file(const char *a, const char *b) {
 }
 
 /* Removes the files of a directory left by an earlier run, then the directory (one level). */
-static void tt_clean_dir(const char *dir) {
+static inline void tt_clean_dir(const char *dir) {
   DIR *d = opendir(dir);
   if (!d) return;
   struct dirent *e;
