@@ -15,6 +15,8 @@ typedef struct cli_command {
 
 /* Prints "zhizeng NAME: message" to stderr and returns ZZ_EUSAGE (2). */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A whole option value as a finite number (strtod syntax): 0, else -1. */
+int cli_parse_double(const char *s, double *v);
 /* Returns 1 when argv holds -h or --help (and prints nothing). */
 int cli_wants_help(int argc, char **argv);
 

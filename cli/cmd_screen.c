@@ -7,7 +7,6 @@
 #include "model.h"
 #include "reports.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -46,13 +45,6 @@ static void help(void) {
          "  --no-cache            do not read or write the market's binary cache\n"
          "  -h, --help            this help\n\n"
          "Exit codes: 0 ok, 2 usage, 3 invalid data, 4 i/o, 5 out of memory.\n");
-}
-
-static int parse_num(const char *s, double *v) {
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
 }
 
 /* groups.csv: factor,group for every column of the factor file. */
@@ -134,7 +126,7 @@ int cmd_screen(int argc, char **argv) {
       case O_MINIC:
       case O_MINIR:
       case O_MAXC:
-        if (parse_num(optarg, &v) || v < 0 || (c == O_MAXC && (v <= 0 || v > 1)))
+        if (cli_parse_double(optarg, &v) || v < 0 || (c == O_MAXC && (v <= 0 || v > 1)))
           return cli_usage_error("screen", "%s: expected a number >= 0 (correlation in (0, 1]), found '%s'",
                                  argv[optind - 1], optarg);
         *(c == O_MINIC ? &so.min_rankic : c == O_MINIR ? &so.min_icir : &so.max_corr) = v;
@@ -142,7 +134,7 @@ int cmd_screen(int argc, char **argv) {
       case O_STEP:
       case O_LAYERS:
       case O_MINL:
-        if (parse_num(optarg, &v) || v != floor(v) || v < (c == O_MINL ? 0 : c == O_LAYERS ? 2 : 1) || v > 10000)
+        if (cli_parse_double(optarg, &v) || v != floor(v) || v < (c == O_MINL ? 0 : c == O_LAYERS ? 2 : 1) || v > 10000)
           return cli_usage_error("screen", "%s: expected a whole number in range, found '%s'", argv[optind - 1], optarg);
         if (c == O_STEP) so.corr_step = (int)v;
         else if (c == O_LAYERS) so.factor.n_groups = (int)v;

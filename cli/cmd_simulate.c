@@ -5,7 +5,6 @@
 #include "data.h"
 #include "sim.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -52,13 +51,6 @@ static void simulate_help(FILE *f) {
           "Bad targets (unknown codes, non-trading dates, negative or non-finite weights, weights summing\n"
           "above 1) are refused with file:line and nothing is written.\n"
           "Exit codes: 0 ok, 2 usage, 3 invalid data, 4 i/o, 5 out of memory.\n");
-}
-
-static int parse_num(const char *s, double *v) {
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
 }
 
 int cmd_simulate(int argc, char **argv) {
@@ -110,7 +102,7 @@ int cmd_simulate(int argc, char **argv) {
           return cli_usage_error("simulate", "--index: unknown index '%s' (000300, 000905, 000852 or none)", optarg);
         break;
       case 'c':
-        if (parse_num(optarg, &capital) || capital <= 0)
+        if (cli_parse_double(optarg, &capital) || capital <= 0)
           return cli_usage_error("simulate", "--capital: expected a positive number, found '%s'", optarg);
         break;
       case 'k':
@@ -123,7 +115,7 @@ int cmd_simulate(int argc, char **argv) {
       case O_SELL:
       case O_COMM:
       case O_CMIN:
-        if (parse_num(optarg, &v) || v < 0)
+        if (cli_parse_double(optarg, &v) || v < 0)
           return cli_usage_error("simulate", "%s: expected a number >= 0, found '%s'", argv[optind - 1], optarg);
         *(c == O_BUY ? &buy : c == O_SELL ? &sell : c == O_COMM ? &comm : &cmin) = v;
         break;
@@ -136,12 +128,12 @@ int cmd_simulate(int argc, char **argv) {
           return cli_usage_error("simulate", "--price: expected vwap, close or open, found '%s'", optarg);
         break;
       case 'l':
-        if (parse_num(optarg, &v) || v < 0 || v != floor(v) || v > 1000)
+        if (cli_parse_double(optarg, &v) || v < 0 || v != floor(v) || v > 1000)
           return cli_usage_error("simulate", "--lag: expected a whole number of days >= 0, found '%s'", optarg);
         lag = (int)v;
         break;
       case 'L':
-        if (parse_num(optarg, &lot) || lot < 0)
+        if (cli_parse_double(optarg, &lot) || lot < 0)
           return cli_usage_error("simulate", "--lot: expected a number of shares >= 0, found '%s'", optarg);
         break;
       case O_NORULES: norules = 1; break;
@@ -149,7 +141,7 @@ int cmd_simulate(int argc, char **argv) {
       case O_IDEAL: ideal = 1; break;
       case O_NOCACHE: nocache = 1; break;
       case O_HEDGE:
-        if (parse_num(optarg, &hedge) || hedge < -1 || hedge > 1)
+        if (cli_parse_double(optarg, &hedge) || hedge < -1 || hedge > 1)
           return cli_usage_error("simulate", "--hedge-cost: expected an annual rate in [-1, 1], found '%s'", optarg);
         break;
       case 'e':

@@ -8,7 +8,6 @@
 #include "reports.h"
 #include "sim.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -51,13 +50,6 @@ static void help(void) {
       "  --no-cache            do not read or write the market's binary cache\n\n"
       "Exit codes: 0 ok, 2 usage, 3 invalid data, 4 i/o, 5 out of memory.\n",
       TOPN_MAX);
-}
-
-static int parse_num(const char *s, double *v) {
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
 }
 
 static int parse_index(const char *s, int allow_all, int *out) {
@@ -113,7 +105,7 @@ int cmd_topn(int argc, char **argv) {
         snprintf(buf, sizeof buf, "%s", optarg);
         for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
           if (n_n == TOPN_MAX) return cli_usage_error("topn", "--n: at most %d values", TOPN_MAX);
-          if (parse_num(tok, &v) || v < 1 || v != floor(v) || v > 100000)
+          if (cli_parse_double(tok, &v) || v < 1 || v != floor(v) || v > 100000)
             return cli_usage_error("topn", "--n: expected whole numbers >= 1, found '%s'", tok);
           ns[n_n++] = (int)v;
         }
@@ -136,7 +128,7 @@ int cmd_topn(int argc, char **argv) {
       case O_LOT:
       case O_CAP:
       case O_CASH:
-        if (parse_num(optarg, &v) || v < 0)
+        if (cli_parse_double(optarg, &v) || v < 0)
           return cli_usage_error("topn", "%s: expected a number >= 0, found '%s'", argv[optind - 1], optarg);
         *(c == O_COMM ? &comm : c == O_CMIN ? &cmin : c == O_SRATE ? &srate : c == O_SMIN ? &smin : c == O_LOT ? &lot
           : c == O_CAP ? &capital : &to.cash) = v;
@@ -156,7 +148,7 @@ int cmd_topn(int argc, char **argv) {
         break;
       case O_KEEPST: to.screen.exclude_st = 0; break;
       case O_MINL:
-        if (parse_num(optarg, &v) || v < 0 || v != floor(v) || v > 100000)
+        if (cli_parse_double(optarg, &v) || v < 0 || v != floor(v) || v > 100000)
           return cli_usage_error("topn", "--min-listed: expected a whole number >= 0, found '%s'", optarg);
         to.screen.min_listed_days = (int)v;
         break;

@@ -2,8 +2,11 @@
 #include "cli.h"
 #include "data.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const cli_command commands[] = {
@@ -37,6 +40,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
   fprintf(stderr, "\n(see 'zhizeng %s --help')\n", cmd);
   va_end(ap);
   return ZZ_EUSAGE;
+}
+
+int cli_parse_double(const char *s, double *v) {
+  char *end;
+  errno = 0;
+  *v = strtod(s, &end);
+  return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
 }
 
 int cli_wants_help(int argc, char **argv) {
