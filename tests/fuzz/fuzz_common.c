@@ -125,24 +125,40 @@ int fz_unpack(const char *dir, const uint8_t *data, size_t size) {
   return n;
 }
 
+uint8_t *fz_read_file(const char *path, size_t *n) {
+  *n = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  struct stat st;
+  uint8_t *buf = NULL;
+  if (fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (buf = malloc(st.st_size ? (size_t)st.st_size : 1))) {
+    *n = fread(buf, 1, (size_t)st.st_size, f);
+    if (*n != (size_t)st.st_size) free(buf), buf = NULL, *n = 0;
+  }
+  fclose(f);
+  return buf;
+}
+
 void fz_unpack_file(const char *dir, const char *seed_path) {
-  FILE *f = fopen(seed_path, "rb");
-  if (!f) {
-    fprintf(stderr, "fuzz: cannot open the seed %s: %s\n", seed_path, strerror(errno));
+  size_t n;
+  uint8_t *buf = fz_read_file(seed_path, &n);
+  if (!buf) {
+    fprintf(stderr, "fuzz: cannot read the seed %s: %s\n", seed_path, strerror(errno));
     abort();
   }
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *buf = len > 0 ? malloc((size_t)len) : NULL;
-  size_t n = buf ? fread(buf, 1, (size_t)len, f) : 0;
-  fclose(f);
-  int files = buf ? fz_unpack(dir, buf, n) : -1;
+  int files = fz_unpack(dir, buf, n);
   free(buf);
   if (files < 1) {
     fprintf(stderr, "fuzz: %s is not a pack\n", seed_path);
     abort();
   }
+}
+
+void fz_use_panel(panel *p) {
+  if (!p) return;
+  for (int t = 1; t < p->n_dates; t++)
+    for (int i = 0; i < p->n_stocks; i++) (void)panel_return(p, t, i);
+  panel_free(p);
 }
 
 void fz_check(int rc, const zz_err *err, int out_is_null, const char *where) {

@@ -36,8 +36,13 @@ int fz_write(const char *dir, const char *name, const uint8_t *data, size_t size
  * the target can use (a name that is empty, absolute, has "..", odd characters, or is too deep), which
  * the target then skips. */
 int fz_unpack(const char *dir, const uint8_t *data, size_t size);
+/* The whole file in a malloc'ed buffer of exactly its size (so ASan sees overreads), *n its length; NULL when it
+ * cannot be read. */
+uint8_t *fz_read_file(const char *path, size_t *n);
 /* Unpacks a seed pack file from tests/fuzz/seeds/ into dir; aborts if it cannot (a broken checkout). */
 void fz_unpack_file(const char *dir, const char *seed_path);
+/* Reads every return of a loaded panel (its accessors over its whole range), then frees it; NULL is ignored. */
+void fz_use_panel(panel *p);
 /* The invariants above: rc the reader's return, out_is_null whether its output pointer is NULL (-1: the
  * function has no output pointer), where the reader's input path (a data error must name a path under it). */
 void fz_check(int rc, const zz_err *err, int out_is_null, const char *where);

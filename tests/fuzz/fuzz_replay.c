@@ -11,33 +11,14 @@
 #include "fuzz_common.h"
 
 static int replay_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "replay: cannot open %s\n", path);
+  size_t n;
+  uint8_t *buf = fz_read_file(path, &n);
+  if (!buf) {
+    fprintf(stderr, "replay: cannot read %s\n", path);
     return -1;
   }
-  size_t cap = 1 << 16, n = 0;
-  uint8_t *buf = malloc(cap);
-  for (size_t r; buf && (r = fread(buf + n, 1, cap - n, f)) > 0;) {
-    n += r;
-    if (n == cap) {
-      uint8_t *nb = realloc(buf, cap *= 2);
-      if (!nb) free(buf);
-      buf = nb;
-    }
-  }
-  fclose(f);
-  if (!buf) return -1;
-  /* libFuzzer hands the input in a buffer of exactly its size: copy it so ASan sees overreads */
-  uint8_t *exact = malloc(n ? n : 1);
-  if (!exact) {
-    free(buf);
-    return -1;
-  }
-  memcpy(exact, buf, n);
+  LLVMFuzzerTestOneInput(buf, n);
   free(buf);
-  LLVMFuzzerTestOneInput(exact, n);
-  free(exact);
   return 0;
 }
 
