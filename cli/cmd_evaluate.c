@@ -195,7 +195,7 @@ int cmd_evaluate(int argc, char **argv) {
     for (int q = a + 1; !rc && q < nc; q++)
       rc = rep_score_correlation(p, sc->values[a], sc->values[q], &fo, &corr[a * nc + q], &corr[q * nc + a], &err);
   }
-  if (!rc) rc = rep_mkdir_p(out_dir, &err);
+  if (!rc) rc = zz_mkdir_p(out_dir, &err);
   const char *unit_label = "scores";
   if (!rc && ur) rc = rep_unit_write_csv(out_dir, 1, (const rep_unit_result *const *)&ur, &unit_label, &err);
   const char *uname = fo.universe == REP_UNIV_CSIALL ? "csiall" : zz_index_code(fo.universe);

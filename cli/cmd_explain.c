@@ -138,7 +138,7 @@ int cmd_explain(int argc, char **argv) {
   explain_result *r = NULL;
   int rc = panel_load(market, NULL, &p, &err);
   if (!rc) rc = explain_run(p, model, date, list, n_codes, eps, &r, &err);
-  if (!rc && (rc = rep_mkdir_p(out, &err)) == ZZ_OK) rc = explain_write(r, out, &err);
+  if (!rc && (rc = zz_mkdir_p(out, &err)) == ZZ_OK) rc = explain_write(r, out, &err);
   if (!rc) rc = write_html(r, model, out, &err);
   if (!rc) fprintf(stderr, "explain: %d stocks x %d lags x %d features -> %s\n", r->n, r->T, r->F, out);
   explain_free(r);

@@ -118,7 +118,7 @@ int cli_report_runs(const char *cmd, const char *const *specs, int n_runs, const
     fprintf(stderr, "zhizeng %s: %s: %d days, %d years, %d weeks\n", cmd, runs[k]->label, sum[k].days, ny[k],
             sum[k].weeks);
   }
-  if (!rc) rc = rep_mkdir_p(out_dir, &err);
+  if (!rc) rc = zz_mkdir_p(out_dir, &err);
   char path[4096], b[CELL];
   /* ---------------- CSV */
   if (!rc) {

@@ -202,7 +202,7 @@ int cmd_topn(int argc, char **argv) {
               ns[k], pipe_rebalance_name(to.rebalance), res[k]->n_days, res[k]->n_rebalances,
               res[k]->nav[res[k]->n_days - 1], res[k]->benchmark[res[k]->n_days - 1], res[k]->total_costs);
   }
-  if (!rc) rc = rep_mkdir_p(out, &err);
+  if (!rc) rc = zz_mkdir_p(out, &err);
   for (int k = 0; k < n_n && !rc; k++) {
     snprintf(dirs[k], sizeof dirs[k], "%s/top%d", out, ns[k]);
     char tpath[4200];

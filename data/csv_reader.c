@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define CSV_BLOCK (1u << 20)
 
@@ -485,6 +486,26 @@ void zz_csv_write_field(FILE *f, const char *s) {
     fputc(*s, f);
   }
   fputc('"', f);
+}
+
+int zz_mkdir_p(const char *dir, zz_err *err) {
+  char buf[4096];
+  if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) return zz_fail(err, ZZ_EUSAGE, "path too long: %s", dir);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == 0) {
+      char c = *p;
+      *p = 0;
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+        int e = errno;
+        return zz_fail(err, ZZ_EIO, "cannot create directory %s: %s", buf, strerror(e));
+      }
+      *p = c;
+      if (!c) break;
+    }
+  }
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return zz_fail(err, ZZ_EIO, "%s is not a directory", dir);
+  return ZZ_OK;
 }
 
 FILE *zz_out_open(const char *path, char *tmp, size_t n, zz_err *err) {

@@ -89,6 +89,9 @@ int zz_csv_fail(const zz_csv *r, int col, zz_err *err, int code, const char *fmt
 char *zz_fmt_double(char *buf, size_t n, double v);
 /* Writes a field to a CSV stream, quoting it when it contains a comma, quote or newline. */
 void zz_csv_write_field(FILE *f, const char *s);
+/* Creates a directory and its parents (like mkdir -p); errors name the path, and a path that exists but is not
+ * a directory is an error. */
+int zz_mkdir_p(const char *dir, zz_err *err);
 /* Output that is never left partial: zz_out_open opens path + ".tmp" (its name into tmp[n]); zz_out_close
  * closes it and renames it to path when every write succeeded, else removes it and returns ZZ_EIO naming
  * the file. */

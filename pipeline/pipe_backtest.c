@@ -253,7 +253,7 @@ static int backtest_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
   const int N = p->n_stocks, n_out = risk_model_n_outputs(rm);
   const double *score = x->scores[b->head];
   const double t_start = pipe_now();
-  int rc = pipe_mkdir(b->dir, err);
+  int rc = zz_mkdir_p(b->dir, err);
   if (rc) return rc;
   char path[PIPE_PATH + 32], w0path[PIPE_PATH + 32];
   snprintf(w0path, sizeof w0path, "%s/w0.csv", b->dir);
@@ -282,7 +282,7 @@ static int backtest_one(pipe_ctx *x, const risk_model *rm, const pipe_bt *b, zz_
   char dump[PIPE_PATH + 64], db[16];
   if (dump_root && !rc) {
     snprintf(dump, sizeof dump, "%s/%s", dump_root, b->label);
-    rc = pipe_mkdir(dump, err);
+    rc = zz_mkdir_p(dump, err);
   }
   for (int k = 0; k < n_out && !rc; k++) {
     risk_snapshot s;

@@ -227,19 +227,6 @@ uint64_t pipe_study_hash(const pipe_config *c, uint64_t market_hash, int year, i
 
 /* ---------------------------------------------------------------- stage directories */
 
-int pipe_mkdir(const char *dir, zz_err *err) {
-  char b[4200];
-  snprintf(b, sizeof b, "%s", dir);
-  for (char *p = b + 1; *p; p++)
-    if (*p == '/') {
-      *p = 0;
-      if (mkdir(b, 0777) && errno != EEXIST) return zz_fail(err, ZZ_EIO, "%s: cannot create directory", b);
-      *p = '/';
-    }
-  if (mkdir(b, 0777) && errno != EEXIST) return zz_fail(err, ZZ_EIO, "%s: cannot create directory", b);
-  return ZZ_OK;
-}
-
 void pipe_stage_dir(const char *out, const char *name, uint64_t h, char *buf, size_t n) {
   char hex[17];
   snprintf(buf, n, "%s/stages/%s-%s", out, name, pipe_hash_hex(h, hex));

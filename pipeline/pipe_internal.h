@@ -69,7 +69,6 @@ typedef struct pipe_ctx {
 uint64_t pipe_market_config_hash(const pipe_config *c);
 /* The universe keys of a configuration ([universe]). */
 panel_universe_opts pipe_universe(const pipe_config *c);
-int pipe_mkdir(const char *dir, zz_err *err);
 void pipe_stage_dir(const char *out, const char *name, uint64_t h, char *buf, size_t n);
 int pipe_stage_done(const char *dir);
 int pipe_stage_mark(const char *dir, const char *what, zz_err *err);

@@ -947,7 +947,7 @@ static int topn_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
 int pipe_report(pipe_ctx *x, zz_err *err) {
   const pipe_config *c = x->c;
   snprintf(x->report_dir, sizeof x->report_dir, "%s/report", c->out_dir);
-  int rc = pipe_mkdir(x->report_dir, err);
+  int rc = zz_mkdir_p(x->report_dir, err);
   if (rc) return rc;
   fprintf(stderr, "[report] factor tests, tables and charts -> %s\n", x->report_dir);
   char path[PIPE_PATH + 32], d0[11], d1[11];

@@ -68,7 +68,7 @@ static int stage_market(pipe_ctx *x, zz_err *err) {
       fprintf(stderr, "[market] writing a synthetic market (%d stocks, %d..%d, seed %d) to %s\n", so.n_stocks,
               (int)so.start, (int)so.end, c->synth_seed, x->market_dir);
       synth_report sr;
-      if ((rc = pipe_mkdir(x->market_dir, err)) || (rc = synth_write(x->market_dir, &so, &sr, err)) ||
+      if ((rc = zz_mkdir_p(x->market_dir, err)) || (rc = synth_write(x->market_dir, &so, &sr, err)) ||
           (rc = pipe_stage_mark(x->market_dir, "market", err)))
         return zz_wrap(err, "market stage");
       fprintf(stderr, "[market] oracle RankIC of the planted alpha: mean %.4f, IC_IR %.3f\n", sr.oracle_rankic_mean,
@@ -179,7 +179,7 @@ static int stage_train(pipe_ctx *x, int head, int d, char *dir, size_t n, zz_err
     timer_add(x, tname, pipe_now() - t0, 1);
     return ZZ_OK;
   }
-  int rc = pipe_mkdir(dir, err);
+  int rc = zz_mkdir_p(dir, err);
   if (rc) return rc;
   train_opts o;
   if ((rc = pipe_train_opts(c, head, x->l.datasets[d], &o, err))) return rc;
@@ -214,7 +214,7 @@ static int stage_scores(pipe_ctx *x, int head, int d, const char *train_dir, dou
     fprintf(stderr, "[scores %s] daily out-of-sample scores %d..%d\n", lb, c->first_year,
             x->p->dates[x->t_last] / 10000);
     /* computed here: handed over in memory; the file is the stage cache */
-    if ((rc = pipe_mkdir(dir, err)) ||
+    if ((rc = zz_mkdir_p(dir, err)) ||
         (rc = score_write_keep(x->p, train_dir, c->first_year, x->p->dates[x->t_last] / 10000, &u, path, out, err)) ||
         (rc = pipe_stage_mark(dir, tname, err))) {
       free(*out), *out = NULL;
@@ -298,7 +298,7 @@ static int stage_head(pipe_ctx *x, int head, zz_err *err) {
   if (!rc && !cached) {
     rc = combine_datasets(p, ds, n_ds, comb, err);
     if (!rc) fprintf(stderr, "[combine %s] %d datasets -> %s\n", pipe_head_name(head), n_ds, path);
-    if (rc || (rc = pipe_mkdir(dir, err)) || (rc = score_write_matrix(p, comb, path, err)) ||
+    if (rc || (rc = zz_mkdir_p(dir, err)) || (rc = score_write_matrix(p, comb, path, err)) ||
         (rc = pipe_stage_mark(dir, tname, err)))
       zz_wrap(err, "combine %s", pipe_head_name(head));
   }
@@ -360,7 +360,7 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
   const int fresh_out = access(c->out_dir, F_OK) != 0;
   if (!rc) {
     snprintf(path, sizeof path, "%s/stages", c->out_dir);
-    rc = pipe_mkdir(path, err);
+    rc = zz_mkdir_p(path, err);
   }
   if (!rc) {
     snprintf(path, sizeof path, "%s/config.ini", c->out_dir);

@@ -177,7 +177,7 @@ static int run_setting(setting *s, const pipe_study_opts *o, panel **p, char *pd
   int stopped = 0;
   train_val_dump vd;
   snprintf(path, sizeof path, "%s/validation.csv", s->dir);
-  if ((rc = pipe_mkdir(s->dir, err)) || (rc = train_year(*p, &to, s->year, s->dir, &stopped, err)) ||
+  if ((rc = zz_mkdir_p(s->dir, err)) || (rc = train_year(*p, &to, s->year, s->dir, &stopped, err)) ||
       (rc = train_validation_dump(*p, &to, s->year, model, path, &vd, err)) || (rc = read_log(s, logp, err)))
     return zz_wrap(err, "study setting %s", s->label);
   s->val_ic = vd.val_ic, s->units_corr = vd.units_corr, s->K = vd.K, s->val_days = vd.n_days;
@@ -338,7 +338,7 @@ int pipe_study(const pipe_config *base, const pipe_study_opts *o, zz_err *err) {
   char pdir[PIPE_STR] = "";
   if (!rc) {
     snprintf(sdir, sizeof sdir, "%s/stages", out);
-    rc = pipe_mkdir(sdir, err);
+    rc = zz_mkdir_p(sdir, err);
   }
   for (int k = 0; k < n && !rc; k++) {
     setting *s = &st[k];

@@ -218,7 +218,7 @@ int pipe_topn_stage(pipe_ctx *x, zz_err *err) {
       sim_targets *tg = NULL;
       char path[PIPE_PATH + 32];
       snprintf(path, sizeof path, "%s/targets.csv", r->dir);
-      if (!(rc = pipe_topn_run(p, x->scores[head], &o, &sc, &tg, &res, err)) && !(rc = pipe_mkdir(r->dir, err)) &&
+      if (!(rc = pipe_topn_run(p, x->scores[head], &o, &sc, &tg, &res, err)) && !(rc = zz_mkdir_p(r->dir, err)) &&
           !(rc = sim_targets_write(tg, p, path, err)) && !(rc = sim_result_write(res, r->dir, err)))
         rc = pipe_stage_mark(r->dir, r->label, err);
       if (!rc)

@@ -39,7 +39,7 @@ int pipe_units_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
     const int cached = !x->o->force && pipe_stage_done(udir);
     if (!cached) {
       fprintf(stderr, "[units %s] weekly factor units %d..%d\n", lb, y0, y1);
-      if ((rc = pipe_mkdir(udir, err)) || (rc = score_write_ex(p, tdir, y0, y1, 1, 1, &u, path, err)) ||
+      if ((rc = zz_mkdir_p(udir, err)) || (rc = score_write_ex(p, tdir, y0, y1, 1, 1, &u, path, err)) ||
           (rc = pipe_stage_mark(udir, "factor units", err))) {
         zz_wrap(err, "factor units %s", lb);
         break;

@@ -516,22 +516,3 @@ int rep_html_close(rep_html *h, zz_err *err) {
   return rc;
 }
 
-int rep_mkdir_p(const char *dir, zz_err *err) {
-  char buf[4096];
-  if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) return zz_fail(err, ZZ_EUSAGE, "path too long: %s", dir);
-  for (char *p = buf + 1;; p++) {
-    if (*p == '/' || *p == 0) {
-      char c = *p;
-      *p = 0;
-      if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-        int e = errno;
-        return zz_fail(err, ZZ_EIO, "cannot create directory %s: %s", buf, strerror(e));
-      }
-      *p = c;
-      if (!c) break;
-    }
-  }
-  struct stat st;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return zz_fail(err, ZZ_EIO, "%s is not a directory", dir);
-  return ZZ_OK;
-}

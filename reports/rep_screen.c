@@ -346,7 +346,7 @@ static int write_md(const rep_screen_result *r, const rep_screen_opts *o, const 
 int rep_screen_write(const panel *p, double *const *cols, const rep_screen_result *r, const rep_screen_opts *o,
                      const char *dir, const char *dataset, zz_err *err) {
   char path[4200];
-  int rc = rep_mkdir_p(dir, err);
+  int rc = zz_mkdir_p(dir, err);
   int *idx = malloc(sizeof *idx * (size_t)(r->n + 1));
   if (!rc && !idx) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
   const int m = rc ? 0 : corr_order(r, idx);
@@ -355,7 +355,7 @@ int rep_screen_write(const panel *p, double *const *cols, const rep_screen_resul
   if (!rc) snprintf(path, sizeof path, "%s/correlation.csv", dir), rc = write_corr_csv(r, idx, m, path, err);
   if (!rc) snprintf(path, sizeof path, "%s/correlation.svg", dir), rc = write_heatmap(r, idx, m, path, o->max_corr, err);
   if (!rc) snprintf(path, sizeof path, "%s/report.md", dir), rc = write_md(r, o, dataset, path, err);
-  if (!rc) snprintf(path, sizeof path, "%s/features", dir), rc = rep_mkdir_p(path, err);
+  if (!rc) snprintf(path, sizeof path, "%s/features", dir), rc = zz_mkdir_p(path, err);
   if (!rc && r->n_kept) snprintf(path, sizeof path, "%s/features/%s.csv", dir, dataset), rc = write_features(p, cols, r, path, err);
   free(idx);
   return rc;

@@ -240,9 +240,6 @@ void rep_chart_cumsum(const double *v, int n, double *out);
  * group_ret[n_days x n_groups] (group 0 = bottom, n_groups - 1 = top; a NaN difference leaves the NAV). */
 void rep_chart_long_short(const double *group_ret, int n_days, int n_groups, double *nav);
 
-/* Creates a directory and its parents (like mkdir -p); errors name the path. */
-int rep_mkdir_p(const char *dir, zz_err *err);
-
 /* Markdown table to a stream. */
 void rep_md_table(FILE *f, const char *caption, int n_rows, int n_cols, const char *const *header,
                   const char *const *cells);
