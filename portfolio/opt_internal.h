@@ -116,7 +116,7 @@ double *opt_relax_field(int stage, opt_limits *l);
 int opt_relax_step(int stage, const opt_model *m, const opt_limits *base, opt_limits *cur);
 
 /* opt_risk.c */
-int opt_cholesky(const double *F, int nf, double *L, zz_err *err);
+int opt_cholesky(const double *F, int nf, double *L, int *bad_pivot, zz_err *err);
 void opt_exposures(const opt_problem *p, const double *a, double *e);
 double opt_factor_var(const double *L, int nf, const double *e, double *u);
 double opt_specific_var(const opt_problem *p, const double *a);
