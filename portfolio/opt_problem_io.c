@@ -545,6 +545,11 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
     rc = zz_fail(err, ZZ_EDATA, "%s:2: no stocks: expected rows 'code,score' after the header", path);
     goto fail;
   }
+  if (!opt_scores_vary(p->score, p->n, NULL)) {
+    rc = zz_fail(err, ZZ_EDATA, "%s:2:%d: every score is %.10g: a constant alpha ranks nothing (any feasible portfolio "
+                 "would be optimal); expected scores that differ between stocks", path, cs + 1, p->score[0]);
+    goto fail;
+  }
   zz_csv_close(r);
   r = NULL;
   {

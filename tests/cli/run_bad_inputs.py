@@ -155,6 +155,8 @@ PROBLEM = {
     "problem_alpha_bad_score": ({"alpha.csv": sub(P["alpha.csv"], 2, 1, "x")}, "alpha.csv:3:2", 3),
     "problem_alpha_empty_code": ({"alpha.csv": sub(P["alpha.csv"], 2, 0, "")}, "alpha.csv:3:1", 3),
     "problem_alpha_duplicate": ({"alpha.csv": P["alpha.csv"] + ["600000.SH,0.2"]}, "alpha.csv:6:1", 3),
+    "problem_alpha_constant": ({"alpha.csv": ["code,score"] + [l.split(",")[0] + ",0.3" for l in P["alpha.csv"][1:]]},
+                               "alpha.csv:2:2", 3),
     "problem_alpha_no_rows": ({"alpha.csv": ["code,score"]}, "alpha.csv:2", 3),
     "problem_alpha_missing_score_column": ({"alpha.csv": [l.split(",")[0] for l in P["alpha.csv"]]}, "alpha.csv:1:2",
                                            3),
