@@ -90,10 +90,7 @@ def check_tables(text, where):
 
 def main():
     a = ref_pipeline.parse_args()
-    src, out = os.path.join(a.work, "runA"), os.path.join(a.work, "run_guards")
-    if os.path.isdir(out):
-        shutil.rmtree(out)
-    shutil.copytree(src, out, symlinks=True)
+    out = ref_pipeline.fixture_run_copy(a.work, "run_guards")
     dates = [r["date"] for r in diag_rows(out, "bt-csi300-multivariate-floor80")]
     flat_day = dates[2]
     rewrite_scores(os.path.join(stage(out, "scores-univariate"), "scores.csv"))
