@@ -241,7 +241,6 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
         zz_wrap(err, "factor tests of %s on %s", names[s], univ_name(k_univ[u]));
         break;
       }
-
       fprintf(f, "%s,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s\n", names[s], univ_name(k_univ[u]), r->n_groups, r->n_ic_defined,
               csvv(b[0], r->ic_mean), csvv(b[1], r->ic_ir), csvv(b[2], r->ic_pos), csvv(b[3], r->top_ann_hedged),
               csvv(b[4], r->bottom_ann_hedged), csvv(b[5], r->top_sharpe), csvv(b[6], r->top_mdd),
