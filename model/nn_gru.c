@@ -83,7 +83,7 @@ static inline void gru_bwd_row(float *restrict g0, float *restrict g1, float *re
 
 NN_SIMD_CLONES void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/,
                                        float *gates /*[T,N,4H]*/, const float *hs, float *dhs /*[T,N,H]*/,
-                                       float *bpart /*[4H]*/, double *db /*[6H]*/) {
+                                       float *bpart /*[4H]*/, double *db /*[6H]*/, const rnn_wgrad *wg) {
   int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
   for (int k = 0; k < 2 * H3; k++) db[k] = 0;
   if (n <= 0) return;
@@ -105,5 +105,6 @@ NN_SIMD_CLONES void gru_layer_backward(int T, int N, int H, int r0, int r1, cons
     for (int j = 0; j < H; j++) db[H2 + j] += bpart[H3 + j], db[H3 + H2 + j] += bpart[H2 + j];
     /* dh_prev += [da_r, da_z, da_n r] w_hh */
     if (dhp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, H, H3, 1.0f, G, H4, w_hh, H, 1.0f, dhp, H);
+    rnn_step_weights(wg, t, r0, n, G); /* while the step's gradients are in cache */
   }
 }

@@ -73,6 +73,24 @@ static inline float nn_tanhf(float a) { return 2.0f / (1.0f + nn_expf(-2.0f * a)
  * keep = 1 (training) caches the gates of every step for the backward; keep = 0 (scoring) reuses one step's gate
  * rows (gates [N, 4H]) and, for the LSTM, two steps' cell states (cs [2, N, H]) and one step's tanh(c) (tcs [N, H]). */
 
+/* The weight gradients of a layer, summed step by step inside the layer backward while each step's gradients are
+ * in cache: per thread partial sums dw_ih [GH, F] and dw_hh [GH, H] (zeroed by the caller, accumulated in step
+ * order T-1 .. 0, added over the threads in thread order afterwards), and the gradient into the layer below dx
+ * [T, N, F] (times the dropout mask of the layer's input, when there is one). */
+typedef struct rnn_wgrad {
+  int gru, F, H, N;
+  const float *x;      /* [T,N,F] the layer's input (after dropout) */
+  const float *hs;     /* [T,N,H] the layer's outputs */
+  const float *w_ih;   /* [GH,F] */
+  float *dw_ih, *dw_hh; /* this thread's partial sums */
+  float *dx;           /* [T,N,F] or NULL (the first layer) */
+  const float *mask;   /* [T,N,F] dropout mask of the layer's input, or NULL */
+} rnn_wgrad;
+/* Step t's share over rows [r0, r0 + n): dG [n, 4H] are the step's gate-row gradients (the layouts of
+ * gru_layer_backward / lstm_layer_backward): dw_ih += dg_in^T x_t, dw_hh += dg_rec^T h_{t-1} (t > 0),
+ * dx_t = dg_in w_ih (times the mask). */
+void rnn_step_weights(const rnn_wgrad *g, int t, int r0, int n, const float *dG /*[n,4H]*/);
+
 /* GRU recurrence over rows [r0, r1) of the layer input x: gates [T, N, 4H] = r, z, n, (W_hn h + b_hn); hs [T, N, H]. */
 void gru_layer_forward(const float *x /*[T,N,F]*/, int F, const float *w_ih /*[3H,F]*/, int T, int N, int H, int r0,
                        int r1, const float *w_hh /*[3H,H]*/, const float *b_ih /*[3H]*/, const float *b_hh /*[3H]*/,
@@ -81,9 +99,10 @@ void gru_layer_forward(const float *x /*[T,N,F]*/, int F, const float *w_ih /*[3
  * accumulated into it). Overwrites each step's gate rows with the pre-activation gradients [da_r, da_z, da_n r, da_n]
  * (the input product's gradient is columns (0, 1, 3), the recurrent product's columns (0, 1, 2)); db [2, 3H] gets
  * the bias gradients (b_ih, b_hh) summed over these rows in double (per step a float partial in bpart [4H], added in
- * step order). The weight gradients and the gradient into the layer's input are sgemms over all rows afterwards. */
+ * step order). Each step's weight gradients and gradient into the layer's input follow it (rnn_step_weights). */
 void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/, float *gates /*[T,N,4H]*/,
-                        const float *hs, float *dhs /*[T,N,H]*/, float *bpart /*[4H]*/, double *db /*[6H]*/);
+                        const float *hs, float *dhs /*[T,N,H]*/, float *bpart /*[4H]*/, double *db /*[6H]*/,
+                        const rnn_wgrad *wg);
 /* LSTM recurrence over rows [r0, r1): gates [T, N, 4H] = i, f, g, o (activated), cell states cs [T, N, H], tanh(cs)
  * in tcs [T, N, H] and hs [T, N, H]. */
 void lstm_layer_forward(const float *x /*[T,N,F]*/, int F, const float *w_ih /*[4H,F]*/, int T, int N, int H, int r0,
@@ -94,7 +113,7 @@ void lstm_layer_forward(const float *x /*[T,N,F]*/, int F, const float *w_ih /*[
  * dc [N, H] is scratch. db [2, 4H] gets their column sums over these rows (twice), bpart [4H] is scratch. */
 void lstm_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[4H,H]*/, float *gates,
                          const float *cs, const float *tcs, float *dhs /*[T,N,H]*/, float *dc /*[N,H]*/,
-                         float *bpart /*[4H]*/, double *db /*[8H]*/);
+                         float *bpart /*[4H]*/, double *db /*[8H]*/, const rnn_wgrad *wg);
 
 /* ACT-LSTM (nn_act.c; Graves 2016, docs/model.md), one layer, rows processed one at a time (gemv per ponder
  * step). The weights: w_ih [4H, F+1] (the last column multiplies the first-ponder-step flag), w_hh [4H, H],

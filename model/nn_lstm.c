@@ -88,7 +88,7 @@ static inline void lstm_bwd_row(float *restrict g0, float *restrict g1, float *r
 
 NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[4H,H]*/, float *gates,
                                         const float *cs, const float *tcs, float *dhs /*[T,N,H]*/, float *dc /*[N,H]*/,
-                                        float *bpart /*[4H]*/, double *db /*[8H]*/) {
+                                        float *bpart /*[4H]*/, double *db /*[8H]*/, const rnn_wgrad *wg) {
   int n = r1 - r0, H2 = 2 * H, H3 = 3 * H, H4 = 4 * H;
   for (int k = 0; k < 2 * H4; k++) db[k] = 0;
   if (n <= 0) return;
@@ -112,6 +112,7 @@ NN_SIMD_CLONES void lstm_layer_backward(int T, int N, int H, int r0, int r1, con
     if (t > 0)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, H, H4, 1.0f, G, H4, w_hh, H, 1.0f,
                   dhs + ((size_t)(t - 1) * N + r0) * H, H);
+    rnn_step_weights(wg, t, r0, n, G); /* while the step's gradients are in cache */
   }
   for (int k = 0; k < H4; k++) db[H4 + k] = db[k]; /* the input and recurrent pre-activations are the same sum */
 }

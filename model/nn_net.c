@@ -123,35 +123,37 @@ static void split(int n, int k, int nt, int *a, int *b) {
 
 /* ------------------------------------------------------------- RNN phases */
 
-/* Weight-gradient partial sums over rows [q0, q1) of the T*N, from the pre-activation gradients the layer backward
- * left in the gate rows dG [T*N, 4H]: dw_ih = dg_in^T x, dw_hh = dg_rec^T hs shifted by one step (row q >= N pairs
- * with hs row q - N; h0 = 0). LSTM: dg_in = dg_rec = dG. GRU: dG = [da_r, da_z, da_n r, da_n], dg_in = columns
- * (0, 1, 3), dg_rec = columns (0, 1, 2). Overwrites its outputs; the caller adds the partials of the row ranges in a
- * fixed order. */
-static void layer_weights(int gru, const float *x /*[T*N,F]*/, const float *hs /*[T*N,H]*/, int N, int F, int H,
-                          int q0, int q1, const float *dG /*[T*N,4H]*/, float *dw_ih /*[GH,F]*/,
-                          float *dw_hh /*[GH,H]*/) {
-  const int H4 = 4 * H, GH = (gru ? 3 : 4) * H;
-  if (q1 <= q0) {
-    memset(dw_ih, 0, (size_t)GH * F * sizeof(float));
-    memset(dw_hh, 0, (size_t)GH * H * sizeof(float));
-    return;
-  }
-  const float *dq = dG + (size_t)q0 * H4, *xq = x + (size_t)q0 * F;
-  if (gru) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 2 * H, F, q1 - q0, 1.0f, dq, H4, xq, F, 0.0f, dw_ih, F);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, F, q1 - q0, 1.0f, dq + 3 * H, H4, xq, F, 0.0f,
-                dw_ih + (size_t)2 * H * F, F);
+void rnn_step_weights(const rnn_wgrad *g, int t, int r0, int n, const float *dG /*[n,4H]*/) {
+  if (n <= 0) return;
+  const int F = g->F, H = g->H, H4 = 4 * H, GH = (g->gru ? 3 : 4) * H;
+  const size_t row = (size_t)t * g->N + r0;
+  const float *x = g->x + row * F;
+  /* dw_ih += dg_in^T x_t; GRU: dg_in = columns (0, 1, 3) of [da_r, da_z, da_n r, da_n] */
+  if (g->gru) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 2 * H, F, n, 1.0f, dG, H4, x, F, 1.0f, g->dw_ih, F);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, F, n, 1.0f, dG + 3 * H, H4, x, F, 1.0f,
+                g->dw_ih + (size_t)2 * H * F, F);
   } else {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H4, F, q1 - q0, 1.0f, dq, H4, xq, F, 0.0f, dw_ih, F);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H4, F, n, 1.0f, dG, H4, x, F, 1.0f, g->dw_ih, F);
   }
-  /* recurrent rows q >= N pair dG[q] with hs[q - N] (h0 = 0 contributes nothing) */
-  int a = q0 > N ? q0 : N;
-  if (q1 > a)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, q1 - a, 1.0f, dG + (size_t)a * H4, H4,
-                hs + (size_t)(a - N) * H, H, 0.0f, dw_hh, H);
-  else
-    memset(dw_hh, 0, (size_t)GH * H * sizeof(float));
+  /* dw_hh += dg_rec^T h_{t-1} (h_{-1} = 0); dg_rec = the first GH columns */
+  if (t > 0)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, n, 1.0f, dG, H4, g->hs + (row - (size_t)g->N) * H, H,
+                1.0f, g->dw_hh, H);
+  if (!g->dx) return;
+  /* dx_t = dg_in w_ih, then the dropout mask of the layer's input */
+  float *dx = g->dx + row * F;
+  if (g->gru) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, F, 2 * H, 1.0f, dG, H4, g->w_ih, F, 0.0f, dx, F);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, F, H, 1.0f, dG + 3 * H, H4, g->w_ih + (size_t)2 * H * F,
+                F, 1.0f, dx, F);
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, F, H4, 1.0f, dG, H4, g->w_ih, F, 0.0f, dx, F);
+  }
+  if (g->mask) {
+    const float *mk = g->mask + row * F;
+    for (size_t q = 0; q < (size_t)n * F; q++) dx[q] *= mk[q];
+  }
 }
 
 typedef struct layer_ctx {
@@ -195,54 +197,29 @@ static void job_forward(void *c_, int k, int nt) {
                        w->buf[B_GATES0 + c->l], w->buf[B_CS0 + c->l], w->buf[B_TC0 + c->l], w->buf[B_HS0 + c->l]);
 }
 
+/* The layer backward over thread k's rows, its weight gradients summed step by step into its own slot (thread 0
+ * straight into the gradient, thread 1 into scratch); reduce_weights then adds them in a fixed order, so the result
+ * does not depend on scheduling. */
 static void job_backward(void *c_, int k, int nt) {
   layer_ctx *c = c_;
   int r0, r1;
   split(c->N, k, nt, &r0, &r1);
   nn_work *w = c->w;
+  rnn_wgrad g = {c->m->cfg.cell == NN_GRU, c->Fin, c->H, c->N, c->in, w->buf[B_HS0 + c->l], c->w_ih,
+                 c->dw_ih, c->dw_hh, c->dx, c->mask};
+  if (k > 0) {
+    g.dw_ih = w->buf[B_WPART];
+    g.dw_hh = g.dw_ih + (size_t)c->GH * c->Fin;
+  }
+  memset(g.dw_ih, 0, (size_t)c->GH * c->Fin * sizeof(float));
+  memset(g.dw_hh, 0, (size_t)c->GH * c->H * sizeof(float));
   if (c->m->cfg.cell == NN_GRU)
     gru_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l], w->buf[B_HS0 + c->l], c->dhs,
-                       w->buf[B_BPART] + (size_t)k * 2 * c->GH, w->bsum + (size_t)k * 2 * c->GH);
+                       w->buf[B_BPART] + (size_t)k * 2 * c->GH, w->bsum + (size_t)k * 2 * c->GH, &g);
   else
     lstm_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l], w->buf[B_CS0 + c->l],
                         w->buf[B_TC0 + c->l], c->dhs, w->buf[B_DC], w->buf[B_BPART] + (size_t)k * 2 * c->GH,
-                        w->bsum + (size_t)k * 2 * c->GH);
-}
-
-/* Weight gradients: thread k takes rows [q0, q1) of the T*N and writes its partial sums to its own slot
- * (thread 0 straight into the gradient, thread 1 into scratch); reduce_weights then adds them in a fixed
- * order, so the result does not depend on scheduling. */
-static void job_weights(void *c_, int k, int nt) {
-  layer_ctx *c = c_;
-  int q0, q1;
-  split(c->T * c->N, k, nt, &q0, &q1);
-  nn_work *w = c->w;
-  const int gru = c->m->cfg.cell == NN_GRU, H = c->H, H4 = 4 * H;
-  const float *dG = w->buf[B_GATES0 + c->l];
-  float *dwi = c->dw_ih, *dwh = c->dw_hh;
-  if (k > 0) {
-    dwi = w->buf[B_WPART];
-    dwh = dwi + (size_t)c->GH * c->Fin;
-  }
-  layer_weights(gru, c->in, w->buf[B_HS0 + c->l], c->N, c->Fin, H, q0, q1, dG, dwi, dwh);
-  /* gradient into the layer below's outputs: dx = dg_in w_ih for these rows, then its dropout mask */
-  if (c->dx && q1 > q0) {
-    float *dx = c->dx + (size_t)q0 * c->Fin;
-    const float *dq = dG + (size_t)q0 * H4;
-    if (gru) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q1 - q0, c->Fin, 2 * H, 1.0f, dq, H4, c->w_ih, c->Fin,
-                  0.0f, dx, c->Fin);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q1 - q0, c->Fin, H, 1.0f, dq + 3 * H, H4,
-                  c->w_ih + (size_t)2 * H * c->Fin, c->Fin, 1.0f, dx, c->Fin);
-    } else {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q1 - q0, c->Fin, H4, 1.0f, dq, H4, c->w_ih, c->Fin, 0.0f,
-                  dx, c->Fin);
-    }
-    if (c->mask) {
-      const float *mk = c->mask + (size_t)q0 * c->Fin;
-      for (size_t q = 0; q < (size_t)(q1 - q0) * c->Fin; q++) dx[q] *= mk[q];
-    }
-  }
+                        w->bsum + (size_t)k * 2 * c->GH, &g);
 }
 
 static void reduce_weights(layer_ctx *c, int nt) {
@@ -590,7 +567,6 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
     if (l > 0 && w->dropped1) c.mask = w->buf[B_MASK1];
     par_run(w->threads, job_backward, &c);
     lap(w, NN_PHASE_RECURRENCE_BACKWARD, &t0);
-    par_run(w->threads, job_weights, &c);
     reduce_weights(&c, w->threads);
     lap(w, NN_PHASE_WEIGHT_GRADS, &t0);
   }
