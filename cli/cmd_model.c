@@ -150,7 +150,9 @@ static int do_forward(const char *mpath, const char *ipath, const char *opath, i
     int64_t sh[1] = {steps};
     rc = add_tensor(&ot, &no, "loss", 1, sh, losses, err);
   } else {
-    if ((rc = nn_forward(m, w, x->data, N, T, 0, 0, h, score, err))) goto done;
+    /* with y the gradients follow: the forward keeps its state for nn_backward; without, scoring only */
+    if ((rc = y ? nn_forward(m, w, x->data, N, T, 0, 0, h, score, err) : nn_score(m, w, x->data, N, T, h, score, err)))
+      goto done;
     int64_t shh[2] = {N, K}, shs[1] = {N};
     if ((rc = add_tensor(&ot, &no, "h", 2, shh, h, err)) || (rc = add_tensor(&ot, &no, "score", 1, shs, score, err)))
       goto done;

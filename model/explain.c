@@ -124,7 +124,7 @@ int explain_run(const panel *p, const char *model, int32_t date, const char *con
   feat_batch(fc, pp, t, idx, n, x);
   nn_work *w = NULL;
   if ((rc = nn_work_create(&w, 1, err))) goto done;
-  rc = nn_forward(m, w, x, n, T, 0, 0, NULL, s, err);
+  rc = nn_score(m, w, x, n, T, NULL, s, err);
   nn_work_free(w);
   if (rc || (rc = nn_lrp(m, x, n, T, rows, eps, rel, bias, o, err))) goto done;
   if ((rc = result_alloc(&r, n_out, T, F, err))) goto done;

@@ -120,8 +120,13 @@ const char *nn_phase_name(int phase);
  * either may be NULL. N >= 2 for the multivariate head (batch-norm). */
 int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train, uint64_t dropout_seed,
                float *h_out, float *score_out, zz_err *err);
+/* Scoring: the forward pass of nn_forward with train = 0 (same h_out and score_out, bit for bit), without the
+ * state nn_backward needs (one step's gates are kept instead of every step's), so it moves less memory; a
+ * following nn_backward is refused. Used by validation and scoring. */
+int nn_score(nn_model *m, nn_work *w, const float *x, int N, int T, float *h_out, float *score_out, zz_err *err);
 /* Loss of the last nn_forward against y [N] (training-mode batch-norm over the N rows) and its gradient
- * with respect to every parameter, written to m->grads. loss_out may be NULL. For the class3 head y holds
+ * with respect to every parameter, written to m->grads. It consumes the cached activations: a second
+ * nn_backward needs another nn_forward first. loss_out may be NULL. For the class3 head y holds
  * class ids 0 (down), 1 (neutral), 2 (up) and the loss is the softmax cross-entropy, weighted as PyTorch's
  * cross_entropy(weight = class_weight): sum_i w_{y_i} (-log p_{i,y_i}) / sum_i w_{y_i}. For NN_ACT_LSTM the
  * loss also holds the ponder cost (nn_work_act_stats), whose gradient flows through the remainders R(t) only. */

@@ -67,43 +67,53 @@ static inline float nn_tanhf(float a) { return 2.0f / (1.0f + nn_expf(-2.0f * a)
 /* Recurrent layers. Internal layout is TIME-MAJOR: x [T, N, F], hs [T, N, H], so the N rows of one time
  * step are one contiguous matrix for sgemm. G = 3 (GRU: r, z, n) or 4 (LSTM: i, f, g, o); weights are
  * PyTorch's (w_ih [G*H, F], w_hh [G*H, H], b_ih [G*H], b_hh [G*H]); h0 = c0 = 0.
- * A layer runs in phases so that two threads can share it: the input projection over all T*N rows (any
- * row split), the recurrence over rows [r0, r1) of the N, and the weight gradients over rows [q0, q1) of
- * the T*N (partial sums per thread, added in a fixed order). */
+ * A layer runs in phases so that two threads can share it: the recurrence over rows [r0, r1) of the N (per step
+ * the input product x_t w_ih^T and the recurrent product written into the step's gate rows, then the gate math in
+ * place), and the weight gradients over rows [q0, q1) of the T*N (partial sums per thread, added in a fixed order).
+ * keep = 1 (training) caches the gates of every step for the backward; keep = 0 (scoring) reuses one step's gate
+ * rows (gates [N, 4H]) and, for the LSTM, two steps' cell states (cs [2, N, H]) and one step's tanh(c) (tcs [N, H]). */
 
-/* gi[R, GH] = x[R, F] w_ih^T for rows [q0, q1) of R = T*N (one sgemm; b_ih is added in the gate math). */
-void rnn_input_projection(const float *x /*[R,F]*/, int F, int GH, int q0, int q1, const float *w_ih /*[GH,F]*/,
-                          float *gi /*[R,GH]*/);
-/* GRU recurrence over rows [r0, r1): reads gi (without b_ih); caches gates [T, N, 4H] = r, z, n, (W_hn h + b_hn) and
- * writes hs [T, N, H]. */
-void gru_layer_forward(const float *gi /*[T,N,3H]*/, int T, int N, int H, int r0, int r1,
-                       const float *w_hh /*[3H,H]*/, const float *b_ih /*[3H]*/, const float *b_hh /*[3H]*/, float *gates /*[T,N,4H]*/,
-                       float *hs /*[T,N,H]*/);
-/* GRU backward over rows [r0, r1): dhs [T, N, H] holds dL/d(hs) from above (clobbered: the recurrent
- * gradient is accumulated into it). Writes dgi [T, N, 3H] (dL/d(x w_ih^T + b_ih)) and dgh [T, N, 3H]
- * (dL/d(h w_hh^T + b_hh)) and db [2, 3H] = their column sums over these rows in double (per step a float
- * partial in bpart, added in step order). The gradient into the layer's input (dgi w_ih) is one sgemm over
- * all rows in the weight-gradient phase. */
-void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/,
-                        const float *gates /*[T,N,4H]*/, const float *hs, float *dhs /*[T,N,H]*/,
-                        float *dgi /*[T,N,3H]*/, float *dgh /*[T,N,3H]*/, float *bpart /*[6H]*/, double *db /*[6H]*/);
-/* LSTM recurrence over rows [r0, r1): reads gi (without b_ih); caches gates [T, N, 4H] = i, f, g, o (activated), cell
- * states cs [T, N, H] and tanh(cs) in tcs [T, N, H], writes hs [T, N, H]. */
-void lstm_layer_forward(const float *gi /*[T,N,4H]*/, int T, int N, int H, int r0, int r1,
-                        const float *w_hh /*[4H,H]*/, const float *b_ih /*[4H]*/, const float *b_hh /*[4H]*/, float *gates /*[T,N,4H]*/,
-                        float *cs /*[T,N,H]*/, float *tcs /*[T,N,H]*/, float *hs /*[T,N,H]*/);
-/* LSTM backward over rows [r0, r1); dg [T, N, 4H] is both dL/d(input) and dL/d(recurrent) pre-activations;
- * dc [N, H] is scratch. db [2, 4H] gets the column sums of dg over these rows (twice), bpart is scratch. */
-void lstm_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[4H,H]*/, const float *gates,
-                         const float *cs, const float *tcs, const float *hs, float *dhs /*[T,N,H]*/,
-                         float *dg /*[T,N,4H]*/, float *dc /*[N,H]*/, float *bpart /*[4H]*/, double *db /*[8H]*/);
-/* Weight-gradient partial sums over rows [q0, q1) of the T*N: dw_ih = dgi^T x, dw_hh = dgh^T hs shifted by
- * one step (row q >= N pairs with hs row q - N; h0 = 0). Overwrites its outputs; the caller adds the
- * partials of the row ranges in a fixed order. (The bias gradients, column sums of dgi and dgh, are summed
- * by the layer backward while the rows are in cache.) */
-void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
-                                int H, int GH, int q0, int q1, const float *dgi /*[T,N,GH]*/,
-                                const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/);
+/* The weight gradients of a layer, summed step by step inside the layer backward while each step's gradients are
+ * in cache: per thread partial sums dw_ih [GH, F] and dw_hh [GH, H] (zeroed by the caller, accumulated in step
+ * order T-1 .. 0, added over the threads in thread order afterwards), and the gradient into the layer below dx
+ * [T, N, F] (times the dropout mask of the layer's input, when there is one). */
+typedef struct rnn_wgrad {
+  int gru, F, H, N;
+  const float *x;      /* [T,N,F] the layer's input (after dropout) */
+  const float *hs;     /* [T,N,H] the layer's outputs */
+  const float *w_ih;   /* [GH,F] */
+  float *dw_ih, *dw_hh; /* this thread's partial sums */
+  float *dx;           /* [T,N,F] or NULL (the first layer) */
+  const float *mask;   /* [T,N,F] dropout mask of the layer's input, or NULL */
+} rnn_wgrad;
+/* Step t's share over rows [r0, r0 + n): dG [n, 4H] are the step's gate-row gradients (the layouts of
+ * gru_layer_backward / lstm_layer_backward): dw_ih += dg_in^T x_t, dw_hh += dg_rec^T h_{t-1} (t > 0),
+ * dx_t = dg_in w_ih (times the mask). */
+void rnn_step_weights(const rnn_wgrad *g, int t, int r0, int n, const float *dG /*[n,4H]*/);
+
+/* GRU recurrence over rows [r0, r1) of the layer input x: gates [T, N, 4H] = r, z, n, (W_hn h + b_hn); hs [T, N, H]. */
+void gru_layer_forward(const float *x /*[T,N,F]*/, int F, const float *w_ih /*[3H,F]*/, int T, int N, int H, int r0,
+                       int r1, const float *w_hh /*[3H,H]*/, const float *b_ih /*[3H]*/, const float *b_hh /*[3H]*/,
+                       int keep, float *gates /*[T,N,4H] or [N,4H]*/, float *hs /*[T,N,H]*/);
+/* GRU backward over rows [r0, r1): dhs [T, N, H] holds dL/d(hs) from above (clobbered: the recurrent gradient is
+ * accumulated into it). Overwrites each step's gate rows with the pre-activation gradients [da_r, da_z, da_n r, da_n]
+ * (the input product's gradient is columns (0, 1, 3), the recurrent product's columns (0, 1, 2)); db [2, 3H] gets
+ * the bias gradients (b_ih, b_hh) summed over these rows in double (per step a float partial in bpart [4H], added in
+ * step order). Each step's weight gradients and gradient into the layer's input follow it (rnn_step_weights). */
+void gru_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[3H,H]*/, float *gates /*[T,N,4H]*/,
+                        const float *hs, float *dhs /*[T,N,H]*/, float *bpart /*[4H]*/, double *db /*[6H]*/,
+                        const rnn_wgrad *wg);
+/* LSTM recurrence over rows [r0, r1): gates [T, N, 4H] = i, f, g, o (activated), cell states cs [T, N, H], tanh(cs)
+ * in tcs [T, N, H] and hs [T, N, H]. */
+void lstm_layer_forward(const float *x /*[T,N,F]*/, int F, const float *w_ih /*[4H,F]*/, int T, int N, int H, int r0,
+                        int r1, const float *w_hh /*[4H,H]*/, const float *b_ih /*[4H]*/, const float *b_hh /*[4H]*/,
+                        int keep, float *gates /*[T,N,4H] or [N,4H]*/, float *cs /*[T,N,H] or [2,N,H]*/,
+                        float *tcs /*[T,N,H] or [N,H]*/, float *hs /*[T,N,H]*/);
+/* LSTM backward over rows [r0, r1): overwrites each step's gate rows with dL/d(pre-activations) (both products);
+ * dc [N, H] is scratch. db [2, 4H] gets their column sums over these rows (twice), bpart [4H] is scratch. */
+void lstm_layer_backward(int T, int N, int H, int r0, int r1, const float *w_hh /*[4H,H]*/, float *gates,
+                         const float *cs, const float *tcs, float *dhs /*[T,N,H]*/, float *dc /*[N,H]*/,
+                         float *bpart /*[4H]*/, double *db /*[8H]*/, const rnn_wgrad *wg);
 
 /* ACT-LSTM (nn_act.c; Graves 2016, docs/model.md), one layer, rows processed one at a time (gemv per ponder
  * step). The weights: w_ih [4H, F+1] (the last column multiplies the first-ponder-step flag), w_hh [4H, H],

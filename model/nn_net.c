@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { B_X, B_GI, B_DGH, B_GATES0, B_GATES1, B_CS0, B_CS1, B_TC0, B_TC1, B_HS0, B_HS1, B_XIN1, B_MASK1, B_HL, B_MASKL,
+enum { B_X, B_GI, B_GATES0, B_GATES1, B_CS0, B_CS1, B_TC0, B_TC1, B_HS0, B_HS1, B_XIN1, B_MASK1, B_HL, B_MASKL,
        B_U, B_DHS0, B_DHS1, B_DC, B_DHL, B_WPART, B_BPART, B_ACT, B_N };
 
 struct nn_work {
@@ -19,7 +19,8 @@ struct nn_work {
   float *buf[B_N];
   size_t cap[B_N];
   /* the last forward pass */
-  int have, N, T, dropped1, droppedl;
+  int have, N, T, dropped1, droppedl; /* have: the forward state nn_backward needs is cached */
+  int stats;                          /* a forward pass completed (nn_work_act_stats) */
   nn_config cfg;
   const float *xin[2]; /* input of each layer, time-major */
   double phase[NN_PHASES]; /* seconds per phase, accumulated */
@@ -29,8 +30,8 @@ struct nn_work {
 };
 
 void nn_work_act_stats(const nn_work *w, double *mean_steps, double *ponder_cost) {
-  *mean_steps = w->have && w->cfg.cell == NN_ACT_LSTM ? w->act_steps : 0;
-  *ponder_cost = w->have && w->cfg.cell == NN_ACT_LSTM ? w->act_cost : 0;
+  *mean_steps = w->stats && w->cfg.cell == NN_ACT_LSTM ? w->act_steps : 0;
+  *ponder_cost = w->stats && w->cfg.cell == NN_ACT_LSTM ? w->act_cost : 0;
 }
 
 static double clock_s(void) {
@@ -51,7 +52,7 @@ void nn_work_phase_seconds(const nn_work *w, double out[NN_PHASES]) {
 }
 
 const char *nn_phase_name(int phase) {
-  static const char *const names[NN_PHASES] = {"input transpose", "input projection", "recurrence forward",
+  static const char *const names[NN_PHASES] = {"input transpose", "layer-input dropout", "recurrence forward",
                                                "dropout",         "head forward",     "head backward",
                                                "recurrence backward", "weight gradients"};
   return phase >= 0 && phase < NN_PHASES ? names[phase] : "?";
@@ -122,39 +123,44 @@ static void split(int n, int k, int nt, int *a, int *b) {
 
 /* ------------------------------------------------------------- RNN phases */
 
-void rnn_input_projection(const float *x /*[R,F]*/, int F, int GH, int q0, int q1, const float *w_ih /*[GH,F]*/,
-                          float *gi /*[R,GH]*/) {
-  int n = q1 - q0;
+void rnn_step_weights(const rnn_wgrad *g, int t, int r0, int n, const float *dG /*[n,4H]*/) {
   if (n <= 0) return;
-  float *out = gi + (size_t)q0 * GH;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, GH, F, 1.0f, x + (size_t)q0 * F, F, w_ih, F, 0.0f, out,
-              GH);
-}
-
-void rnn_layer_backward_weights(const float *x /*[T,N,F]*/, const float *hs /*[T,N,H]*/, int T, int N, int F,
-                                int H, int GH, int q0, int q1, const float *dgi /*[T,N,GH]*/,
-                                const float *dgh /*[T,N,GH]*/, float *dw_ih /*[GH,F]*/, float *dw_hh /*[GH,H]*/) {
-  (void)T;
-  if (q1 <= q0) {
-    memset(dw_ih, 0, (size_t)GH * F * sizeof(float));
-    memset(dw_hh, 0, (size_t)GH * H * sizeof(float));
-    return;
+  const int F = g->F, H = g->H, H4 = 4 * H, GH = (g->gru ? 3 : 4) * H;
+  const size_t row = (size_t)t * g->N + r0;
+  const float *x = g->x + row * F;
+  /* dw_ih += dg_in^T x_t; GRU: dg_in = columns (0, 1, 3) of [da_r, da_z, da_n r, da_n] */
+  if (g->gru) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 2 * H, F, n, 1.0f, dG, H4, x, F, 1.0f, g->dw_ih, F);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, F, n, 1.0f, dG + 3 * H, H4, x, F, 1.0f,
+                g->dw_ih + (size_t)2 * H * F, F);
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H4, F, n, 1.0f, dG, H4, x, F, 1.0f, g->dw_ih, F);
   }
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, F, q1 - q0, 1.0f, dgi + (size_t)q0 * GH, GH,
-              x + (size_t)q0 * F, F, 0.0f, dw_ih, F);
-  /* recurrent rows q >= N pair dgh[q] with hs[q - N] (h0 = 0 contributes nothing) */
-  int a = q0 > N ? q0 : N;
-  if (q1 > a)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, q1 - a, 1.0f, dgh + (size_t)a * GH, GH,
-                hs + (size_t)(a - N) * H, H, 0.0f, dw_hh, H);
-  else
-    memset(dw_hh, 0, (size_t)GH * H * sizeof(float));
+  /* dw_hh += dg_rec^T h_{t-1} (h_{-1} = 0); dg_rec = the first GH columns */
+  if (t > 0)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, n, 1.0f, dG, H4, g->hs + (row - (size_t)g->N) * H, H,
+                1.0f, g->dw_hh, H);
+  if (!g->dx) return;
+  /* dx_t = dg_in w_ih, then the dropout mask of the layer's input */
+  float *dx = g->dx + row * F;
+  if (g->gru) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, F, 2 * H, 1.0f, dG, H4, g->w_ih, F, 0.0f, dx, F);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, F, H, 1.0f, dG + 3 * H, H4, g->w_ih + (size_t)2 * H * F,
+                F, 1.0f, dx, F);
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, F, H4, 1.0f, dG, H4, g->w_ih, F, 0.0f, dx, F);
+  }
+  if (g->mask) {
+    const float *mk = g->mask + row * F;
+    for (size_t q = 0; q < (size_t)n * F; q++) dx[q] *= mk[q];
+  }
 }
 
 typedef struct layer_ctx {
   const nn_model *m;
   nn_work *w;
   int l, N, T, Fin, H, GH;
+  int keep; /* 1: cache every step for the backward (nn_forward); 0: scoring only (nn_score) */
   const float *in;
   const float *w_ih, *w_hh, *b_ih, *b_hh;
   float *dw_ih, *dw_hh, *db_ih, *db_hh;
@@ -168,16 +174,14 @@ typedef struct layer_ctx {
 
 static void dropout_mask(float *mask, size_t k0, size_t k1, double p, uint64_t seed, uint64_t stream);
 
-static void job_projection(void *c_, int k, int nt) {
+/* dropout on a layer's input (layers >= 1, training): this thread's rows of the T*N */
+static void job_input_dropout(void *c_, int k, int nt) {
   layer_ctx *c = c_;
   int q0, q1;
   split(c->T * c->N, k, nt, &q0, &q1);
-  if (c->mask) { /* this thread's rows of the dropped-out input */
-    size_t k0 = (size_t)q0 * c->Fin, k1 = (size_t)q1 * c->Fin;
-    dropout_mask(c->mask, k0, k1, c->p, c->seed, 1);
-    for (size_t q = k0; q < k1; q++) c->xin[q] = c->below[q] * c->mask[q];
-  }
-  rnn_input_projection(c->in, c->Fin, c->GH, q0, q1, c->w_ih, c->w->buf[B_GI]);
+  size_t k0 = (size_t)q0 * c->Fin, k1 = (size_t)q1 * c->Fin;
+  dropout_mask(c->mask, k0, k1, c->p, c->seed, 1);
+  for (size_t q = k0; q < k1; q++) c->xin[q] = c->below[q] * c->mask[q];
 }
 
 static void job_forward(void *c_, int k, int nt) {
@@ -186,54 +190,36 @@ static void job_forward(void *c_, int k, int nt) {
   split(c->N, k, nt, &r0, &r1);
   nn_work *w = c->w;
   if (c->m->cfg.cell == NN_GRU)
-    gru_layer_forward(w->buf[B_GI], c->T, c->N, c->H, r0, r1, c->w_hh, c->b_ih, c->b_hh, w->buf[B_GATES0 + c->l],
-                      w->buf[B_HS0 + c->l]);
+    gru_layer_forward(c->in, c->Fin, c->w_ih, c->T, c->N, c->H, r0, r1, c->w_hh, c->b_ih, c->b_hh, c->keep,
+                      w->buf[B_GATES0 + c->l], w->buf[B_HS0 + c->l]);
   else
-    lstm_layer_forward(w->buf[B_GI], c->T, c->N, c->H, r0, r1, c->w_hh, c->b_ih, c->b_hh, w->buf[B_GATES0 + c->l],
-                       w->buf[B_CS0 + c->l], w->buf[B_TC0 + c->l], w->buf[B_HS0 + c->l]);
+    lstm_layer_forward(c->in, c->Fin, c->w_ih, c->T, c->N, c->H, r0, r1, c->w_hh, c->b_ih, c->b_hh, c->keep,
+                       w->buf[B_GATES0 + c->l], w->buf[B_CS0 + c->l], w->buf[B_TC0 + c->l], w->buf[B_HS0 + c->l]);
 }
 
+/* The layer backward over thread k's rows, its weight gradients summed step by step into its own slot (thread 0
+ * straight into the gradient, thread 1 into scratch); reduce_weights then adds them in a fixed order, so the result
+ * does not depend on scheduling. */
 static void job_backward(void *c_, int k, int nt) {
   layer_ctx *c = c_;
   int r0, r1;
   split(c->N, k, nt, &r0, &r1);
   nn_work *w = c->w;
-  if (c->m->cfg.cell == NN_GRU)
-    gru_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l],
-                       w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI], w->buf[B_DGH],
-                       w->buf[B_BPART] + (size_t)k * 2 * c->GH, w->bsum + (size_t)k * 2 * c->GH);
-  else
-    lstm_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l],
-                        w->buf[B_CS0 + c->l], w->buf[B_TC0 + c->l], w->buf[B_HS0 + c->l], c->dhs, w->buf[B_GI],
-                        w->buf[B_DC], w->buf[B_BPART] + (size_t)k * 2 * c->GH, w->bsum + (size_t)k * 2 * c->GH);
-}
-
-/* Weight gradients: thread k takes rows [q0, q1) of the T*N and writes its partial sums to its own slot
- * (thread 0 straight into the gradient, thread 1 into scratch); reduce_weights then adds them in a fixed
- * order, so the result does not depend on scheduling. */
-static void job_weights(void *c_, int k, int nt) {
-  layer_ctx *c = c_;
-  int q0, q1;
-  split(c->T * c->N, k, nt, &q0, &q1);
-  nn_work *w = c->w;
-  const float *dgh = c->m->cfg.cell == NN_GRU ? w->buf[B_DGH] : w->buf[B_GI];
-  float *dwi = c->dw_ih, *dwh = c->dw_hh;
+  rnn_wgrad g = {c->m->cfg.cell == NN_GRU, c->Fin, c->H, c->N, c->in, w->buf[B_HS0 + c->l], c->w_ih,
+                 c->dw_ih, c->dw_hh, c->dx, c->mask};
   if (k > 0) {
-    dwi = w->buf[B_WPART];
-    dwh = dwi + (size_t)c->GH * c->Fin;
+    g.dw_ih = w->buf[B_WPART];
+    g.dw_hh = g.dw_ih + (size_t)c->GH * c->Fin;
   }
-  rnn_layer_backward_weights(c->in, w->buf[B_HS0 + c->l], c->T, c->N, c->Fin, c->H, c->GH, q0, q1, w->buf[B_GI],
-                             dgh, dwi, dwh);
-  /* gradient into the layer below's outputs: dx = dgi w_ih for these rows, then its dropout mask */
-  if (c->dx && q1 > q0) {
-    float *dx = c->dx + (size_t)q0 * c->Fin;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q1 - q0, c->Fin, c->GH, 1.0f,
-                w->buf[B_GI] + (size_t)q0 * c->GH, c->GH, c->w_ih, c->Fin, 0.0f, dx, c->Fin);
-    if (c->mask) {
-      const float *mk = c->mask + (size_t)q0 * c->Fin;
-      for (size_t q = 0; q < (size_t)(q1 - q0) * c->Fin; q++) dx[q] *= mk[q];
-    }
-  }
+  memset(g.dw_ih, 0, (size_t)c->GH * c->Fin * sizeof(float));
+  memset(g.dw_hh, 0, (size_t)c->GH * c->H * sizeof(float));
+  if (c->m->cfg.cell == NN_GRU)
+    gru_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l], w->buf[B_HS0 + c->l], c->dhs,
+                       w->buf[B_BPART] + (size_t)k * 2 * c->GH, w->bsum + (size_t)k * 2 * c->GH, &g);
+  else
+    lstm_layer_backward(c->T, c->N, c->H, r0, r1, c->w_hh, w->buf[B_GATES0 + c->l], w->buf[B_CS0 + c->l],
+                        w->buf[B_TC0 + c->l], c->dhs, w->buf[B_DC], w->buf[B_BPART] + (size_t)k * 2 * c->GH,
+                        w->bsum + (size_t)k * 2 * c->GH, &g);
 }
 
 static void reduce_weights(layer_ctx *c, int nt) {
@@ -402,27 +388,31 @@ static void act_backward(nn_model *m, nn_work *w, int N, int T) {
 
 /* ---------------------------------------------------------------- forward */
 
-int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train, uint64_t dropout_seed,
-               float *h_out, float *score_out, zz_err *err) {
+/* keep = 1: cache every step for nn_backward (nn_forward); keep = 0: forward only, dropout off (nn_score) */
+static int forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train, uint64_t dropout_seed,
+                   float *h_out, float *score_out, int keep, zz_err *err) {
   const nn_config *cf = &m->cfg;
   int F = cf->input_size, H = cf->hidden, K = cf->outputs, L = cf->layers;
   int GH = (cf->cell == NN_GRU ? 3 : 4) * H;
   int act = cf->cell == NN_ACT_LSTM;
-  w->have = 0;
+  w->have = w->stats = 0;
   if (N < 1 || T < 1) return zz_fail(err, ZZ_EUSAGE, "network input must have N >= 1 rows and T >= 1 steps, found N = %d, T = %d", N, T);
   size_t NT = (size_t)N * T;
   if (NT > (size_t)INT32_MAX / (size_t)(GH > F ? GH : F))
     return zz_fail(err, ZZ_EUSAGE, "network batch too large: N = %d, T = %d", N, T);
   int rc = ZZ_OK;
-  if ((rc = grow(w, B_X, NT * F, err)) || (rc = grow(w, B_GI, NT * GH, err)) ||
-      (rc = grow(w, B_HL, (size_t)N * H, err)) || (rc = grow(w, B_U, (size_t)N * K, err)))
+  if ((rc = grow(w, B_X, NT * F, err)) || (rc = grow(w, B_HL, (size_t)N * H, err)) ||
+      (rc = grow(w, B_U, (size_t)N * K, err)))
     return rc;
-  if (act && ((rc = grow(w, B_HS0, NT * H, err)) || (rc = grow(w, B_CS0, NT * H, err)) ||
+  if (act && ((rc = grow(w, B_GI, NT * GH, err)) || (rc = grow(w, B_HS0, NT * H, err)) ||
+              (rc = grow(w, B_CS0, NT * H, err)) ||
               (rc = grow(w, B_ACT, (size_t)w->threads * act_scratch_floats(H, cf->act_max_steps, T), err))))
     return rc;
+  const size_t NS = keep ? NT : (size_t)N; /* the gate rows of every step, or of one */
   for (int l = 0; l < L && !act; l++) {
-    if ((rc = grow(w, B_GATES0 + l, NT * 4 * H, err)) || (rc = grow(w, B_HS0 + l, NT * H, err))) return rc;
-    if (cf->cell == NN_LSTM && ((rc = grow(w, B_CS0 + l, NT * H, err)) || (rc = grow(w, B_TC0 + l, NT * H, err))))
+    if ((rc = grow(w, B_GATES0 + l, NS * 4 * H, err)) || (rc = grow(w, B_HS0 + l, NT * H, err))) return rc;
+    if (cf->cell == NN_LSTM && ((rc = grow(w, B_CS0 + l, (keep ? NT : 2 * (size_t)N) * H, err)) ||
+                                (rc = grow(w, B_TC0 + l, NS * H, err))))
       return rc;
   }
   int drop = train && cf->dropout > 0;
@@ -461,15 +451,16 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
     if (l > 0) w->xin[l] = drop ? w->buf[B_XIN1] : w->buf[B_HS0 + l - 1];
     layer_ctx c;
     layer_setup(&c, m, w, l, N, T);
+    c.keep = keep;
     if (l > 0 && drop) {
       c.below = w->buf[B_HS0 + l - 1];
       c.mask = w->buf[B_MASK1];
       c.xin = w->buf[B_XIN1];
       c.p = cf->dropout;
       c.seed = dropout_seed;
+      par_run(w->threads, job_input_dropout, &c);
+      lap(w, NN_PHASE_PROJECTION, &t0);
     }
-    par_run(w->threads, job_projection, &c);
-    lap(w, NN_PHASE_PROJECTION, &t0);
     par_run(w->threads, job_forward, &c);
     lap(w, NN_PHASE_RECURRENCE, &t0);
   }
@@ -497,11 +488,21 @@ int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train,
                      q / (size_t)K);
   if (h_out) memcpy(h_out, w->buf[B_U], (size_t)N * K * sizeof(float));
   lap(w, NN_PHASE_HEAD, &t0);
-  w->have = 1;
+  w->have = keep;
+  w->stats = 1;
   w->N = N;
   w->T = T;
   w->cfg = *cf;
   return ZZ_OK;
+}
+
+int nn_forward(nn_model *m, nn_work *w, const float *x, int N, int T, int train, uint64_t dropout_seed,
+               float *h_out, float *score_out, zz_err *err) {
+  return forward(m, w, x, N, T, train, dropout_seed, h_out, score_out, 1, err);
+}
+
+int nn_score(nn_model *m, nn_work *w, const float *x, int N, int T, float *h_out, float *score_out, zz_err *err) {
+  return forward(m, w, x, N, T, 0, 0, h_out, score_out, 0, err);
 }
 
 /* --------------------------------------------------------------- backward */
@@ -523,8 +524,7 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
   }
   int rc;
   if ((rc = grow(w, B_DHL, (size_t)N * H, err)) || (rc = grow(w, B_DHS0, NT * H, err)) ||
-      (rc = grow(w, B_DC, (size_t)N * H, err)) || (L > 1 && (rc = grow(w, B_DHS1, NT * H, err))) ||
-      (cf->cell == NN_GRU && (rc = grow(w, B_DGH, NT * 3 * H, err))))
+      (rc = grow(w, B_DC, (size_t)N * H, err)) || (L > 1 && (rc = grow(w, B_DHS1, NT * H, err))))
     return rc;
   {
     size_t GH = (size_t)(cf->cell == NN_GRU ? 3 : 4) * H, Fmax = (size_t)(cf->input_size > H ? cf->input_size : H);
@@ -567,10 +567,10 @@ int nn_backward(nn_model *m, nn_work *w, const float *y, double *loss_out, zz_er
     if (l > 0 && w->dropped1) c.mask = w->buf[B_MASK1];
     par_run(w->threads, job_backward, &c);
     lap(w, NN_PHASE_RECURRENCE_BACKWARD, &t0);
-    par_run(w->threads, job_weights, &c);
     reduce_weights(&c, w->threads);
     lap(w, NN_PHASE_WEIGHT_GRADS, &t0);
   }
+  w->have = 0; /* the backward has overwritten the cached gates: another nn_backward needs another nn_forward */
   if (loss_out) *loss_out = loss;
   return ZZ_OK;
 }

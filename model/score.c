@@ -127,7 +127,7 @@ static int score_run(const panel *p, const char *dir, int y0, int y1, int weekly
       for (int k = 0; k < nm_used; k++) {
         if (lm) {
           lin_predict(lm, x, n, s);
-        } else if ((rc = nn_forward(nm[k], w, x, n, pp->seq, 0, 0, C3 ? lg : k == 0 && K ? h : NULL, s, err))) {
+        } else if ((rc = nn_score(nm[k], w, x, n, pp->seq, C3 ? lg : k == 0 && K ? h : NULL, s, err))) {
           zz_wrap(err, "scoring %d", (int)p->dates[t]);
           break;
         }

@@ -8,6 +8,9 @@
 typedef struct train_rec {
   int32_t epoch, best;
   double train_loss, val_ic, seconds;
+  double train_s, validate_s; /* seconds of the epoch's training days and of its validation (seconds = their sum,
+                                 taken as one interval) */
+  double batch_s;             /* of train_s: preparing the batches (row selection, feature windows, labels) */
   double ponder_steps; /* act_lstm: mean ponder steps per (stock-day, time step) of the epoch's training batches;
                           NaN for the other cells */
 } train_rec;
@@ -29,7 +32,8 @@ typedef struct train_data {
 
 double train_now(void);
 int train_day_rows(const feat_ctx *fc, const double *target, const panel *p, int t, int *idx);
-/* act = 1 (the act_lstm cell) adds the column ponder_steps. */
+/* Columns epoch,train_loss,val_rankic,seconds,best,train_s,validate_s,batch_s; act = 1 (the act_lstm cell) adds
+ * ponder_steps. */
 int train_write_log(const char *path, const train_rec *rec, int n, int act, zz_err *err);
 int train_save_atomic(const nn_model *m, const char *path, const void *extra, size_t n, zz_err *err);
 double train_validate_nn(nn_model *m, nn_work *w, const train_data *d, int t0, int t1, zz_err *err, int *rc);

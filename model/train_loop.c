@@ -58,11 +58,13 @@ typedef struct ckpt_head {
 int train_write_log(const char *path, const train_rec *rec, int n, int act, zz_err *err) {
   FILE *f = fopen(path, "w");
   if (!f) return zz_fail(err, ZZ_EIO, "%s: cannot write the training log", path);
-  fprintf(f, "epoch,train_loss,val_rankic,seconds,best%s\n", act ? ",ponder_steps" : "");
+  fprintf(f, "epoch,train_loss,val_rankic,seconds,best,train_s,validate_s,batch_s%s\n", act ? ",ponder_steps" : "");
   char a[40], b[40], c[40], d[40];
   for (int k = 0; k < n; k++) {
     fprintf(f, "%d,%s,%s,%s,%d", rec[k].epoch, zz_fmt_double(a, sizeof a, rec[k].train_loss),
             zz_fmt_double(b, sizeof b, rec[k].val_ic), zz_fmt_double(c, sizeof c, rec[k].seconds), rec[k].best);
+    fprintf(f, ",%s,%s,%s", zz_fmt_double(a, sizeof a, rec[k].train_s), zz_fmt_double(b, sizeof b, rec[k].validate_s),
+            zz_fmt_double(c, sizeof c, rec[k].batch_s));
     if (act) fprintf(f, ",%s", zz_fmt_double(d, sizeof d, rec[k].ponder_steps));
     fputc('\n', f);
   }
@@ -140,7 +142,7 @@ double train_validate_nn(nn_model *m, nn_work *w, const train_data *d, int t0, i
     const int n = train_day_rows(d->fc, d->ret, p, t, d->idx);
     if (n < 2) continue;
     feat_batch(d->fc, d->pp, t, d->idx, n, d->x);
-    *rc = nn_forward(m, w, d->x, n, feat_seq(d->fc), 0, 0, NULL, d->s, err);
+    *rc = nn_score(m, w, d->x, n, feat_seq(d->fc), NULL, d->s, err);
     if (*rc) return NAN;
     for (int r = 0; r < n; r++) d->a[r] = d->s[r], d->b[r] = d->ret[panel_at(p, t, d->idx[r])];
     const double ic = train_rank_ic(d->a, d->b, n);
@@ -263,14 +265,16 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
       const int tmp = order[k];
       order[k] = order[j], order[j] = tmp;
     }
-    double loss_sum = 0, ponder_sum = 0, ponder_rows = 0;
+    double loss_sum = 0, ponder_sum = 0, ponder_rows = 0, batch_s = 0;
     int loss_days = 0;
     for (int k = 0; k < nd; k++) {
       const int t = order[k];
+      const double tb = train_now();
       const int n = train_day_rows(d->fc, d->lab, p, t, d->idx);
       if (n < 2) continue;
       feat_batch(d->fc, d->pp, t, d->idx, n, d->x);
       for (int r = 0; r < n; r++) y[r] = (float)d->lab[panel_at(p, t, d->idx[r])];
+      batch_s += train_now() - tb;
       const uint64_t dseed = train_mix(seed ^ train_mix(((uint64_t)epoch << 32) ^ (uint64_t)t));
       double loss = NAN;
       if ((rc = nn_forward(m, w, d->x, n, S, 1, dseed, NULL, NULL, err)) ||
@@ -301,6 +305,7 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
         fflush(stderr);
       }
     }
+    const double t_val = train_now();
     const double val = train_validate_nn(m, w, d, sp->val0, sp->val1, err, &rc);
     if (rc) {
       zz_wrap(err, "validation after epoch %d", epoch);
@@ -311,7 +316,11 @@ int train_one_nn(const train_data *d, const train_opts *o, const train_split *sp
     r->train_loss = loss_days ? loss_sum / loss_days : NAN;
     r->val_ic = val;
     r->ponder_steps = cfg.cell == NN_ACT_LSTM && ponder_rows > 0 ? ponder_sum / ponder_rows : NAN;
-    r->seconds = train_now() - t_start;
+    const double t_end = train_now();
+    r->train_s = t_val - t_start;
+    r->validate_s = t_end - t_val;
+    r->batch_s = batch_s;
+    r->seconds = t_end - t_start;
     if (epoch == 1 || (isfinite(val) && val > h.best_ic)) {
       if (isfinite(val) || epoch == 1) h.best_ic = isfinite(val) ? val : -INFINITY;
       h.best_epoch = epoch;

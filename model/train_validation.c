@@ -71,7 +71,7 @@ int train_validation_dump(const panel *p, const train_opts *o, int year, const c
     const int n = train_day_rows(fc, ret, p, t, idx);
     if (n < 2) continue;
     feat_batch(fc, pp, t, idx, n, x);
-    if ((rc = nn_forward(m, w, x, n, pp->seq, 0, 0, K ? h : NULL, s, err))) break;
+    if ((rc = nn_score(m, w, x, n, pp->seq, K ? h : NULL, s, err))) break;
     for (int r = 0; r < n; r++) a[r] = s[r], b[r] = ret[panel_at(p, t, idx[r])];
     const double ic = zz_spearman(a, b, n);
     if (isfinite(ic)) ic_sum += ic, out->n_ic_days++;

@@ -204,6 +204,17 @@ def check_forward(zz, rng, workdir, cell, L, K, failures):
         ref["grad." + n] = p.grad.numpy()
     worst = compare(got, ref, tag, f"F={F} H={H} N={N} T={T}", failures)
     print(f"forward {tag:10s} F={F} H={H:2d} N={N:2d} T={T:2d}: {len(ref)} tensors, worst rel err {worst:.2e}")
+    # scoring: an input without y runs the forward-only pass (nn_score, no backward state), on 2 threads
+    spath = os.path.join(workdir, f"{tag}.x.safetensors")
+    st_write(spath, {"x": x})
+    got = run_model(zz, ["forward", "--model", mpath, "--input", spath, "--output",
+                         os.path.join(workdir, f"{tag}.score.safetensors"), "--threads", "2"], tag + " scoring", failures)
+    if got is None:
+        return
+    if "loss" in got:
+        failures.append(f"{tag} scoring: an input without y must give no loss")
+    worst = compare(got, {"h": ref["h"], "score": ref["score"]}, tag + " scoring", f"F={F} H={H} N={N} T={T}", failures)
+    print(f"score   {tag:10s} (forward only, no y): h and score, worst rel err {worst:.2e}")
 
 
 def check_step(zz, rng, workdir, cell, L, K, failures):

@@ -4,7 +4,7 @@
  * (softmax cross-entropy, with and without class weights), with and
  * without dropout (fixed masks), one and two threads. Reference: central differences of the loss value
  * (whose own correctness the PyTorch comparison test_ref_torch checks), tolerance 5e-3 of the tensor's
- * max |gradient|. */
+ * max |gradient|. Also: nn_score gives nn_forward's scoring outputs bit for bit and leaves no backward state. */
 #include "model.h"
 
 #include <math.h>
@@ -104,6 +104,49 @@ static int check_act(nn_cell cell, int layers, nn_head_kind head, double dropout
   return bad;
 }
 
+/* nn_score (forward only, no backward state) gives nn_forward's train = 0 outputs bit for bit, on the same workspace
+ * before and after a training pass; nn_backward after nn_score, or a second nn_backward, is refused */
+static int check_score(nn_cell cell, int layers, nn_head_kind head, int threads) {
+  nn_config c = nn_config_default(3);
+  c.cell = cell;
+  c.layers = layers;
+  c.hidden = 6;
+  c.head = head;
+  c.outputs = head == NN_HEAD_MULTIVARIATE ? 4 : head == NN_HEAD_CLASS3 ? 3 : 1;
+  c.dropout = 0.2;
+  const int N = 11, T = 5, K = c.outputs;
+  zz_err err;
+  nn_model *m;
+  nn_work *w;
+  if (nn_create(&m, &c, 4321, &err) || nn_work_create(&w, threads, &err)) {
+    fprintf(stderr, "create: %s\n", err.msg);
+    return 1;
+  }
+  float x[11 * 5 * 3], y[11], h1[11 * 4], s1[11], h2[11 * 4], s2[11], h3[11 * 4], s3[11];
+  uint64_t r = 5;
+  for (int k = 0; k < N * T * 3; k++) {
+    r = r * 6364136223846793005ull + 1442695040888963407ull;
+    x[k] = (float)((double)(r >> 11) / 9007199254740992.0 * 4 - 2);
+  }
+  for (int i = 0; i < N; i++) y[i] = head == NN_HEAD_CLASS3 ? (float)(i % 3) : (float)cos(0.9 * i);
+  double loss;
+  int bad = 0;
+  bad |= nn_score(m, w, x, N, T, h2, s2, &err) != 0;
+  bad |= nn_backward(m, w, y, &loss, &err) != ZZ_EINTERNAL; /* no backward state after scoring */
+  bad |= nn_forward(m, w, x, N, T, 0, 0, h1, s1, &err) != 0;
+  bad |= nn_backward(m, w, y, &loss, &err) != 0;
+  bad |= nn_backward(m, w, y, &loss, &err) != ZZ_EINTERNAL; /* the first one consumed the cached gates */
+  bad |= nn_forward(m, w, x, N, T, 1, 7, NULL, NULL, &err) != 0; /* a training pass in between */
+  bad |= nn_score(m, w, x, N, T, h3, s3, &err) != 0;
+  bad |= memcmp(h1, h2, sizeof(float) * N * K) != 0 || memcmp(s1, s2, sizeof(float) * N) != 0;
+  bad |= memcmp(h1, h3, sizeof(float) * N * K) != 0 || memcmp(s1, s3, sizeof(float) * N) != 0;
+  printf("%-8s layers=%d %-12s threads=%d nn_score = nn_forward (train 0) bit for bit, backward refused after it: %s\n",
+         nn_cell_name(cell), layers, nn_head_name(head), threads, bad ? "FAIL" : "ok");
+  nn_work_free(w);
+  nn_free(m);
+  return bad;
+}
+
 static int check(nn_cell cell, int layers, nn_head_kind head, double dropout, int threads) {
   return check_act(cell, layers, head, dropout, threads, 0.0f, 30);
 }
@@ -124,6 +167,10 @@ int main(void) {
   bad += check(NN_LSTM, 2, NN_HEAD_UNIVARIATE, 0.3, 2);
   bad += check(NN_GRU, 1, NN_HEAD_CLASS3, 0.3, 2);
   bad += check(NN_LSTM, 2, NN_HEAD_CLASS3, 0.3, 2);
+  for (int cell = 0; cell < 3; cell++)
+    for (int layers = 1; layers <= (cell == NN_ACT_LSTM ? 1 : 2); layers++)
+      for (int head = 0; head < 3; head++)
+        for (int th = 1; th <= 2; th++) bad += check_score((nn_cell)cell, layers, (nn_head_kind)head, th);
   if (bad) fprintf(stderr, "%d gradient checks failed\n", bad);
   return bad ? 1 : 0;
 }

@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
     FILE *f = fopen(lp, "r");
     char line[512];
     int rows = 0;
-    TT_CHECK(f && fgets(line, sizeof line, f) && !strcmp(line, "epoch,train_loss,val_rankic,seconds,best,ponder_steps\n"),
+    TT_CHECK(f && fgets(line, sizeof line, f) && !strcmp(line, "epoch,train_loss,val_rankic,seconds,best,train_s,validate_s,batch_s,ponder_steps\n"),
              "log header: %s", f ? line : "(no log)");
     while (f && fgets(line, sizeof line, f)) {
       const char *c = strrchr(line, ',');
