@@ -417,9 +417,8 @@ int pipe_backtests(pipe_ctx *x, const int *todo, int n_todo, zz_err *err) {
                    (int)s.date, rcfg.cov_min_days);
   }
   double t1 = pipe_now();
-  pipe_timer_add(x, "risk model", t1 - t0, 0);
   if (!rc) {
-    const int nwk = c->workers < n_todo ? c->workers : n_todo;
+    const int nwk = x->bt_workers < n_todo ? x->bt_workers : n_todo;
     fprintf(stderr, "[risk] done in %.1f s; %d closed-loop backtest(s) on %d worker(s)\n", t1 - t0, n_todo, nwk);
     if (nwk <= 1) {
       for (int k = 0; k < n_todo && !rc; k++) rc = backtest_one(x, rm, &x->bt[todo[k]], err);
@@ -458,8 +457,6 @@ int pipe_backtests(pipe_ctx *x, const int *todo, int n_todo, zz_err *err) {
     }
   }
   risk_model_free(rm);
-  char tn[48];
-  snprintf(tn, sizeof tn, "backtests (%d, closed loop)", n_todo);
-  pipe_timer_add(x, tn, pipe_now() - t1, 0);
+  if (!rc) fprintf(stderr, "[backtest] %d backtest(s) in %.1f s\n", n_todo, pipe_now() - t1);
   return rc;
 }
