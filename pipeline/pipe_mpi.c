@@ -55,13 +55,15 @@ void pipe_mpi_finish(void) {
 }
 
 /* A rank other than 0: run the tasks sent until the id -1 comes. */
-static int serve(const pipe_tasklist *tl, const pipe_task_ops *ops, int rank) {
+static int serve(const pipe_tasklist *tl, const pipe_task_ops *ops, int rank, int verbose) {
   for (;;) {
     int id = -1;
     MPI_Recv(&id, 1, MPI_INT, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     if (id < 0 || id >= tl->n) break;
     zz_err e = {0};
+    const double t0 = pipe_now();
     const int r = ops->run(ops->ctx, id, &tl->t[id], &e);
+    if (verbose) fprintf(stderr, "[rank %d] task %d ran in %.3f s\n", rank, id, pipe_now() - t0);
     if (r) fprintf(stderr, "[rank %d] task %d (%s): %s\n", rank, id, tl->t[id].name, e.msg);
     int res[2] = {id, r};
     MPI_Send(res, 2, MPI_INT, 0, TAG_RESULT, MPI_COMM_WORLD);
@@ -76,7 +78,7 @@ int pipe_mpi_sched(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (gather) return zz_fail(err, ZZ_EUSAGE, "--mpi-gather is not implemented");
-  if (rank) return serve(tl, ops, rank);
+  if (rank) return serve(tl, ops, rank, so->verbose);
   int *st = calloc((size_t)tl->n + 1, sizeof *st), *busy = malloc(sizeof *busy * (size_t)size);
   double *start = calloc((size_t)size, sizeof *start);
   if (!st || !busy || !start) {
@@ -123,6 +125,7 @@ int pipe_mpi_sched(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe
         continue;
       }
       busy[r] = -1, n_busy--;
+      if (so->verbose) fprintf(stderr, "[sched] task %d done on rank %d after %.3f s\n", i, r, pipe_now() - start[r]);
       if (ops->timer) ops->timer(ops->ctx, tl->t[i].group, pipe_now() - start[r], 0);
       if (!res[1] && ops->done(ops->ctx, &tl->t[i])) st[i] = PIPE_ST_DONE;
       else if (!rc) {

@@ -175,7 +175,9 @@ static int run_pool(const pipe_tasklist *tl, const pipe_task_ops *ops, const pip
       }
       if (p == 0) {
         zz_err e = {0};
+        const double t0 = pipe_now();
         const int r = ops->run(ops->ctx, i, &tl->t[i], &e);
+        if (so->verbose) fprintf(stderr, "[task %d] ran in %.3f s\n", i, pipe_now() - t0);
         if (r) fprintf(stderr, "[task %d] %s: %s\n", i, tl->t[i].name, e.msg);
         fflush(stdout), fflush(stderr);
         _exit(r ? (r & 0x7f) : 0);
@@ -196,6 +198,7 @@ static int run_pool(const pipe_tasklist *tl, const pipe_task_ops *ops, const pip
       if (st[k] == PIPE_ST_RUNNING && pid[k] == p) i = k;
     if (i < 0) continue; /* not ours */
     running--;
+    if (so->verbose) fprintf(stderr, "[sched] task %d done in worker %d after %.3f s\n", i, (int)p, pipe_now() - start[i]);
     if (ops->timer) ops->timer(ops->ctx, tl->t[i].group, pipe_now() - start[i], 0);
     if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0 && ops->done(ops->ctx, &tl->t[i])) {
       st[i] = PIPE_ST_DONE;

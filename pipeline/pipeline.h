@@ -174,6 +174,8 @@ typedef struct pipe_study_opts {
   int year;               /* the scoring year whose split is trained (validation = year - 1); 0: backtest.first_year */
   char out_dir[PIPE_STR]; /* empty: <output.dir>/study */
   int force, progress;
+  /* the task list (one task per distinct setting, then the tables; docs/distributed.md): as pipe_run_opts */
+  int plan, tasks_set, task_first, task_last, jobs, mpi, verbose;
 } pipe_study_opts;
 void pipe_study_init(pipe_study_opts *o);
 /* Adds "section.key=v1,v2,..." (values separated by commas): every value is applied to a copy of base with

@@ -17,6 +17,9 @@ tests' market (pipeline_setup).
   mpi_kill  mpirun -n 3 with rank 1 SIGKILLed during its second training task: the job ends with an error; the same
             command again completes with the reference's bytes, runs fewer tasks than the plan has and leaves the
             files of every task finished before the kill untouched (same bytes and modification times)
+  study     `zhizeng study --vary model.hidden=3,4,3`: --plan lists one task per distinct setting (the third is the
+            first's stage) and the tables last; --jobs 2 (and mpirun -n 2 when the build has MPI) write the same
+            study.csv, curves.csv, validation scores and models as the single-process study
 
 "The reference's bytes": report.md, report.html and every CSV of the stages and the report, the wall-time
 fields excepted (ref_pipeline.stage_files: training logs, timings.csv, diagnostics.csv's opt_seconds), and every
@@ -291,9 +294,51 @@ def mpi_kill(a, zz, work):
     same_as_reference(work, out, "mpirun -n 3 with rank 1 killed, then rerun")
 
 
+def study_files(out):
+    res = {}
+    for f in ("study.csv", "curves.csv"):
+        with open(os.path.join(out, f), "rb") as fh:
+            res[f] = fh.read()
+    for p in glob.glob(os.path.join(out, "stages", "*", "*")):
+        if p.endswith((".zzm", "validation.csv", "result.csv")):
+            with open(p, "rb") as fh:
+                res[os.path.relpath(p, out)] = fh.read()
+    return res
+
+
+def study(a, zz, work):
+    cfg, _ = write_cfg(work, "dist_study")
+    vary = ["--vary", "model.hidden=3,4,3", "--set", "model.heads=multivariate", "--no-progress"]
+    r = run([zz, "study", cfg, "--out", os.path.join(work, "dist_study_plan"), "--plan"] + vary)
+    rows = [l.split() for l in r.stdout.splitlines() if re.match(r"\d+ ", l)]
+    kinds = [(x[0], x[1]) for x in rows]
+    if kinds != [("0", "setting"), ("1", "setting"), ("2", "tables")] or rows[2][-1] != "deps=0,1":
+        sys.exit(f"FAIL: study plan {rows}")
+    print("study: --plan lists the 2 distinct settings and the tables")
+    outs = {}
+    for name, pre, extra in [("serial", [], []), ("jobs", [], ["--jobs", "2"]),
+                             ("mpi", mpi_cmd(a, 2) if a.have_mpi and a.mpiexec else None, ["--mpi"])]:
+        if pre is None:
+            print("study: no MPI in this build: the MPI study is skipped")
+            continue
+        out = os.path.join(work, "dist_study_" + name)
+        if os.path.isdir(out):
+            shutil.rmtree(out)
+        run(pre + [zz, "study", cfg, "--out", out] + vary + extra, env=mpi_env())
+        outs[name] = study_files(out)
+    ref = outs.pop("serial")
+    n_zzm = sum(k.endswith(".zzm") for k in ref)
+    if n_zzm != 2:
+        sys.exit(f"FAIL: expected 2 study models, found {n_zzm}")
+    for name, b in outs.items():
+        if sorted(ref) != sorted(b) or any(ref[k] != b[k] for k in ref):
+            sys.exit(f"FAIL: study with {name}: files differ: {[k for k in ref if ref[k] != b.get(k)]}")
+        print(f"study: {name}: {len(b)} files identical to the single-process study")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["setup", "plan", "jobs", "jobs_kill", "mpi2", "mpi3", "mpi_kill"])
+    ap.add_argument("mode", choices=["setup", "plan", "jobs", "jobs_kill", "mpi2", "mpi3", "mpi_kill", "study"])
     ap.add_argument("--zhizeng", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--mpiexec", default="")
@@ -332,6 +377,8 @@ def main():
         same_as_reference(work, out, f"mpirun -n {n}")
     elif a.mode == "mpi_kill":
         mpi_kill(a, zz, work)
+    elif a.mode == "study":
+        study(a, zz, work)
 
 
 if __name__ == "__main__":
