@@ -87,7 +87,7 @@ int pipe_mpi_sched(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe
   }
   int n_todo = 0, rc = pipe_sched_states(tl, ops, so, st, &n_todo, err);
   if (!rc) fprintf(stderr, "[sched] %d task(s) of %d to run on %d MPI rank(s)\n", n_todo, tl->n, size);
-  if (!rc && size == 1) rc = pipe_sched_serial(tl, ops, st, err);
+  if (!rc && size == 1) rc = pipe_sched_serial(tl, ops, st, so->verbose, err);
   else if (!rc) {
     int n_busy = 0;
     for (int r = 0; r < size; r++) busy[r] = -1;

@@ -423,28 +423,40 @@ static int add_task(pipe_tasklist *tl, int kind, const char *name, const char *g
   return id;
 }
 
-/* The run's task list in dependency order (every process builds the same). */
+/* The run's task list in dependency order (every process builds the same): every training task first (they
+ * need nothing: a job array's first share), then per head and dataset its gather and scores, the combinations,
+ * the backtests, the top-N runs and the report. */
 static int build_tasks(pipe_ctx *x, pipe_tasklist *tl, zz_err *err) {
   const pipe_config *c = x->c;
-  const int n_years = x->y_last - c->first_year + 1, n_seeds = c->seeds;
-  int *deps = malloc(sizeof *deps * (size_t)(n_years * n_seeds + PIPE_MAX_RUNS + 8 * PIPE_N_HEADS * PIPE_MAX_DATASETS));
-  if (!deps) return zz_fail(err, ZZ_ENOMEM, "out of memory for the task list");
+  const int n_years = x->y_last - c->first_year + 1, n_seeds = c->seeds, n_ds = x->l.n_datasets;
+  int first_train[PIPE_N_HEADS][PIPE_MAX_DATASETS];
   int head_task[PIPE_N_HEADS] = {0}, rc = ZZ_OK, all[PIPE_MAX_RUNS + 2 * PIPE_N_HEADS + 2], n_all = 0;
+  int *deps = malloc(sizeof *deps * (size_t)(n_years * n_seeds + 1));
+  if (!deps) return zz_fail(err, ZZ_ENOMEM, "out of memory for the task list");
+  for (int k = 0; k < x->l.n_heads && !rc; k++)
+    for (int d = 0; d < n_ds && !rc; d++) {
+      const int head = x->l.heads[k];
+      char lb[80], dir[PIPE_PATH], name[112], group[112];
+      ds_label(x, head, d, lb, sizeof lb);
+      pipe_stage_dir(c->out_dir, lb, x->hs.ds_train[d][head], dir, sizeof dir);
+      snprintf(group, sizeof group, "train %s", lb);
+      first_train[head][d] = tl->n;
+      for (int y = c->first_year; y <= x->y_last && !rc; y++)
+        for (int s = 0; s < n_seeds && !rc; s++) {
+          snprintf(name, sizeof name, "train %s Y%d seed%d", lb, y, s);
+          if (add_task(tl, TK_TRAIN, name, group, dir, 0, head, d, y, s, NULL, 0, err) < 0) rc = ZZ_ENOMEM;
+        }
+    }
   for (int k = 0; k < x->l.n_heads && !rc; k++) {
     const int head = x->l.heads[k];
     int sc_task[PIPE_MAX_DATASETS];
-    for (int d = 0; d < x->l.n_datasets && !rc; d++) {
+    for (int d = 0; d < n_ds && !rc; d++) {
       char lb[80], dir[PIPE_PATH], sdir[PIPE_PATH], name[112], group[112], sname[112];
       ds_label(x, head, d, lb, sizeof lb);
       pipe_stage_dir(c->out_dir, lb, x->hs.ds_train[d][head], dir, sizeof dir);
       snprintf(group, sizeof group, "train %s", lb);
-      int n = 0;
-      for (int y = c->first_year; y <= x->y_last && !rc; y++)
-        for (int s = 0; s < n_seeds && !rc; s++) {
-          snprintf(name, sizeof name, "train %s Y%d seed%d", lb, y, s);
-          if ((deps[n++] = add_task(tl, TK_TRAIN, name, group, dir, 0, head, d, y, s, NULL, 0, err)) < 0) rc = ZZ_ENOMEM;
-        }
-      if (rc) break;
+      const int n = n_years * n_seeds;
+      for (int q = 0; q < n; q++) deps[q] = first_train[head][d] + q;
       snprintf(name, sizeof name, "train %s", lb);
       const int g = add_task(tl, TK_GATHER, name, group, dir, 1, head, d, 0, 0, deps, n, err);
       snprintf(name, sizeof name, "scores %s", lb);
@@ -454,14 +466,13 @@ static int build_tasks(pipe_ctx *x, pipe_tasklist *tl, zz_err *err) {
       if (sc_task[d] < 0) rc = ZZ_ENOMEM;
     }
     if (rc) break;
-    if (x->l.n_datasets == 1) head_task[head] = sc_task[0];
+    if (n_ds == 1) head_task[head] = sc_task[0];
     else {
       char dir[PIPE_PATH], sname[64], name[64];
       snprintf(sname, sizeof sname, "scores-%s", pipe_head_name(head));
       snprintf(name, sizeof name, "combine %s", pipe_head_name(head));
       pipe_stage_dir(c->out_dir, sname, x->hs.scores[head], dir, sizeof dir);
-      if ((head_task[head] = add_task(tl, TK_COMBINE, name, name, dir, 0, head, 0, 0, 0, sc_task, x->l.n_datasets,
-                                      err)) < 0)
+      if ((head_task[head] = add_task(tl, TK_COMBINE, name, name, dir, 0, head, 0, 0, 0, sc_task, n_ds, err)) < 0)
         rc = ZZ_ENOMEM;
     }
     if (!rc) all[n_all++] = head_task[head];
@@ -469,7 +480,7 @@ static int build_tasks(pipe_ctx *x, pipe_tasklist *tl, zz_err *err) {
   for (int k = 0; k < x->n_bt && !rc; k++) {
     char name[112];
     snprintf(name, sizeof name, "backtest %s", x->bt[k].label);
-    const int id = add_task(tl, TK_BACKTEST, name, "backtests (closed loop, risk model included)", x->bt[k].dir, 0, k,
+    const int id = add_task(tl, TK_BACKTEST, name, "backtests (closed loop and risk model)", x->bt[k].dir, 0, k,
                             0, 0, 0, &head_task[x->bt[k].head], 1, err);
     if (id < 0) rc = ZZ_ENOMEM;
     else all[n_all++] = id;

@@ -116,7 +116,7 @@ int pipe_task_ready(const pipe_tasklist *tl, const int *st, int i) {
 }
 
 /* In this process, in id order; ready tasks marked batch of one kind go together to run_batch. */
-int pipe_sched_serial(const pipe_tasklist *tl, const pipe_task_ops *ops, int *st, zz_err *err) {
+int pipe_sched_serial(const pipe_tasklist *tl, const pipe_task_ops *ops, int *st, int verbose, zz_err *err) {
   int *ids = malloc(sizeof *ids * (size_t)(tl->n + 1));
   if (!ids) return zz_fail(err, ZZ_ENOMEM, "out of memory");
   int rc = ZZ_OK;
@@ -133,6 +133,7 @@ int pipe_sched_serial(const pipe_tasklist *tl, const pipe_task_ops *ops, int *st
     } else {
       rc = ops->run(ops->ctx, i, t, err);
       if (!rc) st[i] = PIPE_ST_DONE;
+      if (verbose) fprintf(stderr, "[task %d] ran in %.3f s\n", i, pipe_now() - t0);
     }
     if (ops->timer) ops->timer(ops->ctx, t->group, pipe_now() - t0, 0);
   }
@@ -235,7 +236,7 @@ int pipe_sched_run(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe
     fprintf(stderr, "[sched] %d task(s) of %d to run%s\n", n_todo, tl->n,
             so->jobs >= 2 ? " on a pool of worker processes" : "");
     if (so->jobs >= 2) rc = run_pool(tl, ops, so, st, err);
-    else rc = pipe_sched_serial(tl, ops, st, err);
+    else rc = pipe_sched_serial(tl, ops, st, so->verbose, err);
   }
   free(st);
   return rc;
