@@ -4,7 +4,8 @@
 
 A synthetic market (zhizeng synth) and one training sweep: the univariate head with the reference's network
 (GRU, 64 hidden units, 40-day windows, 2 threads a step unless --threads), SEEDS seeds of one scored year, a
-fixed number of epochs (patience = epochs: no early stop, so every task does the same work). Only the sweep's
+fixed number of epochs (patience = epochs: no early stop, so every task does the same work), one year of
+training, every DAY_STRIDE-th day. Only the sweep's
 training tasks and their gather run (--tasks 0-G of --plan), each time into a fresh output directory, with
 --jobs N for each N of --jobs and under `mpirun -n R` for each R of --ranks (R = 1: rank 0 runs every task; R >= 2:
 rank 0 schedules, R - 1 ranks train). Per run it prints:
@@ -18,8 +19,8 @@ rank 0 schedules, R - 1 ranks train). Per run it prints:
   speed-up      the wall of --jobs 1 over this run's
 More workers than cores (oversubscribed) show the overhead, not a speed-up. One training step of the model also
 gives the seconds per stock-day-epoch used for the protocol's expected wall time (docs/distributed.md).
-usage: bench_sweep.py --zhizeng BIN --work DIR [--jobs 1,2,4] [--ranks 1,2,4] [--seeds 4] [--stocks 600]
-                      [--epochs 2] [--threads 1] [--mpiexec mpirun]
+usage: bench_sweep.py --zhizeng BIN --work DIR [--jobs 1,2,4] [--ranks 1,2,4] [--seeds 4] [--stocks 1900]
+                      [--epochs 2] [--threads 1] [--day-stride 5] [--mpiexec mpirun]
 """
 import argparse, os, re, shutil, statistics, subprocess, sys, time
 
@@ -30,7 +31,8 @@ heads = univariate
 seeds = {seeds}
 epochs = {epochs}
 patience = {epochs}
-train_years = 2
+train_years = 1
+day_stride = {stride}
 threads = {threads}
 [backtest]
 first_year = 2019
@@ -60,7 +62,8 @@ def main():
     ap.add_argument("--jobs", default="1,2,4")
     ap.add_argument("--ranks", default="1,2,4")
     ap.add_argument("--seeds", type=int, default=4)
-    ap.add_argument("--stocks", type=int, default=600)
+    ap.add_argument("--stocks", type=int, default=1900)
+    ap.add_argument("--day-stride", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--mpiexec", default=shutil.which("mpirun") or "")
@@ -69,12 +72,12 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     market = os.path.join(a.work, "market")
     if not os.path.isfile(os.path.join(market, "bars.csv")):
-        sh([zz, "synth", "--out", market, "--stocks", str(a.stocks), "--start", "2016-01-01", "--end", "2019-12-31",
+        sh([zz, "synth", "--out", market, "--stocks", str(a.stocks), "--start", "2017-01-01", "--end", "2019-12-31",
             "--seed", "5"])
     runs = [("jobs", int(n)) for n in a.jobs.split(",") if n] + [("mpi", int(r)) for r in a.ranks.split(",") if r]
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    print(f"sweep: univariate head, {a.seeds} seeds of 2019, {a.epochs} epochs, {a.stocks} stocks, model.threads "
-          f"{a.threads}; {os.cpu_count()} cores")
+    print(f"sweep: univariate head, {a.seeds} seeds of 2019, {a.epochs} epochs, {a.stocks} stocks, every "
+          f"{a.day_stride}th day, model.threads {a.threads}; {os.cpu_count()} cores")
     print(f"{'run':>10} {'wall s':>8} {'tasks':>5} {'mean s':>8} {'sum s':>8} {'dispatch s':>10} {'overhead s':>10} "
           f"{'speed-up':>8}")
     base = None
@@ -87,7 +90,8 @@ def main():
             shutil.rmtree(out)
         cfg = out + ".ini"
         with open(cfg, "w") as f:
-            f.write(CONFIG.format(market=market, out=out, seeds=a.seeds, epochs=a.epochs, threads=a.threads))
+            f.write(CONFIG.format(market=market, out=out, seeds=a.seeds, epochs=a.epochs, threads=a.threads,
+                                    stride=a.day_stride))
         plan, _ = sh([zz, "run", cfg, "--plan"])
         ids = [int(l.split()[0]) for l in plan.splitlines() if re.match(r"\d+ (train|gather) ", l)]
         rng = f"0-{max(ids)}"

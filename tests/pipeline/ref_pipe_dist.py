@@ -182,18 +182,20 @@ def jobs_kill(zz, work):
     log = open(os.path.join(work, "dist_jobs_kill.log"), "w+")
     pr = subprocess.Popen([zz, "run", cfg, "--jobs", "2", "--no-progress", "--verbose"], stdout=log,
                           stderr=subprocess.STDOUT)
-    killed, t_end = None, time.time() + 120
+    killed, tried, t_end = None, set(), time.time() + 120
     while killed is None and pr.poll() is None and time.time() < t_end:
-        log.flush()
         with open(log.name) as f:
             text = f.read()
-        m = re.search(r"\[sched\] task \d+ \(train [^)]*\) started in worker (\d+)", text)
-        if m and int(m.group(1)) in children(pr.pid):
-            time.sleep(1.0)  # in the middle of its training (each takes a few seconds)
+        for m in re.finditer(r"\[sched\] task \d+ \(train [^)]*\) started in worker (\d+)", text):
             w = int(m.group(1))
+            if w in tried or w not in children(pr.pid):
+                continue
+            tried.add(w)
+            time.sleep(0.7)  # in the middle of its training (each takes a few seconds)
             if w in children(pr.pid):
                 os.kill(w, signal.SIGKILL)
                 killed = w
+            break
         time.sleep(0.05)
     rc = pr.wait(timeout=300)
     with open(log.name) as f:
@@ -248,7 +250,7 @@ def mpi_kill(a, zz, work):
         with open(logp) as f:
             sent = re.findall(r"task \d+ \(train [^)]*\) sent to rank 1", f.read())
         if len(sent) >= 2:
-            time.sleep(1.0)
+            time.sleep(0.7)
             for p in os.listdir("/proc"):
                 if not p.isdigit():
                     continue
