@@ -103,7 +103,8 @@ def main():
             cmd = [a.mpiexec, "-n", str(n), "--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else []) \
                 + cmd + ["--mpi"]
         log, wall = sh(cmd, env=env)
-        own = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"\] task (\d+) ran in ([\d.]+) s", log)}
+        own = {int(m.group(1) or m.group(2)): float(m.group(3))
+               for m in re.finditer(r"(?:\[task (\d+)\]|\[rank \d+\] task (\d+)) ran in ([\d.]+) s", log)}
         seen = {int(m.group(1)): float(m.group(2))
                 for m in re.finditer(r"\[sched\] task (\d+) done (?:on rank \d+|in worker \d+) after ([\d.]+) s", log)}
         train = [i for i in own if re.search(rf"^{i} train ", plan, re.M)]

@@ -11,7 +11,7 @@
 
 static void help_run(void) {
   printf("usage: zhizeng run CONFIG [--set section.key=value ...] [--out DIR] [--force] [--no-progress]\n"
-         "                  [--jobs N | --mpi] [--tasks A-B]\n"
+         "                  [--jobs N | --mpi | --mpi-gather] [--tasks A-B]\n"
          "       zhizeng run CONFIG --plan             print the task list and exit\n"
          "       zhizeng run CONFIG --print-config     print the configuration in effect (INI) and exit\n"
          "       zhizeng run --config-doc              print the table of every key (docs/config.md) and exit\n\n"
@@ -36,6 +36,8 @@ static void help_run(void) {
          "                 killed by a signal has its task rerun\n"
          "  --mpi          under mpirun / srun: rank 0 hands the tasks out, the other ranks run them; the\n"
          "                 output directory must be shared by every rank (docs/distributed.md)\n"
+         "  --mpi-gather   --mpi without a shared directory: rank 0 sends each task its input stages and\n"
+         "                 receives its output; rank R > 0 works in OUT-rankR on its node\n"
          "  --no-progress  no progress bars (they are shown only when stderr is a terminal)\n"
          "  -h, --help     this help\n\n"
          "Keys, types and defaults: docs/config.md (or --config-doc).\n");
@@ -47,7 +49,8 @@ int cli_pipeline(const char *cmd, int argc, char **argv, const char *embedded) {
                                        {"print-config", no_argument, 0, 'p'}, {"config-doc", no_argument, 0, 'd'},
                                        {"verbose", no_argument, 0, 'v'},     {"plan", no_argument, 0, 'P'},
                                        {"tasks", required_argument, 0, 'T'}, {"jobs", required_argument, 0, 'j'},
-                                       {"mpi", no_argument, 0, 'M'},         {0, 0, 0, 0}};
+                                       {"mpi", no_argument, 0, 'M'},         {"mpi-gather", no_argument, 0, 'G'},
+                                       {0, 0, 0, 0}};
   const char *sets[64], *out = NULL;
   int n_sets = 0, print = 0, doc = 0, c;
   pipe_run_opts ro;
@@ -81,6 +84,7 @@ int cli_pipeline(const char *cmd, int argc, char **argv, const char *embedded) {
       break;
     }
     case 'M': ro.mpi = 1; break;
+    case 'G': ro.mpi = ro.mpi_gather = 1; break;
     default: return cli_usage_error(cmd, "unknown option");
     }
   }

@@ -175,10 +175,12 @@ int pipe_sched_serial(const pipe_tasklist *tl, const pipe_task_ops *ops, int *st
 
 /* MPI (pipe_mpi.c; without MPI in the build these refuse with ZZ_EUSAGE "this build has no MPI"). init: MPI_Init
  * and the rank and size; sched: rank 0 hands the tasks out dynamically in dependency order and runs the local ones,
- * the other ranks run what they are sent until told to stop; every rank returns the sweep's result. */
+ * the other ranks run what they are sent until told to stop; every rank returns the sweep's result. gather_out (NULL:
+ * the output directory is shared by every rank) is this rank's output directory under --mpi-gather: rank 0 sends
+ * each task the stages it needs and receives its output stage into the cache. */
 int pipe_mpi_init(int *rank, int *size, zz_err *err);
 int pipe_mpi_barrier_rc(int rc);   /* the largest rc over the ranks (an error anywhere stops every rank) */
-int pipe_mpi_sched(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe_sched_opts *so, int gather,
+int pipe_mpi_sched(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe_sched_opts *so, const char *gather_out,
                    zz_err *err);
 void pipe_mpi_finish(void);
 

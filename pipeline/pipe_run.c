@@ -562,6 +562,19 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
                       "threads <= cores\n", o->jobs, c->threads, o->jobs * c->threads, cores);
   }
   const int root = x->mpi_rank == 0;
+  pipe_config *wc = NULL; /* --mpi-gather, rank > 0: the configuration with this rank's own output directory */
+  if (!rc && o->mpi && o->mpi_gather && !root) {
+    if (!(wc = malloc(sizeof *wc))) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    else {
+      *wc = *c;
+      if ((size_t)snprintf(wc->out_dir, sizeof wc->out_dir, "%s-rank%d", c->out_dir, x->mpi_rank) >= sizeof wc->out_dir)
+        rc = zz_fail(err, ZZ_EUSAGE, "output.dir: path too long for --mpi-gather");
+      x->c = c = wc;
+      char sd[PIPE_PATH];
+      snprintf(sd, sizeof sd, "%s/stages", c->out_dir);
+      if (!rc) rc = zz_mkdir_p(sd, err);
+    }
+  }
   char path[PIPE_PATH];
   /* a run that fails before any stage is done into a new output directory leaves nothing behind */
   const int fresh_out = root && !o->plan && !o->tasks_set && access(c->out_dir, F_OK) != 0;
@@ -601,7 +614,7 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
     pipe_sched_opts so = {o->tasks_set ? o->task_first : -1, o->tasks_set ? o->task_last : -1, o->jobs, o->force, 2,
                           o->verbose};
     pipe_task_ops ops = {x, task_done, task_run, task_batch, task_timer, NULL};
-    if (o->mpi) rc = pipe_mpi_sched(tl, &ops, &so, 0, err);
+    if (o->mpi) rc = pipe_mpi_sched(tl, &ops, &so, o->mpi_gather ? c->out_dir : NULL, err);
     else rc = pipe_sched_run(tl, &ops, &so, err);
   }
   if (!rc && root && x->report_dir[0]) {
@@ -631,6 +644,7 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
   if (o->mpi) pipe_mpi_finish();
   pipe_tasks_free(tl);
   free(tl);
+  free(wc);
   panel_free(x->p);
   free(x->eligible);
   free(x);

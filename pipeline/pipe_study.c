@@ -435,7 +435,7 @@ int pipe_study(const pipe_config *base, const pipe_study_opts *o, zz_err *err) {
     pipe_sched_opts so = {o->tasks_set ? o->task_first : -1, o->tasks_set ? o->task_last : -1, o->jobs, o->force, 2,
                           o->verbose};
     pipe_task_ops ops = {&sx, study_done, study_run, NULL, NULL, NULL};
-    if (!rc) rc = o->mpi ? pipe_mpi_sched(&tl, &ops, &so, 0, err) : pipe_sched_run(&tl, &ops, &so, err);
+    if (!rc) rc = o->mpi ? pipe_mpi_sched(&tl, &ops, &so, NULL, err) : pipe_sched_run(&tl, &ops, &so, err);
     if (!rc && !rank && !sx.tables_done)
       fprintf(stderr, "[study] the tasks asked for are done (the tables were not among them)\n");
   }

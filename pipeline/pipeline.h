@@ -148,6 +148,8 @@ typedef struct pipe_run_opts {
   int task_first, task_last;
   int jobs;       /* >= 2: tasks in that many forked worker processes (--jobs); 0 or 1: in this process */
   int mpi;        /* run under MPI (--mpi): rank 0 schedules, the other ranks run tasks */
+  int mpi_gather; /* with mpi: no shared directory; rank 0 sends each task its input stages and receives its
+                     output stage; rank R > 0 works in <output.dir>-rank<R> */
 } pipe_run_opts;
 
 /* Runs the whole pipeline for c into c->out_dir. On success the report is in OUT/report/ and the

@@ -17,6 +17,9 @@ tests' market (pipeline_setup).
   mpi_kill  mpirun -n 3 with rank 1 SIGKILLed during its second training task: the job ends with an error; the same
             command again completes with the reference's bytes, runs fewer tasks than the plan has and leaves the
             files of every task finished before the kill untouched (same bytes and modification times)
+  mpi_gather mpirun -n 3 --oversubscribe zhizeng run --mpi-gather: ranks 1 and 2 work in their own directories
+            (OUT-rank1, OUT-rank2: no shared output); rank 0 receives every model and stage: the reference's bytes;
+            the ranks' directories hold the 4 models between them and no report
   study     `zhizeng study --vary model.hidden=3,4,3`: --plan lists one task per distinct setting (the third is the
             first's stage) and the tables last; --jobs 2 (and mpirun -n 2 when the build has MPI) write the same
             study.csv, curves.csv, validation scores and models as the single-process study
@@ -340,7 +343,7 @@ def study(a, zz, work):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["setup", "plan", "jobs", "jobs_kill", "mpi2", "mpi3", "mpi_kill", "study"])
+    ap.add_argument("mode", choices=["setup", "plan", "jobs", "jobs_kill", "mpi2", "mpi3", "mpi_kill", "mpi_gather", "study"])
     ap.add_argument("--zhizeng", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--mpiexec", default="")
@@ -379,6 +382,19 @@ def main():
         same_as_reference(work, out, f"mpirun -n {n}")
     elif a.mode == "mpi_kill":
         mpi_kill(a, zz, work)
+    elif a.mode == "mpi_gather":
+        cfg, out = write_cfg(work, "dist_mpi_gather")
+        for r in (1, 2):
+            shutil.rmtree(f"{out}-rank{r}", ignore_errors=True)
+        run(mpi_cmd(a, 3) + [zz, "run", cfg, "--mpi-gather", "--no-progress"], env=mpi_env())
+        same_as_reference(work, out, "mpirun -n 3 --mpi-gather")
+        # the ranks' directories: the models they trained or received as a score task's input, never a report
+        models = [{os.path.relpath(p, f"{out}-rank{r}") for p in glob.glob(f"{out}-rank{r}/stages/*/Y*_seed*.zzm")}
+                  for r in (1, 2)]
+        if not models[0] or not models[1] or len(models[0] | models[1]) != 4 or glob.glob(f"{out}-rank*/report"):
+            sys.exit(f"FAIL: the ranks' own directories hold {models} (expected the 4 models between them, no report)")
+        print(f"mpi_gather: ranks 1 and 2 worked in their own directories ({len(models[0])} and {len(models[1])} "
+              "models there); rank 0 gathered every stage into its own")
     elif a.mode == "study":
         study(a, zz, work)
 
