@@ -146,7 +146,8 @@ typedef struct pipe_tasklist {
 /* Appends a task (deps: ids of earlier tasks); returns its id, or -1 without memory. */
 int pipe_tasks_add(pipe_tasklist *tl, const pipe_task *t, const int *deps, int n_deps);
 void pipe_tasks_free(pipe_tasklist *tl);
-/* --plan: one line a task, "id kind name dir deps=i,j" (dir relative to out; deps=- when none). */
+/* --plan: one line a task, "id kind name dir deps=i,j inputs=h1,h2" (dir relative to out; the input stages'
+ * hashes; "-" when none). */
 void pipe_tasks_plan(const pipe_tasklist *tl, const char *out, FILE *f);
 typedef struct pipe_task_ops {
   void *ctx;

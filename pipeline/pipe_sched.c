@@ -36,6 +36,15 @@ void pipe_tasks_free(pipe_tasklist *tl) {
   memset(tl, 0, sizeof *tl);
 }
 
+/* The 16 hex digits that end a stage directory's name, or NULL. */
+static const char *stage_hash(const char *dir) {
+  const size_t n = strlen(dir);
+  if (n < 17 || dir[n - 17] != '-') return NULL;
+  for (size_t k = n - 16; k < n; k++)
+    if (!strchr("0123456789abcdef", dir[k])) return NULL;
+  return dir + n - 16;
+}
+
 void pipe_tasks_plan(const pipe_tasklist *tl, const char *out, FILE *f) {
   const size_t ol = strlen(out);
   for (int i = 0; i < tl->n; i++) {
@@ -52,6 +61,19 @@ void pipe_tasks_plan(const pipe_tasklist *tl, const char *out, FILE *f) {
             t->files[0] ? "*" : "");
     if (!t->n_deps) fputc('-', f);
     for (int k = 0; k < t->n_deps; k++) fprintf(f, "%s%d", k ? "," : "", tl->deps[t->dep0 + k]);
+    /* the hashes of the input stages (the 16 hex digits ending a dependency's stage directory), each once */
+    fputs(" inputs=", f);
+    int n_in = 0;
+    for (int k = 0; k < t->n_deps; k++) {
+      const char *h = stage_hash(tl->t[tl->deps[t->dep0 + k]].dir);
+      int seen = !h;
+      for (int q = 0; q < k && !seen; q++) {
+        const char *h2 = stage_hash(tl->t[tl->deps[t->dep0 + q]].dir);
+        seen = h2 && !strncmp(h, h2, 16);
+      }
+      if (!seen) fprintf(f, "%s%.16s", n_in++ ? "," : "", h);
+    }
+    if (!n_in) fputc('-', f);
     fputc('\n', f);
   }
 }

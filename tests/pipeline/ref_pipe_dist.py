@@ -4,7 +4,8 @@ pool and the MPI driver, on a small configuration (two heads, two seeds: 4 train
 tests' market (pipeline_setup).
 
   setup     the reference: `zhizeng run` in one process (the default scheduler)
-  plan      --plan lists every task exactly once, ids 0..n-1 in order, every dependency before its dependent,
+  plan      --plan lists every task exactly once, ids 0..n-1 in order, every dependency before its dependent, its
+            input stages' hashes (those ending its dependencies' stage directories),
             one task per (year, seed, head) training, one per backtest, the report last depending on every
             backtest; --tasks with a dependency outside the range that is not done is refused (exit 2, naming
             both tasks); the plan run in three consecutive --tasks ranges (a job array run in order) gives the
@@ -113,10 +114,10 @@ def plan_of(zz, cfg):
     r = run([zz, "run", cfg, "--plan"])
     rows = []
     for line in r.stdout.splitlines():
-        m = re.fullmatch(r"(\d+) (\S+) (\S+) (\S+) deps=(\S+)", line)
+        m = re.fullmatch(r"(\d+) (\S+) (\S+) (\S+) deps=(\S+) inputs=(\S+)", line)
         if m:
             deps = [] if m.group(5) == "-" else [int(d) for d in m.group(5).split(",")]
-            rows.append((int(m.group(1)), m.group(2), m.group(3), m.group(4), deps))
+            rows.append((int(m.group(1)), m.group(2), m.group(3), m.group(4), deps, m.group(6)))
     return rows
 
 
@@ -129,10 +130,18 @@ def check_plan(zz, work):
     keys = [(r[1], r[2]) for r in rows]
     if len(set(keys)) != len(keys):
         sys.exit("FAIL: a task is listed twice")
-    for i, kind, key, d, deps in rows:
+    for i, kind, key, d, deps, inputs in rows:
         for j in deps:
             if not 0 <= j < i:
                 sys.exit(f"FAIL: task {i} depends on {j}, which does not come before it")
+        # the inputs are the hashes ending the dependencies' stage directories
+        want = []
+        for j in deps:
+            h = re.search(r"-([0-9a-f]{16})(/|$)", rows[j][3])
+            if h and h.group(1) not in want:
+                want.append(h.group(1))
+        if inputs != (",".join(want) or "-"):
+            sys.exit(f"FAIL: task {i}: inputs={inputs}, expected the dependencies' stage hashes {want}")
     train = sorted(k for kind, k in keys if kind == "train")
     want = sorted(f"{h}/Y2019/seed{s}" for h in ("univariate", "multivariate") for s in (0, 1))
     if train != want:
@@ -144,7 +153,7 @@ def check_plan(zz, work):
     if last[1] != "report" or not set(r[0] for r in bts) <= set(last[4]):
         sys.exit(f"FAIL: the report is not last or does not depend on every backtest: {last}")
     # a scores task depends on its gather, which depends on that head's training tasks
-    for i, kind, key, d, deps in rows:
+    for i, kind, key, d, deps, _ in rows:
         if kind == "gather":
             tr = sorted(rows[j][2] for j in deps)
             if tr != sorted(f"{key.split('/')[-1]}/Y2019/seed{s}" for s in (0, 1)):
@@ -320,7 +329,7 @@ def study(a, zz, work):
     r = run([zz, "study", cfg, "--out", os.path.join(work, "dist_study_plan"), "--plan"] + vary)
     rows = [l.split() for l in r.stdout.splitlines() if re.match(r"\d+ ", l)]
     kinds = [(x[0], x[1]) for x in rows]
-    if kinds != [("0", "setting"), ("1", "setting"), ("2", "tables")] or rows[2][-1] != "deps=0,1":
+    if kinds != [("0", "setting"), ("1", "setting"), ("2", "tables")] or rows[2][4] != "deps=0,1":
         sys.exit(f"FAIL: study plan {rows}")
     print("study: --plan lists the 2 distinct settings and the tables")
     outs = {}
