@@ -328,6 +328,8 @@ int cmd_evaluate(int argc, char **argv) {
     if (!ts || !ps || !td || !pd || !tc || !pc || !tp || !pp || !hd || !hc || !hp)
       rc = zz_fail(&err, ZZ_ENOMEM, "out of memory");
   }
+  rep_notes n_s, n_d, n_c, n_p; /* why the four tables' "—" cells are undefined */
+  rep_notes_init(&n_s), rep_notes_init(&n_d), rep_notes_init(&n_c), rep_notes_init(&n_p);
   static const char *const hs[9] = {"score", "RankIC mean", "IC_IR (not annualised)", "RankIC>0 share",
                                     "top ann. hedged", "Sharpe", "max drawdown", "top weekly one-way turnover",
                                     "bottom ann. hedged"};
@@ -336,25 +338,24 @@ int cmd_evaluate(int argc, char **argv) {
       const rep_factor_result *r = res[k];
       char(*row)[CELL] = ts + (size_t)k * ncol_s;
       snprintf(row[0], CELL, "%s", sc->names[k]);
-      rep_fmt_pct(row[1], CELL, r->ic_mean);
-      rep_fmt_num(row[2], CELL, r->ic_ir);
-      rep_fmt_pct(row[3], CELL, r->ic_pos);
-      rep_fmt_pct(row[4], CELL, r->top_ann_hedged);
-      rep_fmt_num(row[5], CELL, r->top_sharpe);
-      rep_fmt_pct(row[6], CELL, r->top_mdd);
-      rep_fmt_pct(row[7], CELL, r->top_turnover);
-      rep_fmt_pct(row[8], CELL, r->bottom_ann_hedged);
+      static const int col_of[REP_FACTOR_CELLS] = {1, 2, 3, 4, 8, 5, 6, 7}; /* this table's order */
+      char fc[REP_FACTOR_CELLS][32];
+      rep_factor_cells(r, fc, &n_s);
+      for (int q = 0; q < REP_FACTOR_CELLS; q++) memcpy(row[col_of[q]], fc[q], sizeof fc[q]);
       for (int j = 0; j < ncol_s; j++) ps[(size_t)k * ncol_s + j] = row[j];
       hd[k + 1] = sc->names[k];
       hc[k + 1] = sc->names[k];
       for (int q = 0; q < nc; q++) {
         char *cell = tc[(size_t)k * ncol_c + q + 1];
-        snprintf(cell, CELL, "%.2f", corr[k * nc + q]);
-        if (!isfinite(corr[k * nc + q])) snprintf(cell, CELL, "undefined");
+        if (isfinite(corr[k * nc + q])) snprintf(cell, CELL, "%.2f", corr[k * nc + q]);
+        else rep_cell_why(cell, CELL, &n_c, "no sampling date has enough stocks scored by both, or one score is "
+                                            "constant on every date");
       }
       snprintf(tc[(size_t)k * ncol_c], CELL, "%s", sc->names[k]);
       snprintf(tp[(size_t)k * ncol_p], CELL, "%s", sc->names[k]);
-      for (int q = 0; q < REP_N_PV; q++) rep_fmt_num(tp[(size_t)k * ncol_p + q + 1], CELL, res[k]->pv_corr[q]);
+      for (int q = 0; q < REP_N_PV; q++)
+        rep_cell(tp[(size_t)k * ncol_p + q + 1], CELL, res[k]->pv_corr[q], 0, &n_p,
+                 "the factor and the score share no sampling date with enough stocks (or one is constant)");
     }
     hd[0] = "lag";
     hc[0] = "";
@@ -362,7 +363,9 @@ int cmd_evaluate(int argc, char **argv) {
     for (int q = 0; q < REP_N_PV; q++) hp[q + 1] = rep_pv_factor_name(q);
     for (int l = 0; l < REP_N_LAGS; l++) {
       snprintf(td[(size_t)l * (nc + 1)], CELL, "lag %d", res[0]->lags[l]);
-      for (int k = 0; k < nc; k++) rep_fmt_pct(td[(size_t)l * (nc + 1) + k + 1], CELL, res[k]->decay[l]);
+      for (int k = 0; k < nc; k++)
+        rep_cell(td[(size_t)l * (nc + 1) + k + 1], CELL, res[k]->decay[l], 1, &n_d,
+                 "the RankIC of the lagged score is defined on no date (too few stocks, or constant scores)");
     }
     for (size_t q = 0; q < (size_t)REP_N_LAGS * (nc + 1); q++) pd[q] = td[q];
     for (size_t q = 0; q < (size_t)nc * ncol_c; q++) pc[q] = tc[q];
@@ -381,9 +384,13 @@ int cmd_evaluate(int argc, char **argv) {
     fprintf(f, "# zhizeng factor evaluation\n\n%s%s.\n\n", st_src == PANEL_ST_UNKNOWN ? "**ST not excluded.** " : "",
             screen_note);
     rep_md_table(f, cap_s, nc, ncol_s, hs, ps);
+    rep_notes_md(f, &n_s);
     rep_md_table(f, cap_d, REP_N_LAGS, nc + 1, hd, pd);
+    rep_notes_md(f, &n_d);
     rep_md_table(f, cap_c, nc, ncol_c, hc, pc);
+    rep_notes_md(f, &n_c);
     rep_md_table(f, cap_p, nc, ncol_p, hp, pp);
+    rep_notes_md(f, &n_p);
     if (ur) rep_unit_md(f, 1, (const rep_unit_result *const *)&ur, &unit_label);
     if (fclose(f)) rc = zz_fail(&err, ZZ_EIO, "write error on %s", path);
     f = NULL;
@@ -394,9 +401,13 @@ int cmd_evaluate(int argc, char **argv) {
   }
   if (!rc) {
     rep_html_table(h, cap_s, nc, ncol_s, hs, ps);
+    rep_notes_html(h, &n_s);
     rep_html_table(h, cap_d, REP_N_LAGS, nc + 1, hd, pd);
+    rep_notes_html(h, &n_d);
     rep_html_table(h, cap_c, nc, ncol_c, hc, pc);
+    rep_notes_html(h, &n_c);
     rep_html_table(h, cap_p, nc, ncol_p, hp, pp);
+    rep_notes_html(h, &n_p);
     if (ur) {
       rep_html_heading(h, "Factor units");
       rep_unit_html(h, 1, (const rep_unit_result *const *)&ur, &unit_label);

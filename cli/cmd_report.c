@@ -30,26 +30,7 @@ static void help(void) {
          MAX_RUNS);
 }
 
-static const char *const k_sum_names[] = {"absolute annualised", "absolute Sharpe", "absolute max drawdown",
-                                          "absolute weekly win rate", "hedged annualised", "hedged Sharpe",
-                                          "hedged max drawdown", "hedged weekly win rate", "benchmark annualised",
-                                          "tracking error", "information ratio", "mean weekly turnover",
-                                          "total costs"};
-static const char *const k_sum_csv[] = {"abs_annual", "abs_sharpe", "abs_max_drawdown", "abs_weekly_win",
-                                        "hedged_annual", "hedged_sharpe", "hedged_max_drawdown",
-                                        "hedged_weekly_win", "benchmark_annual", "tracking_error",
-                                        "information_ratio", "mean_weekly_turnover", "total_costs"};
-/* 1 = percent, 0 = number with two decimals */
-static const int k_sum_pct[] = {1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 0};
-#define N_SUM 13
-
-static void sum_values(const rep_summary *s, double *v) {
-  double a[N_SUM] = {s->abs_ann, s->abs_sharpe, s->abs_mdd, s->abs_win, s->hed_ann, s->hed_sharpe, s->hed_mdd,
-                     s->hed_win, s->bench_ann, s->te, s->ir, s->mean_weekly_turnover, s->total_costs};
-  memcpy(v, a, sizeof a);
-}
-
-static char *fmt(char *b, size_t n, double v, int pct) { return pct ? rep_fmt_pct(b, n, v) : rep_fmt_num(b, n, v); }
+#define N_SUM REP_SUM_N
 
 /* Cells are kept in one arena of fixed-size strings. */
 #define CELL 64
@@ -145,14 +126,12 @@ int cli_report_runs(const char *cmd, const char *const *specs, int n_runs, const
   }
   if (!rc) {
     fputs("label,days,weeks", f);
-    for (int m = 0; m < N_SUM; m++) fprintf(f, ",%s", k_sum_csv[m]);
+    for (int m = 0; m < N_SUM; m++) fprintf(f, ",%s", rep_summary_key(m));
     fputc('\n', f);
     for (int k = 0; k < n_runs; k++) {
-      double v[N_SUM];
-      sum_values(&sum[k], v);
       zz_csv_write_field(f, runs[k]->label);
       fprintf(f, ",%d,%d", sum[k].days, sum[k].weeks);
-      for (int m = 0; m < N_SUM; m++) fprintf(f, ",%s", rep_fmt_csv(b, sizeof b, v[m]));
+      for (int m = 0; m < N_SUM; m++) fprintf(f, ",%s", rep_fmt_csv(b, sizeof b, rep_summary_value(&sum[k], m)));
       fputc('\n', f);
     }
     if (fclose(f)) rc = zz_fail(&err, ZZ_EIO, "write error on %s", path);
@@ -169,6 +148,9 @@ int cli_report_runs(const char *cmd, const char *const *specs, int n_runs, const
   int n_ycols = y1 >= y0 ? y1 - y0 + 3 : 2;
   if (n_ycols > MAX_YEARS + 2) n_ycols = MAX_YEARS + 2;
   cells yh = {0}, yc = {0}, sh = {0}, sc = {0};
+  rep_notes yn, sn; /* why the tables' "—" cells are undefined */
+  rep_notes_init(&yn), rep_notes_init(&sn);
+  const char *year_why = "the NAV at the start of the year is not positive";
   int n_yrows = 2 * n_runs + together;
   if (!rc && (cells_init(&yh, n_ycols) || cells_init(&yc, n_yrows * n_ycols) || cells_init(&sh, n_runs + 1) ||
               cells_init(&sc, N_SUM * (n_runs + 1))))
@@ -188,7 +170,7 @@ int cli_report_runs(const char *cmd, const char *const *specs, int n_runs, const
           int j = r->year - y0 + 2;
           if (j >= n_ycols) continue;
           char pct[32];
-          rep_fmt_pct(pct, sizeof pct, kind ? r->hedged_ret : r->abs_ret);
+          rep_cell(pct, sizeof pct, kind ? r->hedged_ret : r->abs_ret, 1, &yn, year_why);
           snprintf(row[j], CELL, "%s%s", pct, r->partial ? " *" : "");
         }
       }
@@ -202,19 +184,17 @@ int cli_report_runs(const char *cmd, const char *const *specs, int n_runs, const
         int j = r->year - y0 + 2;
         if (j >= n_ycols) continue;
         char pct[32];
-        rep_fmt_pct(pct, sizeof pct, r->bench_ret);
+        rep_cell(pct, sizeof pct, r->bench_ret, 1, &yn, year_why);
         snprintf(row[j], CELL, "%s%s", pct, r->partial ? " *" : "");
       }
     }
     snprintf(sh.c[0], CELL, "metric");
     for (int k = 0; k < n_runs; k++) snprintf(sh.c[k + 1], CELL, "%s", runs[k]->label);
     for (int m = 0; m < N_SUM; m++) {
-      snprintf(sc.c[(size_t)m * (n_runs + 1)], CELL, "%s", k_sum_names[m]);
-      for (int k = 0; k < n_runs; k++) {
-        double v[N_SUM];
-        sum_values(&sum[k], v);
-        fmt(sc.c[(size_t)m * (n_runs + 1) + k + 1], CELL, v[m], k_sum_pct[m]);
-      }
+      snprintf(sc.c[(size_t)m * (n_runs + 1)], CELL, "%s", rep_summary_label(m));
+      for (int k = 0; k < n_runs; k++)
+        rep_cell(sc.c[(size_t)m * (n_runs + 1) + k + 1], CELL, rep_summary_value(&sum[k], m), rep_summary_is_pct(m),
+                 &sn, rep_summary_why(&sum[k], m));
     }
   }
   const char *ycap = "Yearly returns (* = partial year: the run does not cover the whole calendar year)";
@@ -226,10 +206,12 @@ int cli_report_runs(const char *cmd, const char *const *specs, int n_runs, const
   if (!rc) {
     fprintf(f, "# %s\n\n", title);
     rep_md_table(f, ycap, n_yrows, n_ycols, yh.p, yc.p);
+    rep_notes_md(f, &yn);
     rep_md_table(f, scap, N_SUM, n_runs + 1, sh.p, sc.p);
+    rep_notes_md(f, &sn);
     fprintf(f, "Annualised return = NAV_end^(252/days) - 1; Sharpe from daily returns (std ddof 1) x sqrt(252); "
                "weekly win rate over ISO calendar weeks; total costs in the unit of nav.csv's costs column (CNY). "
-               "\"undefined\" marks a statistic that cannot be computed (e.g. the std of one point).\n");
+               "\"—\" marks a statistic that cannot be computed; the footnote under its table says why.\n");
     if (fclose(f)) rc = zz_fail(&err, ZZ_EIO, "write error on %s", path);
     f = NULL;
   }
@@ -240,8 +222,10 @@ int cli_report_runs(const char *cmd, const char *const *specs, int n_runs, const
   if (!rc) {
     rep_html_heading(h, "Yearly returns");
     rep_html_table(h, ycap, n_yrows, n_ycols, yh.p, yc.p);
+    rep_notes_html(h, &yn);
     rep_html_heading(h, scap);
     rep_html_table(h, NULL, N_SUM, n_runs + 1, sh.p, sc.p);
+    rep_notes_html(h, &sn);
     if (together && !rc) { /* every run's NAV and the benchmark on one chart, then the hedged NAVs */
       const int32_t *xs[MAX_RUNS + 1];
       const double *ys[MAX_RUNS + 1];

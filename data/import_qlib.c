@@ -344,6 +344,11 @@ static int read_bin(imp *m, const char *dir, const char *field, double *dense, i
       base = s - 1; /* value k lands on day s + k - 1 */
       continue;
     }
+    if (isinf(x)) { /* NaN is qlib's "no value"; an infinity is a broken file, not a price */
+      rc = zz_fail(err, ZZ_EDATA, "%s: byte %ld: value %ld is %s: expected a finite value or NaN (no value)", path, 4 * k,
+                   k, x > 0 ? "inf" : "-inf");
+      goto done;
+    }
     dense[base + k] = (double)x;
   }
 done:

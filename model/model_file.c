@@ -11,6 +11,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,10 +228,23 @@ int nn_load(nn_model **out, const char *path, void **extra, size_t *extra_len, z
                  (unsigned long long)np, in.n - in.i);
     goto done;
   }
+  const size_t at_params = in.i;
   get_floats(&in, m->params, np, &bad);
   get_floats(&in, m->adam_m, np, &bad);
   get_floats(&in, m->adam_v, np, &bad);
   m->adam_step = step;
+  /* a NaN or Inf weight would score every stock NaN (or train on garbage): the checksum only says the bytes are
+   * the ones written, so a file written from a diverged run is refused here, at the value's byte */
+  for (int arr = 0; arr < 3; arr++) {
+    const float *v = arr == 0 ? m->params : arr == 1 ? m->adam_m : m->adam_v;
+    for (size_t k = 0; k < np; k++)
+      if (!isfinite(v[k]) || (arr == 2 && v[k] < 0)) {
+        static const char *const what[3] = {"parameter", "Adam first moment", "Adam second moment"};
+        rc = zz_fail(err, ZZ_EDATA, "%s: byte %zu: %s %zu is %g: expected a finite value%s", path,
+                     at_params + 4 * ((size_t)arr * np + k), what[arr], k, (double)v[k], arr == 2 ? " >= 0" : "");
+        goto done;
+      }
+  }
   if (prl) {
     m->preprocessing = malloc(prl + 1);
     if (!m->preprocessing || get(&in, m->preprocessing, prl)) {

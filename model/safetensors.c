@@ -393,8 +393,17 @@ int st_read(st_file **out, const char *path, zz_err *err) {
         memcpy(&d, &u, 8);
         t->data[q] = (float)d;
       }
+      /* zhizeng reads weights and network inputs from safetensors: a NaN or Inf (or an F64 beyond float range)
+       * would score every stock NaN, so it is refused at its byte */
+      if (!isfinite(t->data[q])) {
+        const size_t at = 8 + (size_t)hl + (size_t)r->off0 + q * (size_t)r->dtype;
+        rc = zz_fail(err, ZZ_EDATA, "%s: byte %zu: tensor '%s' element %zu is not a finite float: expected finite "
+                     "values (a missing input is left out, not written as NaN)", path, at, t->name, q);
+        break;
+      }
     }
     free(buf);
+    if (rc) goto done;
   }
 done:
   fclose(fp);

@@ -210,10 +210,13 @@ int pipe_diag_copy(const char *dir, FILE *f, pipe_diag_sum *d, zz_err *err) {
     }
   }
   if (!rc && got < 0) rc = -got;
-  if (n_to) d->mean_turnover /= n_to;
-  if (n_rt) d->mean_realised /= n_rt;
-  if (n_cash) d->mean_cash /= n_cash;
+  /* a statistic over no week is undefined (NaN, shown as "—" with a note), never 0 */
+  d->mean_turnover = n_to ? d->mean_turnover / n_to : NAN;
+  d->mean_realised = n_rt ? d->mean_realised / n_rt : NAN;
+  if (!n_rt) d->max_realised = NAN;
+  d->mean_cash = n_cash ? d->mean_cash / n_cash : NAN;
   if (d->rebalances > d->held) d->mean_rounds /= d->rebalances - d->held;
+  else d->max_te = d->min_constituent = NAN; /* every week held: no solution to measure */
   if (d->rebalances) d->cov_universe /= d->rebalances, d->cov_bench /= d->rebalances;
   zz_csv_close(r);
   return rc;
@@ -419,7 +422,11 @@ int pipe_backtests(pipe_ctx *x, const int *todo, int n_todo, zz_err *err) {
   double t1 = pipe_now();
   if (!rc) {
     const int nwk = x->bt_workers < n_todo ? x->bt_workers : n_todo;
-    fprintf(stderr, "[risk] done in %.1f s; %d closed-loop backtest(s) on %d worker(s)\n", t1 - t0, n_todo, nwk);
+    const risk_stats *rs = risk_model_stats(rm);
+    fprintf(stderr, "[risk] done in %.1f s: %d days regressed, %d skipped (no more stocks than factors, or a singular "
+            "regression), %d of %d covariances repaired to positive definite (eigenvalues floored); %d closed-loop "
+            "backtest(s) on %d worker(s)\n", t1 - t0, rs->regressions, rs->skipped_days, rs->cov_repairs,
+            risk_model_n_outputs(rm), n_todo, nwk);
     if (nwk <= 1) {
       for (int k = 0; k < n_todo && !rc; k++) rc = backtest_one(x, rm, &x->bt[todo[k]], err);
     } else {

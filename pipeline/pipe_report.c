@@ -25,11 +25,13 @@ typedef struct tbl {
   const char **p;
   const char **h;
   char (*hc)[CELL];
+  rep_notes notes; /* why its "—" cells are undefined, printed under it */
 } tbl;
 
 static int tbl_init(tbl *t, int nr, int nc) {
   memset(t, 0, sizeof *t);
   t->nr = nr, t->nc = nc;
+  rep_notes_init(&t->notes);
   t->c = calloc((size_t)(nr * nc + 1), CELL);
   t->p = calloc((size_t)(nr * nc + 1), sizeof *t->p);
   t->hc = calloc((size_t)nc, CELL);
@@ -54,10 +56,13 @@ static void __attribute__((format(printf, 3, 4))) thead(tbl *t, int col, const c
 }
 static void tbl_emit(const tbl *t, FILE *md, rep_html *h, const char *caption) {
   rep_md_table(md, caption, t->nr, t->nc, t->h, t->p);
+  rep_notes_md(md, &t->notes);
   rep_html_table(h, caption, t->nr, t->nc, t->h, t->p);
+  rep_notes_html(h, &t->notes);
 }
-static char *pct(char *b, double v) { return rep_fmt_pct(b, 32, v); }
-static char *num(char *b, double v) { return rep_fmt_num(b, 32, v); }
+/* a cell of table t: a percentage / a number, or "—" with the footnote saying why */
+static char *pct(tbl *t, char *b, double v, const char *why) { return rep_cell(b, 32, v, 1, &t->notes, why); }
+static char *num(tbl *t, char *b, double v, const char *why) { return rep_cell(b, 32, v, 0, &t->notes, why); }
 static char *csvv(char *b, double v) { return rep_fmt_csv(b, 32, v); }
 
 /* ---------------------------------------------------------------- factor tests */
@@ -221,8 +226,18 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
       rep_factor_default_opts(&fo);
       fo.universe = k_univ[u];
       rep_factor_result *r = NULL;
-      rc = rep_factor_test(x->p, sc[s], &fo, &r, err);
+      zz_err fe = {0};
+      rc = rep_factor_test(x->p, sc[s], &fo, &r, &fe);
+      if (rc == ZZ_EDATA) { /* no usable cross-section (no scores in this universe, or constant scores): a row of
+                               "—" saying why, not a failed run */
+        rc = ZZ_OK;
+        fprintf(f, "%s,%s,,0,,,,,,,,\n", names[s], univ_name(k_univ[u]));
+        tset(&t, s, 0, "%s", names[s]);
+        for (int k = 1; k < 9; k++) tset(&t, s, k, "%s", rep_cell_why(b[0], 32, &t.notes, fe.msg));
+        continue;
+      }
       if (rc) {
+        if (err) *err = fe;
         zz_wrap(err, "factor tests of %s on %s", names[s], univ_name(k_univ[u]));
         break;
       }
@@ -231,14 +246,9 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
               csvv(b[4], r->bottom_ann_hedged), csvv(b[5], r->top_sharpe), csvv(b[6], r->top_mdd),
               csvv(b[7], r->top_turnover));
       tset(&t, s, 0, "%s", names[s]);
-      tset(&t, s, 1, "%s", pct(b[0], r->ic_mean));
-      tset(&t, s, 2, "%s", num(b[1], r->ic_ir));
-      tset(&t, s, 3, "%s", pct(b[2], r->ic_pos));
-      tset(&t, s, 4, "%s", pct(b[3], r->top_ann_hedged));
-      tset(&t, s, 5, "%s", pct(b[4], r->bottom_ann_hedged));
-      tset(&t, s, 6, "%s", num(b[5], r->top_sharpe));
-      tset(&t, s, 7, "%s", pct(b[6], r->top_mdd));
-      tset(&t, s, 8, "%s", pct(b[7], r->top_turnover));
+      char fc[REP_FACTOR_CELLS][32];
+      rep_factor_cells(r, fc, &t.notes);
+      for (int k = 0; k < REP_FACTOR_CELLS; k++) tset(&t, s, 1 + k, "%s", fc[k]); /* the table's column order */
       if (u == 0 && s < n_chart) keep[s] = r;
       else rep_factor_result_free(r);
     }
@@ -246,9 +256,12 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
       fprintf(f, "oracle (ceiling),%s,,%d,%s,%s,,,,,,\n", univ_name(k_univ[u]), orc.n, csvv(b[0], orc.rankic_mean),
               csvv(b[1], orc.rankic_ir));
       tset(&t, n_sc, 0, "oracle (ceiling) †");
-      tset(&t, n_sc, 1, "%s", pct(b[0], orc.rankic_mean));
-      tset(&t, n_sc, 2, "%s", num(b[1], orc.rankic_ir));
-      for (int k = 3; k < 9; k++) tset(&t, n_sc, k, "—");
+      char why_ir[128];
+      rep_why_spread(why_ir, sizeof why_ir, orc.n, "oracle RankIC dates");
+      tset(&t, n_sc, 1, "%s", pct(&t, b[0], orc.rankic_mean, "the oracle's RankIC is defined on no date"));
+      tset(&t, n_sc, 2, "%s", num(&t, b[1], orc.rankic_ir, why_ir));
+      for (int k = 3; k < 9; k++)
+        tset(&t, n_sc, k, "%s", rep_cell_why(b[0], 32, &t.notes, "the oracle is a RankIC ceiling: it has no layered test"));
     }
     if (!rc) {
       char cap[128];
@@ -270,7 +283,14 @@ static int factor_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
     }
     tbl_free(&t);
   }
-  if (!rc) rc = factor_charts(h, keep, names, n_chart, univ_name(k_univ[0]), err);
+  if (!rc) { /* the charts of the scores whose factor test ran */
+    rep_factor_result *ck[MAX_SC];
+    const char *cn[MAX_SC];
+    int nc = 0;
+    for (int s = 0; s < n_chart; s++)
+      if (keep[s]) ck[nc] = keep[s], cn[nc++] = names[s];
+    rc = factor_charts(h, ck, cn, nc, univ_name(k_univ[0]), err);
+  }
   for (int s = 0; s < n_chart; s++) rep_factor_result_free(keep[s]);
   if (fclose(f) && !rc) rc = zz_fail(err, ZZ_EIO, "%s: write failed", path);
   free(comb);
@@ -404,12 +424,18 @@ static int class3_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
       else snprintf(yb, sizeof yb, "%d", year);
       tset(&t, yi, 0, "%s", yb);
       tset(&t, yi, 1, "%lld", (long long)class3_confusion_total(&cm));
-      tset(&t, yi, 2, "%s", pct(b[0], class3_accuracy(&cm)));
+      char why_p[NN_CLASSES][96], why_r[NN_CLASSES][96];
       for (int q = 0; q < NN_CLASSES; q++) {
-        tset(&t, yi, 3 + q, "%s", pct(b[1], class3_precision(&cm, q)));
-        tset(&t, yi, 6 + q, "%s", pct(b[1], class3_recall(&cm, q)));
+        snprintf(why_p[q], sizeof why_p[q], "precision: no stock-day was predicted %s", cls[q]);
+        snprintf(why_r[q], sizeof why_r[q], "recall: no stock-day has the label %s", cls[q]);
       }
-      tset(&t, yi, 9, "%s", pct(b[2], ic));
+      tset(&t, yi, 2, "%s", pct(&t, b[0], class3_accuracy(&cm), "no scored stock-day has a label"));
+      for (int q = 0; q < NN_CLASSES; q++) {
+        tset(&t, yi, 3 + q, "%s", pct(&t, b[1], class3_precision(&cm, q), why_p[q]));
+        tset(&t, yi, 6 + q, "%s", pct(&t, b[1], class3_recall(&cm, q), why_r[q]));
+      }
+      tset(&t, yi, 9, "%s", pct(&t, b[2], ic, "RankIC is defined on no sampled date (fewer than 2 stocks with a score "
+                                               "and a return, or constant scores)"));
       fprintf(f, "%s,%s,%lld,%s", x->l.datasets[d], yb, (long long)class3_confusion_total(&cm),
               csvv(b[0], class3_accuracy(&cm)));
       for (int q = 0; q < NN_CLASSES; q++) fprintf(f, ",%s", csvv(b[1 + q], class3_precision(&cm, q)));
@@ -423,7 +449,7 @@ static int class3_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
         tset(&tc, row, 0, "%s", yb);
         tset(&tc, row, 1, "%s", cls[q]);
         for (int r = 0; r < NN_CLASSES; r++) tset(&tc, row, 2 + r, "%lld", (long long)cm.n[q][r]);
-        tset(&tc, row, 5, "%s", pct(b[3], class3_recall(&cm, q)));
+        tset(&tc, row, 5, "%s", pct(&tc, b[3], class3_recall(&cm, q), why_r[q]));
       }
     }
     char cap[160];
@@ -445,22 +471,15 @@ static int class3_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
 /* ---------------------------------------------------------------- backtests */
 
 #define MAX_YEARS 64
-#define N_SUM 13
-static const char *const k_sum_names[N_SUM] = {
-    "absolute annualised", "absolute Sharpe", "absolute max drawdown", "absolute weekly win rate",
-    "hedged annualised", "hedged Sharpe", "hedged max drawdown", "hedged weekly win rate", "benchmark annualised",
-    "tracking error (realised)", "information ratio", "mean weekly turnover", "total costs (CNY)"};
-static const char *const k_sum_csv[N_SUM] = {
-    "abs_annual", "abs_sharpe", "abs_max_drawdown", "abs_weekly_win", "hedged_annual", "hedged_sharpe",
-    "hedged_max_drawdown", "hedged_weekly_win", "benchmark_annual", "tracking_error", "information_ratio",
-    "mean_weekly_turnover", "total_costs"};
-static const int k_sum_pct[N_SUM] = {1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 0};
-static void sum_values(const rep_summary *s, double *v) {
-  const double a[N_SUM] = {s->abs_ann, s->abs_sharpe, s->abs_mdd, s->abs_win, s->hed_ann, s->hed_sharpe, s->hed_mdd,
-                           s->hed_win, s->bench_ann, s->te, s->ir, s->mean_weekly_turnover, s->total_costs};
-  memcpy(v, a, sizeof a);
+#define N_SUM REP_SUM_N
+static const char k_no_solved[] = "no week of this backtest was solved by the optimiser (every rebalance held)";
+static const char k_no_traded[] = "no rebalance of this backtest was traded";
+static const char k_no_later[] = "no rebalance after the first purchase (whose turnover is exempt) was solved and traded";
+static const char k_year_why[] = "the NAV at the start of the year is not positive";
+/* summary metric m of run s as a cell of t */
+static char *fmt_metric(tbl *t, char *b, int m, const rep_summary *s) {
+  return rep_cell(b, 32, rep_summary_value(s, m), rep_summary_is_pct(m), &t->notes, rep_summary_why(s, m));
 }
-static char *fmt_metric(char *b, int m, double v) { return k_sum_pct[m] ? pct(b, v) : num(b, v); }
 
 static const char *floor_name(double fl, char *b, size_t n) {
   if (fl > 0) snprintf(b, n, "constituents >= %g%%", 100 * fl);
@@ -599,7 +618,7 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   if (!rc) {
     fprintf(fy, "run,index,score,floor,year,partial,first,last,absolute,hedged,benchmark\n");
     fprintf(fs, "run,index,score,floor,days,weeks");
-    for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", k_sum_csv[m]);
+    for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", rep_summary_key(m));
     fprintf(fs, ",rebalances,relaxed_rebalances,max_te_ex_ante,mean_turnover_ex_ante,held_rebalances,"
                 "industry_coverage_universe,industry_coverage_bench,mean_turnover_realised,max_turnover_realised,"
                 "rebalances_over_cap,over_cap_named,mean_cash_after_rebalance,mean_invested,entry_slippage,"
@@ -615,11 +634,9 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
                 zz_date_format(r->last, d1), csvv(b[0], r->abs_ret), csvv(b[1], r->hedged_ret), csvv(b[2], r->bench_ret));
       }
       if ((rc = pipe_diag_copy(bt->dir, fd, &ds[k], err))) break;
-      double v[N_SUM];
-      sum_values(&sum[k], v);
       fprintf(fs, "%s,%s,%s,%s,%d,%d", bt->label, zz_index_name(bt->index), pipe_head_name(bt->head),
               zz_fmt_double(b[3], 32, bt->floor), sum[k].days, sum[k].weeks);
-      for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", csvv(b[0], v[m]));
+      for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", csvv(b[0], rep_summary_value(&sum[k], m)));
       fprintf(fs, ",%d,%d,%s,%s,%d,%s,%s", ds[k].rebalances, ds[k].relaxed, csvv(b[0], ds[k].max_te),
               csvv(b[1], ds[k].mean_turnover), ds[k].held, csvv(b[2], ds[k].cov_universe), csvv(b[3], ds[k].cov_bench));
       char dd[16];
@@ -664,7 +681,8 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
         for (int y = y0; y <= y1; y++) tset(&t, row, 3 + y - y0, "-");
         for (int y = 0; y < ny[k]; y++) {
           const rep_year_row *r = &years[(size_t)k * MAX_YEARS + y];
-          tset(&t, row, 3 + r->year - y0, "%s%s", pct(b[0], kind ? r->hedged_ret : r->abs_ret), r->partial ? " *" : "");
+          tset(&t, row, 3 + r->year - y0, "%s%s", pct(&t, b[0], kind ? r->hedged_ret : r->abs_ret, k_year_why),
+               r->partial ? " *" : "");
         }
       }
     snprintf(title, sizeof title, "%s: yearly returns (* = partial year)", zz_index_name(index));
@@ -681,18 +699,16 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
       thead(&t, 1 + s, "%s, %s", pipe_head_name(x->bt[sel[s]].head), floor_name(x->bt[sel[s]].floor, fb, sizeof fb));
     }
     for (int m = 0; m < N_SUM; m++) {
-      tset(&t, m, 0, "%s", k_sum_names[m]);
+      tset(&t, m, 0, "%s", rep_summary_label(m));
       for (int s = 0; s < ns; s++) {
-        double v[N_SUM];
-        sum_values(&sum[sel[s]], v);
-        tset(&t, m, 1 + s, "%s", fmt_metric(b[0], m, v[m]));
+        tset(&t, m, 1 + s, "%s", fmt_metric(&t, b[0], m, &sum[sel[s]]));
       }
     }
     tset(&t, N_SUM, 0, "rebalances (relaxed)");
     tset(&t, N_SUM + 1, 0, "max ex-ante TE");
     for (int s = 0; s < ns; s++) {
       tset(&t, N_SUM, 1 + s, "%d (%d)", ds[sel[s]].rebalances, ds[sel[s]].relaxed);
-      tset(&t, N_SUM + 1, 1 + s, "%s", pct(b[0], ds[sel[s]].max_te));
+      tset(&t, N_SUM + 1, 1 + s, "%s", pct(&t, b[0], ds[sel[s]].max_te, k_no_solved));
     }
     snprintf(title, sizeof title, "%s: summary", zz_index_name(index));
     tbl_emit(&t, md, h, title);
@@ -717,8 +733,8 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
       fprintf(fc, "index,floor");
       for (int m = 0; m < 6; m++)
         for (int hd = 0; hd < 2; hd++) {
-          thead(&t, 2 + 2 * m + hd, "%s (%s)", k_sum_names[cm[m]], hd ? "multi" : "uni");
-          fprintf(fc, ",%s_%s", k_sum_csv[cm[m]], hd ? "multivariate" : "univariate");
+          thead(&t, 2 + 2 * m + hd, "%s (%s)", rep_summary_label(cm[m]), hd ? "multi" : "uni");
+          fprintf(fc, ",%s_%s", rep_summary_key(cm[m]), hd ? "multivariate" : "univariate");
         }
       fputc('\n', fc);
       int row = 0;
@@ -728,15 +744,19 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
           tset(&t, row, 0, "%s", zz_index_name(x->l.indices[ii]));
           tset(&t, row, 1, "%s", floor_name(x->l.floors[fl], fb, sizeof fb));
           fprintf(fc, "%s,%s", zz_index_name(x->l.indices[ii]), zz_fmt_double(b[3], 32, x->l.floors[fl]));
-          double v[2][N_SUM];
+          const rep_summary *v[2] = {NULL, NULL};
           for (int hd = 0; hd < 2; hd++)
             for (int k = 0; k < nb; k++)
-              if (x->bt[k].index == x->l.indices[ii] && x->bt[k].floor_k == fl && x->bt[k].head == hd)
-                sum_values(&sum[k], v[hd]);
+              if (x->bt[k].index == x->l.indices[ii] && x->bt[k].floor_k == fl && x->bt[k].head == hd) v[hd] = &sum[k];
           for (int m = 0; m < 6; m++)
             for (int hd = 0; hd < 2; hd++) {
-              tset(&t, row, 2 + 2 * m + hd, "%s", fmt_metric(b[0], cm[m], v[hd][cm[m]]));
-              fprintf(fc, ",%s", csvv(b[1], v[hd][cm[m]]));
+              if (!v[hd]) { /* every (index, floor) has both heads' backtests; kept safe */
+                tset(&t, row, 2 + 2 * m + hd, "%s", rep_cell_why(b[0], 32, &t.notes, "no backtest of this score"));
+                fputc(',', fc);
+                continue;
+              }
+              tset(&t, row, 2 + 2 * m + hd, "%s", fmt_metric(&t, b[0], cm[m], v[hd]));
+              fprintf(fc, ",%s", csvv(b[1], rep_summary_value(v[hd], cm[m])));
             }
           fputc('\n', fc);
         }
@@ -762,18 +782,21 @@ static int backtest_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
         tset(&t, k, 1, "%d", ds[k].rebalances);
         tset(&t, k, 2, "%d", ds[k].relaxed);
         tset(&t, k, 3, "%d", ds[k].gap_status);
-        tset(&t, k, 4, "%s", pct(b[0], ds[k].max_te));
-        tset(&t, k, 5, "%s", pct(b[1], ds[k].min_constituent));
+        tset(&t, k, 4, "%s", pct(&t, b[0], ds[k].max_te, k_no_solved));
+        tset(&t, k, 5, "%s", pct(&t, b[1], ds[k].min_constituent, k_no_solved));
         tset(&t, k, 6, "%d", ds[k].held);
         tset(&t, k, 7, "%d", ds[k].repaired);
         tset(&t, k, 8, "%d", ds[k].retried);
         tset(&t, k, 9, "%d", ds[k].carried_weeks);
-        tset(&t, k, 10, "%s / %s", pct(b[2], ds[k].cov_universe), pct(b[3], ds[k].cov_bench));
-        tset(&t, k, 11, "%s / %s", pct(b[2], ds[k].mean_turnover), pct(b[3], ds[k].mean_realised));
-        tset(&t, k, 12, "%s", pct(b[2], ds[k].max_realised));
+        tset(&t, k, 10, "%s / %s", pct(&t, b[2], ds[k].cov_universe, k_no_solved),
+             pct(&t, b[3], ds[k].cov_bench, k_no_solved));
+        tset(&t, k, 11, "%s / %s", pct(&t, b[2], ds[k].mean_turnover, k_no_later),
+             pct(&t, b[3], ds[k].mean_realised, k_no_later));
+        tset(&t, k, 12, "%s", pct(&t, b[2], ds[k].max_realised, k_no_later));
         tset(&t, k, 13, "%d (%d)", ds[k].over_cap, ds[k].over_cap_named);
-        tset(&t, k, 14, "%s", pct(b[2], ds[k].mean_cash));
-        tset(&t, k, 15, "%s / %s", pct(b[2], sims[k]->mean_invested), pct(b[3], sims[k]->entry_slippage));
+        tset(&t, k, 14, "%s", pct(&t, b[2], ds[k].mean_cash, k_no_traded));
+        tset(&t, k, 15, "%s / %s", pct(&t, b[2], sims[k]->mean_invested, "the simulation has no day after its first trade"),
+             pct(&t, b[3], sims[k]->entry_slippage, "no trade was filled"));
         tset(&t, k, 16, "%.1f / %d", ds[k].mean_rounds, ds[k].warm);
       }
       fprintf(md, "## Optimizer diagnostics\n\nOne row per rebalance per backtest in diagnostics.csv: achieved "
@@ -836,7 +859,7 @@ static int topn_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
   if (!rc) {
     fprintf(fy, "run,score,n,year,partial,first,last,absolute,hedged,benchmark\n");
     fprintf(fs, "run,score,n,days,weeks");
-    for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", k_sum_csv[m]);
+    for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", rep_summary_key(m));
     fprintf(fs, ",rebalances,mean_invested,entry_slippage,first_trade_date\n");
     for (int k = 0; k < nt; k++) {
       const pipe_topn_run_dir *t = &x->topn[k];
@@ -847,11 +870,9 @@ static int topn_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
                 zz_date_format(r->first, d0), zz_date_format(r->last, d1), csvv(b[0], r->abs_ret), csvv(b[1], r->hedged_ret),
                 csvv(b[2], r->bench_ret));
       }
-      double v[N_SUM];
-      sum_values(&sum[k], v);
       char dd[16];
       fprintf(fs, "%s,%s,%d,%d,%d", t->label, pipe_head_name(t->head), t->n, sum[k].days, sum[k].weeks);
-      for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", csvv(b[0], v[m]));
+      for (int m = 0; m < N_SUM; m++) fprintf(fs, ",%s", csvv(b[0], rep_summary_value(&sum[k], m)));
       fprintf(fs, ",%d,%s,%s,%s\n", sims[k]->n_rebalances, csvv(b[0], sims[k]->mean_invested),
               csvv(b[1], sims[k]->entry_slippage), zz_date_format(sims[k]->dates[0], dd));
     }
@@ -896,7 +917,7 @@ static int topn_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
       for (int y = 0; y < ny[k]; y++) {
         const rep_year_row *r = &years[(size_t)k * MAX_YEARS + y];
         const double v = kind == 0 ? r->abs_ret : kind == 1 ? r->hedged_ret : r->bench_ret;
-        tset(&t, row, 2 + r->year - y0, "%s%s", pct(b[0], v), r->partial ? " *" : "");
+        tset(&t, row, 2 + r->year - y0, "%s%s", pct(&t, b[0], v, k_year_why), r->partial ? " *" : "");
       }
     }
     tbl_emit(&t, md, h, "Yearly returns, N side by side (* = partial year)");
@@ -909,11 +930,9 @@ static int topn_section(pipe_ctx *x, FILE *md, rep_html *h, zz_err *err) {
     thead(&t, 0, "metric");
     for (int s2 = 0; s2 < ns; s2++) thead(&t, 1 + s2, "top %d", x->topn[sel[s2]].n);
     for (int m = 0; m < N_SUM; m++) {
-      tset(&t, m, 0, "%s", k_sum_names[m]);
+      tset(&t, m, 0, "%s", rep_summary_label(m));
       for (int s2 = 0; s2 < ns; s2++) {
-        double v[N_SUM];
-        sum_values(&sum[sel[s2]], v);
-        tset(&t, m, 1 + s2, "%s", fmt_metric(b[0], m, v[m]));
+        tset(&t, m, 1 + s2, "%s", fmt_metric(&t, b[0], m, &sum[sel[s2]]));
       }
     }
     tset(&t, N_SUM, 0, "rebalances");
@@ -984,7 +1003,7 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
            price_index ? ", so hedged returns include the members' dividend yield (about 1.5-2.5 "
                          "pt a year for CSI300) that a futures hedge would not earn"
                        : "",
-           pct(hc, c->hedge_cost));
+           rep_fmt_pct(hc, sizeof hc, c->hedge_cost));
   fprintf(md, "# %s\n\n", c->title);
   if (c->note[0]) fprintf(md, "%s\n\n", c->note);
   fprintf(md, "%s\n\n%s\n\n", setup, bench_note);
@@ -1008,7 +1027,7 @@ int pipe_report(pipe_ctx *x, zz_err *err) {
   fprintf(md, "Annualised return = NAV_end^(252/days) - 1; Sharpe from daily returns (std ddof 1) x sqrt(252); max "
               "drawdown of the compounded NAV; weekly win rate over ISO weeks; hedged NAV = prod(1 + r_p - r_b - "
               "hedge_cost / 252). "
-              "\"undefined\" marks a statistic that cannot be computed.\n");
+              "\"—\" marks a statistic that cannot be computed; the footnote under its table says why.\n");
   if (fclose(md) && !rc) rc = zz_fail(err, ZZ_EIO, "report.md: write failed");
   int rc2 = rep_html_close(h, rc ? NULL : err);
   if (!rc) rc = rc2;

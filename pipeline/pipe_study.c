@@ -235,6 +235,8 @@ static int write_outputs(const char *out, setting *st, int n, const pipe_study_o
   const double **yl = calloc((size_t)n + 1, sizeof *yl), **yv = calloc((size_t)n + 1, sizeof *yv);
   int rc = ZZ_OK;
   if (!cells || !pc || !names || !ns || !yl || !yv) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  rep_notes notes; /* why a "—" cell is undefined */
+  rep_notes_init(&notes);
   static const char *const head[NC] = {"setting", "stopping epoch", "best epoch", "best validation RankIC",
                                        "units' mutual correlation", "validation days", "validation rows"};
   for (int k = 0; !rc && k < n; k++) {
@@ -243,8 +245,9 @@ static int write_outputs(const char *out, setting *st, int n, const pipe_study_o
     snprintf(row[0], sizeof row[0], "%.127s", s->label); /* cells hold 128 */
     snprintf(row[1], sizeof row[1], "%d", s->stop_epoch);
     snprintf(row[2], sizeof row[2], "%d", s->best_epoch);
-    rep_fmt_pct(row[3], sizeof row[3], s->val_ic);
-    if (s->K >= 2) rep_fmt_num(row[4], sizeof row[4], s->units_corr);
+    rep_cell(row[3], sizeof row[3], s->val_ic, 1, &notes, "the validation RankIC is defined on no day");
+    if (s->K >= 2)
+      rep_cell(row[4], sizeof row[4], s->units_corr, 0, &notes, "no validation day has two units that vary");
     else snprintf(row[4], sizeof row[4], "-");
     snprintf(row[5], sizeof row[5], "%d", s->val_days);
     snprintf(row[6], sizeof row[6], "%ld", s->val_rows);
@@ -262,6 +265,7 @@ static int write_outputs(const char *out, setting *st, int n, const pipe_study_o
   if (!rc) {
     fprintf(f, "# zhizeng hyper-parameter study\n\n");
     rep_md_table(f, cap, n, NC, head, pc);
+    rep_notes_md(f, &notes);
     fprintf(f, "Stopping epoch: the last epoch trained (early stopping after model.patience epochs without a better "
                "validation RankIC, or model.epochs). Best validation RankIC: the mean daily RankIC of the best epoch, "
                "recomputed from the saved validation scores (stages/setting-*/validation.csv). Curves: curves.csv, "
@@ -275,6 +279,7 @@ static int write_outputs(const char *out, setting *st, int n, const pipe_study_o
   }
   if (!rc) {
     rep_html_table(h, cap, n, NC, head, pc);
+    rep_notes_html(h, &notes);
     rep_html_epochs(h, "study_loss", "Training loss by epoch", "training loss", n, ns, yl, names, 0);
     rep_html_epochs(h, "study_rankic", "Validation RankIC by epoch", "validation RankIC", n, ns, yv, names, 1);
     rc = rep_html_close(h, err);

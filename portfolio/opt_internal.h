@@ -116,7 +116,10 @@ double *opt_relax_field(int stage, opt_limits *l);
 int opt_relax_step(int stage, const opt_model *m, const opt_limits *base, opt_limits *cur);
 
 /* opt_risk.c */
-int opt_cholesky(const double *F, int nf, double *L, zz_err *err);
+/* 1 when the finite values of s[0..n-1] are not all equal (two of them differ); *n_finite (may be NULL) gets their
+ * count. A constant alpha ranks nothing: the LP's optimum is then any feasible portfolio. */
+int opt_scores_vary(const double *s, int n, int *n_finite);
+int opt_cholesky(const double *F, int nf, double *L, int *bad_pivot, zz_err *err);
 void opt_exposures(const opt_problem *p, const double *a, double *e);
 double opt_factor_var(const double *L, int nf, const double *e, double *u);
 double opt_specific_var(const opt_problem *p, const double *a);

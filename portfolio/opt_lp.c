@@ -106,7 +106,7 @@ int opt_model_build(const opt_problem *p, const opt_limits *lim, int attempt, op
     opt_model_free(m);
     return zz_fail(err, ZZ_ENOMEM, "optimizer: out of memory for %d stocks", n);
   }
-  int rc = opt_cholesky(p->fcov, nf, m->L, err);
+  int rc = opt_cholesky(p->fcov, nf, m->L, NULL, err);
   if (rc) {
     opt_model_free(m);
     return rc;

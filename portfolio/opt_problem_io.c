@@ -1,6 +1,6 @@
 /* opt_problem_io.c — the optimisation problem: create / free, reading a SPEC 11.1 directory,
  * validation, and the limits INI file. */
-#include "portfolio.h"
+#include "opt_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -466,6 +466,22 @@ static int read_factor_cov(const char *path, opt_problem *p, zz_err *err) {
         goto done;
       }
     }
+  { /* a covariance must give every factor portfolio a variance >= 0: the TE constraint's Cholesky needs it */
+    double *L = malloc((size_t)nf * nf * sizeof *L);
+    int bad = -1;
+    zz_err e2 = {0};
+    if (!L) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    else if (opt_cholesky(p->fcov, nf, L, &bad, &e2) && bad >= 0) {
+      const int a = bad;
+      const char *na = a < p->n_style ? p->style_names[a] : a < p->n_style + p->n_ind ? p->ind_names[a - p->n_style] : "country";
+      rc = zz_fail(err, ZZ_EDATA,
+                   "%s:%zu: the covariance matrix is not positive semi-definite: the row of factor '%s', with the "
+                   "factors before it, implies a portfolio of negative variance (a correlation above 1 in absolute "
+                   "value?): expected a covariance matrix", path, fline[a], na);
+    }
+    free(L);
+    if (rc) goto done;
+  }
 #undef FACTOR_OF
 done:
   free(fline);
@@ -527,6 +543,11 @@ int opt_problem_read(const char *dir, opt_problem **out, zz_err *err) {
   }
   if (p->n == 0) {
     rc = zz_fail(err, ZZ_EDATA, "%s:2: no stocks: expected rows 'code,score' after the header", path);
+    goto fail;
+  }
+  if (!opt_scores_vary(p->score, p->n, NULL)) {
+    rc = zz_fail(err, ZZ_EDATA, "%s:2:%d: every score is %.10g: a constant alpha ranks nothing (any feasible portfolio "
+                 "would be optimal); expected scores that differ between stocks", path, cs + 1, p->score[0]);
     goto fail;
   }
   zz_csv_close(r);

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int opt_cholesky(const double *F, int nf, double *L, zz_err *err) {
+int opt_cholesky(const double *F, int nf, double *L, int *bad_pivot, zz_err *err) {
+  if (bad_pivot) *bad_pivot = -1;
   memset(L, 0, (size_t)nf * nf * sizeof *L);
   double scale = 0;
   for (int a = 0; a < nf; a++)
@@ -14,6 +15,7 @@ int opt_cholesky(const double *F, int nf, double *L, zz_err *err) {
   for (int j = 0; j < nf; j++) {
     double d = F[(size_t)j * nf + j];
     for (int k = 0; k < j; k++) d -= L[(size_t)j * nf + k] * L[(size_t)j * nf + k];
+    if (d < -1e-10 * scale && bad_pivot) *bad_pivot = j;
     if (d < -1e-10 * scale)
       return zz_fail(err, ZZ_EDATA,
                      "factor covariance is not positive semi-definite (pivot %d is %g): a covariance matrix cannot "

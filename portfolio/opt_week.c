@@ -3,7 +3,7 @@
  * is built in memory (universe, standardised scores with unscored stocks neutral, benchmark
  * renormalised over the modelled members, tradability) and solved by opt_solve; a week opt_solve
  * cannot solve is held (the target is the book itself). */
-#include "portfolio.h"
+#include "opt_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -111,7 +111,12 @@ int opt_week_solve(const opt_week_in *in, const opt_limits *lim0, opt_week **out
     free(z), free(uni), opt_week_free(wk);
     return rc;
   }
-  rc = opt_solve_warm(op, &lim, in->warm, &wk->res, &oe);
+  int n_scored = 0;
+  if (!opt_scores_vary(in->score, N, &n_scored)) /* nothing to rank by: any feasible book is optimal, so hold */
+    rc = zz_fail(&oe, ZZ_ENUMERIC, "the scores of the %d scored stocks are all equal this week: nothing to rank by, "
+                 "the book is held", n_scored);
+  else
+    rc = opt_solve_warm(op, &lim, in->warm, &wk->res, &oe);
   if (rc == ZZ_ENUMERIC) { /* not solvable this week: hold the book */
     snprintf(wk->note, sizeof wk->note, "%s", oe.msg);
     for (int i = 0; i < N; i++) wk->target[i] = in->w0[i];
@@ -142,4 +147,16 @@ int opt_week_solve(const opt_week_in *in, const opt_limits *lim0, opt_week **out
   }
   *out = wk;
   return ZZ_OK;
+}
+
+int opt_scores_vary(const double *s, int n, int *n_finite) {
+  int m = 0, varies = 0;
+  double first = 0;
+  for (int i = 0; i < n; i++)
+    if (isfinite(s[i])) {
+      if (!m++) first = s[i];
+      else varies |= s[i] != first;
+    }
+  if (n_finite) *n_finite = m;
+  return varies;
 }

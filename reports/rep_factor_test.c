@@ -266,6 +266,7 @@ static int layered(const panel *p, const double *sc, const rep_factor_opts *o, r
     }
     if (m < min_n) continue; /* too few stocks this week: no holding (documented) */
     qsort(items, (size_t)m, sizeof *items, cmp_scored);
+    if (items[0].v == items[m - 1].v) continue; /* all scores equal: no order to layer by, skipped alike */
     for (int j = 0; j < m; j++) {
       int i = items[j].i;
       group[i] = (int)((long long)j * G / m);

@@ -39,7 +39,7 @@ double rep_annual_return(const double *r, int n) {
 double rep_sharpe(const double *r, int n) {
   if (n < 2) return NAN;
   double sd = rep_std(r, n, 1);
-  if (!(sd > 0)) return NAN;
+  if (!(sd > REP_MIN_DAILY_STD)) return NAN; /* zero within the rounding of the NAV files: a ratio would be noise */
   return rep_mean(r, n) / sd * sqrt(REP_DAYS_PER_YEAR);
 }
 
@@ -71,7 +71,7 @@ static double excess_stat(const double *rp, const double *rb, int n, int want_ir
   for (int k = 0; k < n; k++) e[k] = rp[k] - rb[k];
   double te = rep_std(e, n, 1) * sqrt(REP_DAYS_PER_YEAR);
   double out = te;
-  if (want_ir) out = te > 0 ? rep_mean(e, n) * REP_DAYS_PER_YEAR / te : NAN;
+  if (want_ir) out = te > REP_MIN_DAILY_STD * sqrt(REP_DAYS_PER_YEAR) ? rep_mean(e, n) * REP_DAYS_PER_YEAR / te : NAN;
   free(e);
   return out;
 }

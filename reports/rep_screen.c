@@ -332,14 +332,22 @@ static int write_md(const rep_screen_result *r, const rep_screen_opts *o, const 
           dataset, dataset);
   fputs("| factor | group | decision | flipped | RankIC mean | IC_IR | top excess ann. | top ann. | top max DD | top IR | reason |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|\n", f);
+  rep_notes n;
+  rep_notes_init(&n);
+  const char *no_ic = "RankIC is defined on no date (constant factor, or too few stocks)";
+  const char *no_days = "the top group's layered test has no daily return";
   for (int k = 0; k < r->n; k++) {
     const rep_screen_factor *x = &r->f[k];
     fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", x->name, x->group,
-            x->kept ? "**kept**" : "dropped", x->flipped ? "yes" : "no", rep_fmt_num(b[0], 32, x->ic_mean * 100),
-            rep_fmt_num(b[1], 32, x->ic_ir), rep_fmt_pct(b[2], 32, x->top_excess_ann), rep_fmt_pct(b[3], 32, x->top_ann),
-            rep_fmt_pct(b[4], 32, x->top_mdd), rep_fmt_num(b[5], 32, x->top_ir), x->reason);
+            x->kept ? "**kept**" : "dropped", x->flipped ? "yes" : "no", rep_cell(b[0], 32, x->ic_mean * 100, 0, &n, no_ic),
+            rep_cell(b[1], 32, x->ic_ir, 0, &n, "IC_IR: fewer than two dates with a RankIC, or no spread"),
+            rep_cell(b[2], 32, x->top_excess_ann, 1, &n, no_days), rep_cell(b[3], 32, x->top_ann, 1, &n, no_days),
+            rep_cell(b[4], 32, x->top_mdd, 1, &n, no_days),
+            rep_cell(b[5], 32, x->top_ir, 0, &n, "top IR: fewer than two daily returns, or no tracking error"), x->reason);
   }
-  fputs("\nRankIC mean in percent. The correlation heat map: correlation.svg (values in correlation.csv).\n", f);
+  fputc('\n', f);
+  rep_notes_md(f, &n);
+  fputs("RankIC mean in percent. The correlation heat map: correlation.svg (values in correlation.csv).\n", f);
   return zz_out_close(f, tmp, path, err);
 }
 

@@ -6,14 +6,14 @@
 #include <string.h>
 
 char *rep_fmt_pct(char *buf, size_t n, double v) {
-  if (!isfinite(v)) snprintf(buf, n, "undefined");
+  if (!isfinite(v)) snprintf(buf, n, "—");
   else snprintf(buf, n, "%.2f%%", v * 100.0 + 0.0); /* + 0.0: no "-0.00%" from a negative zero */
   if (!strcmp(buf, "-0.00%")) snprintf(buf, n, "0.00%%");
   return buf;
 }
 
 char *rep_fmt_num(char *buf, size_t n, double v) {
-  if (!isfinite(v)) snprintf(buf, n, "undefined");
+  if (!isfinite(v)) snprintf(buf, n, "—");
   else snprintf(buf, n, "%.2f", v);
   if (!strcmp(buf, "-0.00")) snprintf(buf, n, "0.00");
   return buf;

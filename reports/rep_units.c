@@ -64,7 +64,8 @@ static const char *const k_head[U_NCOL] = {"model",         "units",        "Ran
 
 /* The summary table's cells (n x U_NCOL) and their pointers; NULL when out of memory. */
 static char (*summary_cells(int n, const rep_unit_result *const *r, const char *const *labels,
-                            const char ***ptrs))[UCELL] {
+                            const char ***ptrs, rep_notes *notes))[UCELL] {
+  rep_notes_init(notes);
   char(*c)[UCELL] = calloc((size_t)n * U_NCOL + 1, UCELL);
   *ptrs = calloc((size_t)n * U_NCOL + 1, sizeof **ptrs);
   if (!c || !*ptrs) {
@@ -75,12 +76,14 @@ static char (*summary_cells(int n, const rep_unit_result *const *r, const char *
     char(*row)[UCELL] = c + (size_t)m * U_NCOL;
     snprintf(row[0], UCELL, "%s", labels[m]);
     snprintf(row[1], UCELL, "%d", r[m]->K);
-    rep_fmt_pct(row[2], UCELL, r[m]->ic_mean_avg);
-    rep_fmt_num(row[3], UCELL, r[m]->ic_ir_avg);
-    rep_fmt_pct(row[4], UCELL, r[m]->share_above);
+    const char *no_unit = "no unit has a defined RankIC (each unit is constant on every date, or too few stocks)";
+    rep_cell(row[2], UCELL, r[m]->ic_mean_avg, 1, notes, no_unit);
+    rep_cell(row[3], UCELL, r[m]->ic_ir_avg, 0, notes,
+             "no unit's RankIC has a standard deviation (fewer than two dates, or no spread)");
+    rep_cell(row[4], UCELL, r[m]->share_above, 1, notes, no_unit);
     snprintf(row[5], UCELL, "%d", r[m]->n_defined);
     if (isfinite(r[m]->mutual_corr)) snprintf(row[6], UCELL, "%.4f", r[m]->mutual_corr);
-    else snprintf(row[6], UCELL, "undefined");
+    else rep_cell_why(row[6], UCELL, notes, "no date has two units that vary over at least two stocks");
     snprintf(row[7], UCELL, "%d", r[m]->n_corr_dates);
     for (int j = 0; j < U_NCOL; j++) (*ptrs)[(size_t)m * U_NCOL + j] = row[j];
   }
@@ -93,9 +96,11 @@ static const char k_caption[] =
 
 void rep_unit_md(FILE *f, int n, const rep_unit_result *const *r, const char *const *labels) {
   const char **p = NULL;
-  char(*c)[UCELL] = summary_cells(n, r, labels, &p);
+  rep_notes notes;
+  char(*c)[UCELL] = summary_cells(n, r, labels, &p, &notes);
   if (!c) return;
   rep_md_table(f, k_caption, n, U_NCOL, k_head, p);
+  rep_notes_md(f, &notes);
   free(c), free(p);
 }
 
@@ -131,9 +136,11 @@ static void histogram(rep_html *h, const char *id, const char *title, const char
 
 void rep_unit_html(rep_html *h, int n, const rep_unit_result *const *r, const char *const *labels) {
   const char **p = NULL;
-  char(*c)[UCELL] = summary_cells(n, r, labels, &p);
+  rep_notes notes;
+  char(*c)[UCELL] = summary_cells(n, r, labels, &p, &notes);
   if (!c) return;
   rep_html_table(h, k_caption, n, U_NCOL, k_head, p);
+  rep_notes_html(h, &notes);
   free(c), free(p);
   for (int m = 0; m < n; m++) {
     char title[256], id[48];

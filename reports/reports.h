@@ -4,7 +4,8 @@
  *
  * Conventions (docs/reports.md states every definition):
  *   - an undefined statistic (std of one point, correlation of a constant series, ...) is NaN here
- *     and is written as "undefined" in Markdown/HTML and as an empty field in CSV, never as 0;
+ *     and is written as "—" with a footnote saying why in Markdown/HTML (rep_cell, rep_notes) and as an
+ *     empty field in CSV, never as 0 or NaN;
  *   - returns are simple daily returns; a NAV series starts at 1 before the first return;
  *   - std uses ddof = 1 (sample standard deviation) everywhere;
  *   - 252 trading days per year.
@@ -19,6 +20,10 @@
 #include <stdio.h>
 
 #define REP_DAYS_PER_YEAR 252.0
+/* A standard deviation of daily returns at or below this is zero for the ratios to it (Sharpe, information
+ * ratio): the NAV files carry 10 significant digits, so returns are exact to about 1e-10, and a ratio to a
+ * smaller spread is rounding noise (a portfolio equal to its benchmark would show any information ratio). */
+#define REP_MIN_DAILY_STD 1e-9
 
 /* ------------------------------------------------------------------ metrics on arrays */
 
@@ -30,7 +35,7 @@ double rep_std(const double *x, int n, int ddof);
 void rep_compound(const double *r, int n, double *nav);
 /* prod(1 + r)^(252 / n) - 1; NaN when n < 1. */
 double rep_annual_return(const double *r, int n);
-/* mean(r) / std(r, ddof 1) * sqrt(252); NaN when n < 2 or std == 0. */
+/* mean(r) / std(r, ddof 1) * sqrt(252); NaN when n < 2 or std <= REP_MIN_DAILY_STD. */
 double rep_sharpe(const double *r, int n);
 /* Max drawdown of the compounded NAV (starting at 1 before r[0]) as a non-positive fraction:
  * min_t (nav_t / max_{s<=t} nav_s - 1). 0 when the NAV never falls; NaN when n < 1. */
@@ -39,7 +44,7 @@ double rep_max_drawdown(const double *r, int n);
 void rep_drawdown_series(const double *r, int n, double *dd);
 /* std(rp - rb, ddof 1) * sqrt(252). */
 double rep_tracking_error(const double *rp, const double *rb, int n);
-/* mean(rp - rb) * 252 / tracking error. */
+/* mean(rp - rb) * 252 / tracking error; NaN when n < 2 or the daily std of rp - rb <= REP_MIN_DAILY_STD. */
 double rep_info_ratio(const double *rp, const double *rb, int n);
 /* Weekly win rate of a NAV series: nav[0..n-1] on dates[0..n-1] (YYYYMMDD), nav[0] the base.
  * Weeks are ISO calendar weeks, valued at their last trading day; the first week's return is
@@ -102,6 +107,14 @@ typedef struct rep_factor_result {
 int rep_factor_test(const panel *p, const double *scores, const rep_factor_opts *o, rep_factor_result **out,
                     zz_err *err);
 void rep_factor_result_free(rep_factor_result *r);
+
+/* The factor-test table's cells of r, REP_FACTOR_CELLS of them in this order: RankIC mean, IC_IR, RankIC > 0 share,
+ * top group hedged annualised, bottom group hedged annualised, top group Sharpe, top group max drawdown, top group
+ * weekly turnover; an undefined one is "—" with a note in n saying why. */
+enum { REP_FC_IC_MEAN, REP_FC_IC_IR, REP_FC_IC_POS, REP_FC_TOP_ANN, REP_FC_BOTTOM_ANN, REP_FC_TOP_SHARPE, REP_FC_TOP_MDD,
+       REP_FC_TOP_TURNOVER, REP_FACTOR_CELLS };
+typedef struct rep_notes rep_notes;
+void rep_factor_cells(const rep_factor_result *r, char (*cells)[32], rep_notes *n);
 
 /* Mean over the RankIC sampling dates of the cross-sectional Pearson and Spearman correlation between
  * score columns a and b (universe as in o). NaN when no date has enough common stocks. */
@@ -184,14 +197,48 @@ typedef struct rep_summary {
 int rep_yearly(const rep_run *r, rep_year_row *rows, int cap);
 void rep_summarise(const rep_run *r, rep_summary *s);
 
+/* The summary metrics in the order of the reports' tables: labels ("absolute Sharpe"), CSV keys ("abs_sharpe"),
+ * whether a fraction (shown as a percentage), the value, and why it is undefined (NULL when it is defined). */
+enum {
+  REP_SUM_ABS_ANN, REP_SUM_ABS_SHARPE, REP_SUM_ABS_MDD, REP_SUM_ABS_WIN, REP_SUM_HED_ANN, REP_SUM_HED_SHARPE,
+  REP_SUM_HED_MDD, REP_SUM_HED_WIN, REP_SUM_BENCH_ANN, REP_SUM_TE, REP_SUM_IR, REP_SUM_TURNOVER, REP_SUM_COSTS,
+  REP_SUM_N
+};
+const char *rep_summary_label(int m);
+const char *rep_summary_key(int m);
+int rep_summary_is_pct(int m);
+double rep_summary_value(const rep_summary *s, int m);
+const char *rep_summary_why(const rep_summary *s, int m);
+
 /* ------------------------------------------------------------------ formatting and output */
 
-/* "12.34%" (two decimals) or "undefined"; returns buf. */
+/* "12.34%" (two decimals), or "—" when not finite (a table cell that may be undefined uses rep_cell, which adds
+ * the footnote mark); returns buf. */
 char *rep_fmt_pct(char *buf, size_t n, double v);
-/* "%.2f" or "undefined". */
+/* "%.2f", or "—". */
 char *rep_fmt_num(char *buf, size_t n, double v);
 /* CSV field: %.10g, empty when undefined. */
 char *rep_fmt_csv(char *buf, size_t n, double v);
+
+/* Undefined statistics in tables: the cell reads "—" with a footnote mark (¹, ², …) and the note under the table
+ * says why (docs/reports.md, "Undefined statistics"). A table collects its notes while its cells are formatted. */
+#define REP_NOTES_MAX 12
+struct rep_notes {
+  int n;
+  char why[REP_NOTES_MAX][320];
+};
+void rep_notes_init(rep_notes *n);
+/* v as rep_fmt_pct (pct) or rep_fmt_num when finite; else "—" and the mark of why (a note added to n when new;
+ * n NULL: no mark). */
+char *rep_cell(char *buf, size_t len, double v, int pct, rep_notes *n, const char *why);
+/* "—" and the mark of why: a cell whose statistic was not computed at all. */
+char *rep_cell_why(char *buf, size_t len, rep_notes *n, const char *why);
+/* The notes under a table, one line each ("¹ why"); nothing when there is none. */
+void rep_notes_md(FILE *f, const rep_notes *n);
+void rep_notes_html(rep_html *h, const rep_notes *n);
+/* Why a ratio to a standard deviation over count values of what ("RankIC dates") is undefined: fewer than two,
+ * or no spread. Written into buf; returns buf. */
+const char *rep_why_spread(char *buf, size_t len, int count, const char *what);
 
 /* One self-contained HTML page assembled section by section: inline CSS (with print rules that keep a chart
  * or table on one page) and inline SVG, no scripts. Every heading gets an anchor, and the page opens with a

@@ -190,7 +190,9 @@ void sim_book_weights(const sim_book *b, double *w, double *cash_weight, double 
  * close: sized there in shares, traded on trade_date (0: exec_lag trading days later). Weights are
  * >= 0, finite, summing to at most 1 + 1e-9. A trade day past the end drops the batch (returns ZZ_OK). */
 int sim_book_submit(sim_book *b, const int *stock, const double *weight, int n, int32_t trade_date, zz_err *err);
-/* Runs to the end and hands over the result; the book is spent (free it). Fails when no batch traded. */
+/* Runs to the end and hands over the result; the book is spent (free it). Fails when batches were submitted but
+ * none traded. A book never given a target (a backtest whose every week was held) stays in cash: its series start
+ * at its first date, with NAV 1 throughout. */
 int sim_book_finish(sim_book *b, sim_result **out, zz_err *err);
 
 /* Runs the simulation of a target file: a book created at the first batch date, each batch submitted

@@ -50,6 +50,7 @@ struct sim_book {
   /* daily series from t0 */
   double *d_value, *d_cash, *d_turnover, *d_costs;
   int t_exec;            /* first execution day, -1 before */
+  int n_submitted;       /* sim_book_submit calls accepted (batches dropped past the end included) */
   int last_pos_t;        /* last date whose positions were recorded */
   sim_result *r;         /* trades, positions and rebalances accumulate here */
   size_t cap_trades, cap_pos;
@@ -699,6 +700,7 @@ int sim_book_submit(sim_book *s, const int *stock, const double *weight, int n, 
   const panel *p = s->p;
   const int t = s->t_cur;
   if (t < s->t0) return zz_fail(err, ZZ_EINTERNAL, "a target was submitted before the book's first close");
+  s->n_submitted++;
   int tt;
   if (trade_date) {
     tt = sim_find_date(p, trade_date);
@@ -767,8 +769,10 @@ int sim_book_finish(sim_book *s, sim_result **out, zz_err *err) {
   *out = NULL;
   int rc = sim_book_run_to(s, s->p->dates[s->t_end], err);
   if (rc) return rc;
-  if (s->t_exec < 0) return zz_fail(err, ZZ_EUSAGE, "no target traded within the simulated period (up to %d)",
-                                    (int)s->p->dates[s->t_end]);
+  if (s->t_exec < 0 && s->n_submitted)
+    return zz_fail(err, ZZ_EUSAGE, "no target traded within the simulated period (up to %d)",
+                   (int)s->p->dates[s->t_end]);
+  if (s->t_exec < 0) s->t_exec = s->t0; /* never given a target: all cash from the first date (documented) */
   if (s->last_pos_t != s->t_end && (rc = push_positions(s, s->t_end, err))) return rc;
   sim_result *r = s->r;
   const int e = s->t_exec, nd = s->t_end - e + 1, d0 = e - s->t0;
@@ -782,7 +786,7 @@ int sim_book_finish(sim_book *s, sim_result **out, zz_err *err) {
   const double *ix = s->c.benchmark >= 0 ? s->p->index[s->c.benchmark].close : NULL;
   const double K = s->c.capital, hc = s->c.hedge_cost / 252.0;
   r->entry_costs = s->d_costs[d0];
-  r->entry_slippage = s->d_value[d0] / (K - r->entry_costs) - 1.0;
+  r->entry_slippage = s->n_submitted ? s->d_value[d0] / (K - r->entry_costs) - 1.0 : NAN; /* no trade: none */
   double invested = 0.0;
   for (int d = 0; d < nd; d++) {
     const int t = e + d, u = d0 + d;

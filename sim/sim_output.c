@@ -227,7 +227,7 @@ static int read_summary(const char *dir, sim_result *r, zz_err *err) {
                   : !strcmp(key, "mean_invested") ? &r->mean_invested
                   : !strcmp(key, "total_costs")  ? &r->total_costs
                                                  : NULL;
-    if (dst) rc = zz_csv_double(c, col[1], 0, dst, err);
+    if (dst) rc = zz_csv_double(c, col[1], dst == &r->entry_slippage, dst, err); /* empty: never traded */
   }
   if (!rc && got < 0) rc = -got;
   zz_csv_close(c);

@@ -99,6 +99,7 @@ TARGETS = {
     "targets_non_numeric_weight": (sub(TG, 4, 2, "0.4x"), "t.csv:5:3", 3),
     "targets_empty_weight": (sub(TG, 4, 2, ""), "t.csv:5:3", 3),
     "targets_infinite_weight": (sub(TG, 1, 2, "inf"), "t.csv:2:3", 3),
+    "targets_nan_weight": (sub(TG, 1, 2, "nan"), "t.csv:2:3", 3),
     "targets_negative_weight": (sub(TG, 2, 2, "-0.1"), "t.csv:3:3", 3),
     "targets_duplicate": (TG + [f"{DAYS[5]},sh.600036,0.05"], "t.csv:6:2", 3),
     "targets_sum_above_one": (sub(TG, 4, 2, "0.6"), "t.csv:4:3", 3),  # named where the sorted sum passes 1
@@ -123,6 +124,7 @@ SCORES = {
     "scores_unknown_code": (sub(SC, 5, 1, "601988.SH"), "s.csv:6:2", 3),
     "scores_non_numeric": (sub(SC, 7, 2, "high"), "s.csv:8:3", 3),
     "scores_infinite": (sub(SC, 7, 2, "-inf"), "s.csv:8:3", 3),
+    "scores_nan_marker": (sub(SC, 3, 2, "NaN"), "s.csv:4:3", 3),
     "scores_duplicate": (SC + [SC[1].replace("600000.SH", "SH600000")], f"s.csv:{len(SC) + 1}:2", 3),
     "scores_no_score_column": ([",".join(l.split(",")[:2]) for l in SC], "s.csv:1", 3),
     "scores_missing_date_column": ([",".join(l.split(",")[1:]) for l in SC], "s.csv:1:3", 3),
@@ -153,6 +155,8 @@ PROBLEM = {
     "problem_alpha_bad_score": ({"alpha.csv": sub(P["alpha.csv"], 2, 1, "x")}, "alpha.csv:3:2", 3),
     "problem_alpha_empty_code": ({"alpha.csv": sub(P["alpha.csv"], 2, 0, "")}, "alpha.csv:3:1", 3),
     "problem_alpha_duplicate": ({"alpha.csv": P["alpha.csv"] + ["600000.SH,0.2"]}, "alpha.csv:6:1", 3),
+    "problem_alpha_constant": ({"alpha.csv": ["code,score"] + [l.split(",")[0] + ",0.3" for l in P["alpha.csv"][1:]]},
+                               "alpha.csv:2:2", 3),
     "problem_alpha_no_rows": ({"alpha.csv": ["code,score"]}, "alpha.csv:2", 3),
     "problem_alpha_missing_score_column": ({"alpha.csv": [l.split(",")[0] for l in P["alpha.csv"]]}, "alpha.csv:1:2",
                                            3),
@@ -194,6 +198,8 @@ PROBLEM = {
                                       "factor_cov.csv:6:6", 3),
     "problem_cov_not_symmetric": ({"factor_cov.csv": sub(P["factor_cov.csv"], 4, 3, "0.02")}, "factor_cov.csv:5:4",
                                   3),
+    "problem_cov_not_psd": ({"factor_cov.csv": sub(sub(P["factor_cov.csv"], 3, 4, "0.05"), 4, 3, "0.05")},
+                            "factor_cov.csv:5", 3),
     "problem_cov_non_numeric": ({"factor_cov.csv": sub(P["factor_cov.csv"], 2, 2, "--")}, "factor_cov.csv:3:3", 3),
     "problem_specvar_negative": ({"specific_var.csv": sub(P["specific_var.csv"], 3, 1, "-0.06")},
                                  "specific_var.csv:4:2", 3),
@@ -236,6 +242,8 @@ CONFIG = {
     "config_bad_bool": (CFG + ["[risk]", "fundamentals = maybe"], "c.ini:15", 2),
     "config_bad_date": (CFG + ["[market]", "synth_start = 2010-02-30"], "c.ini:15", 2),
     "config_bad_number": (CFG + ["[sim]", "buy_rate = 0.0003x"], "c.ini:15", 2),
+    "config_nan_number": (CFG + ["[sim]", "buy_rate = nan"], "c.ini:15", 2),
+    "config_infinite_number": (CFG + ["[optimizer]", "te_max_csi300 = inf"], "c.ini:15", 2),
     "config_missing_file": (None, "c.ini", 4),
     # a valid configuration over a market with a bad bars.csv: the ingest error, and no output directory left
     "config_market_with_bad_bars": (CFG[:1] + ["dir = BADMARKET"] + CFG[2:], "market_bad/bars.csv:3:5", 3),
@@ -336,14 +344,21 @@ ST = {
     "st_metadata_bad_lambda": (st_with(meta={"lambda": "1e"}), "'lambda'", 3),
     "st_metadata_layers_out_of_range": (st_with(meta={"layers": "3"}), "__metadata__", 3),
     "st_metadata_hidden_mismatch": (st_with(meta={"hidden": "4"}), "tensor 'rnn.weight_ih_l0'", 3),
+    "st_nan_weight": (st_with(lambda t: t.update({"head.weight": ("F32", [K, H], [0.1, float("nan")])})),
+                      "tensor 'head.weight'", 3),
+    "st_infinite_bias": (st_with(lambda t: t.update({"rnn.bias_hh_l0": ("F32", [3 * H], [0.0] * 5 + [float("inf")])})),
+                         "tensor 'rnn.bias_hh_l0'", 3),
     "st_valid_header_padded_with_spaces": (padded(good_st()), None, 0),
     "st_valid_f64_tensors": (safetensors({n: ("F64", s, v) for n, (d, s, v) in model_tensors().items()}, META), None,
                              0),
 }
 
 
-def x_input(n=4, t=5, patch=None, extra=None, dt="F32"):
-    ts = {"x": (dt, [n, t, F], floats(n * t * F, 3))}
+def x_input(n=4, t=5, patch=None, extra=None, dt="F32", nan_at=None):
+    v = floats(n * t * F, 3)
+    if nan_at is not None:
+        v[nan_at] = float("nan")
+    ts = {"x": (dt, [n, t, F], v)}
     if extra:
         ts.update(extra)
     return safetensors(ts, None, patch)
@@ -355,6 +370,7 @@ INPUT = {
     "input_x_wrong_features": (safetensors({"x": ("F32", [4, 5, F + 1], floats(20 * (F + 1), 1))}, None), "'x'", 3),
     "input_y_wrong_length": (x_input(extra={"y": ("F32", [3], [0.0] * 3)}), "'y'", 3),
     "input_not_safetensors": (b"x,y\n1,2\n", "x.safetensors: byte 0", 3),
+    "input_x_nan": (x_input(extra=None, patch=None, n=4, t=5, nan_at=7), "'x'", 3),
     "input_valid_with_y": (x_input(extra={"y": ("F32", [4], [0.1, -0.2, 0.3, 0.0])}), None, 0),
 }
 
@@ -408,6 +424,8 @@ def native_cases(native):
         "native_zero_layers": (resealed(native, 20, 0), "m.zzm: byte 16", 3),
         "native_wrong_hidden": (resealed(native, 24, H + 1), "m.zzm: byte 100", 3),
         "native_wrong_param_count": (resealed(native, 100, 7, "<Q"), "m.zzm: byte 100", 3),
+        # parameters from byte 132 (after the 132-byte header): a NaN weight, checksum correct
+        "native_nan_parameter": (resealed(native, 132, float("nan"), "<f"), "m.zzm: byte 132", 3),
         "native_resealed_valid": (resealed(native, 100, struct.unpack_from("<Q", native, 100)[0], "<Q"), None, 0),
     }
 

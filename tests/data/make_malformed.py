@@ -131,6 +131,11 @@ CASES = {
     "fundamentals_non_numeric": ({"fundamentals.csv": sub(F, 2, 3, "many")}, "fundamentals.csv:3:4", 3),
     "features_non_numeric": ({"features/mom.csv": ["date,code,mom5,mom20", "2020-01-02,600000.SH,0.1,0.2",
                                                    "2020-01-03,600000.SH,0.1,abc"]}, "features/mom.csv:3:4", 3),
+    # issue 18 item 4: a NaN marker is a missing value where the column is optional; Inf is refused everywhere
+    "features_infinite_value": ({"features/mom.csv": ["date,code,mom5,mom20", "2020-01-02,600000.SH,0.1,-Inf"]},
+                                "features/mom.csv:2:4", 3),
+    "weights_nan_weight": ({"index_weights.csv": sub(W, 3, 3, "NaN")}, "index_weights.csv:4:4", 3),
+    "index_bars_nan_close": ({"index_bars.csv": sub(I, 2, 2, "nan")}, "index_bars.csv:3:3", 3),
     "features_non_trading_day": ({"features/mom.csv": ["date,code,mom5", "2020-01-01,600000.SH,0.1"]},
                                  "features/mom.csv:2:1", 3),
     # ---- added for issue 18: one case per remaining rule of data/panel_ingest.c and data/csv_reader.c
@@ -222,6 +227,9 @@ VALID = {
     "valid_unclassified_industry": {"industry.csv": N[:2] + ["000001.SZ,unclassified,2010-01-01,"]},
     "valid_optional_files_absent": {"stocks.csv": None, "industry.csv": None, "fundamentals.csv": None},
     "valid_no_final_newline": {"bars.csv": "NOEOL"},
+    "valid_nan_markers_in_optional_columns": {"features/mom.csv": ["date,code,mom5,mom20", "2020-01-02,600000.SH,NaN,0.2",
+                                                                   "2020-01-03,600000.SH,0.1,nan", "2020-01-06,600000.SH,NA,"],
+                                              "fundamentals.csv": sub(F, 1, 2, "NaN")},
     "valid_cr_line_endings": {"bars.csv": "CR", "stocks.csv": "CR"},
     "valid_spaces_and_case": {"bars.csv": ["Date , Code , Open , High , Low , Close , Volume , Amount"]
                               + [" , ".join(l.split(",")) + " " for l in B[1:]],
@@ -266,7 +274,8 @@ def main():
     for name, changes in sorted(VALID.items()):
         d = os.path.join(OUT, name)
         os.makedirs(d)
-        for fn, lines in BASE.items():
+        for fn in list(BASE) + [k for k in changes if k not in BASE]:
+            lines = BASE.get(fn, [])
             change = changes.get(fn, lines)
             if change is None:
                 continue
@@ -281,6 +290,7 @@ def main():
                 data = data.rstrip("\n")
             elif isinstance(change, list):
                 data = "\n".join(change) + "\n"
+            os.makedirs(os.path.dirname(os.path.join(d, fn)), exist_ok=True)
             with open(os.path.join(d, fn), "w", newline="", encoding="utf-8") as f:
                 f.write(data)
         with open(os.path.join(d, "expect"), "w") as f:

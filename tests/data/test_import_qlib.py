@@ -420,6 +420,9 @@ def main():
     def too_long(s):
         write_bin(os.path.join(s, "features", "sz300750", "high.day.bin"), 30, [1.0] * 12)
 
+    def inf_close(s):  # NaN is qlib's "no value"; an infinity is refused at its byte
+        write_bin(os.path.join(s, "features", "sz000001", "close.day.bin"), 0, [10.0, 10.1, float("inf"), 10.2])
+
     def bad_cal(s):
         p = os.path.join(s, "calendars", "day.txt")
         lines = open(p).read().splitlines()
@@ -447,6 +450,7 @@ def main():
     bad_case(zz, work, "start_index", far_start,
              ["features/sz000001/open.day.bin: byte 0: start index 9999 is beyond the calendar (40 days"])
     bad_case(zz, work, "too_long", too_long, ["features/sz300750/high.day.bin: byte 44:", "past the calendar's end"])
+    bad_case(zz, work, "infinite_close", inf_close, ["features/sz000001/close.day.bin: byte 12:", "expected a finite"])
     bad_case(zz, work, "calendar_line", bad_cal, ["calendars/day.txt:3:1:", "2020-13-45"])
     bad_case(zz, work, "calendar_order", unsorted_cal, ["calendars/day.txt:6:1:", "increasing"])
     bad_case(zz, work, "instrument_fields", bad_instr, ["instruments/all.txt:", ":3: expected 3 fields"])

@@ -24,10 +24,7 @@ def one_stage(out, name):
 
 def main():
     a = ref_pipeline.parse_args()
-    src, out = os.path.join(a.work, "runA"), os.path.join(a.work, "run_topn")
-    if os.path.isdir(out):
-        shutil.rmtree(out)
-    shutil.copytree(src, out, symlinks=True)
+    out = ref_pipeline.fixture_run_copy(a.work, "run_topn")
     market = os.path.join(a.work, "market")
     cfg = os.path.join(a.work, "run_topn.ini")
     text = ref_pipeline.CONFIG.format(market=market, out=out)

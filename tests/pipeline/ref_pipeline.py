@@ -79,6 +79,15 @@ def parse_args(modes=None):
     return a
 
 
+def fixture_run_copy(work, name):
+    """A fresh copy, work/name, of the pipeline_setup fixture's run A (every stage cached); returns its path."""
+    src, out = os.path.join(work, "runA"), os.path.join(work, name)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    shutil.copytree(src, out, symlinks=True)
+    return out
+
+
 def fixture_market(work, name):
     """A fresh copy, work/name, of the market the pipeline_setup test wrote (its caches left out)."""
     src = os.path.join(work, "market")

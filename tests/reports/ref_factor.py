@@ -164,7 +164,7 @@ def reference(m, u, G, min_n):
             break
         ok = universe(m, u, reb[k]) & np.isfinite(sc[reb[k]]) & np.isfinite(C[e0])
         idx = np.nonzero(ok)[0]
-        if len(idx) < max(min_n, G):
+        if len(idx) < max(min_n, G) or len(set(sc[reb[k]][idx])) < 2:  # too few, or nothing to sort by
             continue
         order = idx[np.lexsort((idx, sc[reb[k]][idx]))]
         grp = {int(i): j * G // len(order) for j, i in enumerate(order)}
@@ -244,9 +244,9 @@ def reference(m, u, G, min_n):
     ps, ss = [], []
     for t in sd:
         ok = universe(m, u, t) & np.isfinite(sc[t]) & np.isfinite(s2[t])
-        if ok.sum() >= min_n:
+        if ok.sum() >= min_n and len(set(sc[t][ok])) > 1:  # a constant cross-section has no correlation
             ps.append(stats.pearsonr(sc[t][ok], s2[t][ok])[0]); ss.append(stats.spearmanr(sc[t][ok], s2[t][ok])[0])
-    out["score_corr"] = np.array([np.mean(ps), np.mean(ss)])
+    out["score_corr"] = np.array([np.mean(ps), np.mean(ss)])  # over the dates where it is defined
     return out
 
 
@@ -303,6 +303,29 @@ def main():
         a_ic = reference(m, -1, 5, 10)["ic"]
         m["elig"] = eligible(m, (1, 0, 0))
         assert not np.allclose(a_ic, reference(m, -1, 5, 10)["ic"], equal_nan=True), "the screen changes nothing"
+        # degenerate cross-sections (issue 18): every third day all scores equal, some days one stock scored, one
+        # day a single distinct value besides NaN; each such RankIC date is undefined and each such week skipped by
+        # the layered test, exactly as the reference
+        deg = m["score"].copy()
+        nd = deg.shape[0]
+        for t in range(0, nd, 3):
+            deg[t] = np.where(np.isnan(deg[t]), np.nan, 0.25)
+        for t in range(1, nd, 7):
+            keep = np.nonzero(np.isfinite(deg[t]))[0][:1]
+            row = np.full(deg.shape[1], np.nan); row[keep] = deg[t, keep]; deg[t] = row
+        m_deg = dict(m, score=deg)
+        write_market(m_deg, tmp, deg)
+        m_deg["elig"] = eligible(m_deg, (1, 1, 60))
+        got = parse(subprocess.run([a.driver, "factor", tmp, "-1", "5", "10"], capture_output=True, text=True,
+                                   check=True).stdout)
+        assert "error" not in got, got.get("error")
+        want = reference(m_deg, -1, 5, 10)
+        n_undef = int(np.isnan(want["ic"]).sum())
+        assert n_undef >= 3, f"only {n_undef} undefined RankIC dates: the degenerate days were not sampled"
+        for k, v in want.items():
+            close(f"degenerate days: {k}", got[k], v)
+        print(f"degenerate cross-sections: {n_undef} of {len(want['ic'])} RankIC dates undefined, "
+              f"{len(want['universe'])} layered days: ok")
         # constant scores per date -> a clear error
         const = np.where(np.isnan(m["score"]), np.nan, 1.5)
         write_market(m, tmp, const)

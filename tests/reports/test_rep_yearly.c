@@ -105,10 +105,44 @@ int main(void) {
   if (!rc) {
     rep_summarise(r, &s);
     CHECK(isnan(s.abs_sharpe) && isnan(s.te) && isnan(s.ir), "sharpe %g te %g", s.abs_sharpe, s.te);
-    CHECK(!strcmp(rep_fmt_num(b, sizeof b, s.abs_sharpe), "undefined"), "%s", b);
-    CHECK(!strcmp(rep_fmt_pct(b, sizeof b, s.te), "undefined"), "%s", b);
+    CHECK(!strcmp(rep_fmt_num(b, sizeof b, s.abs_sharpe), "—"), "%s", b);
+    CHECK(!strcmp(rep_fmt_pct(b, sizeof b, s.te), "—"), "%s", b);
     CHECK(!strcmp(rep_fmt_csv(b, sizeof b, s.te), ""), "%s", b);
     CHECK(NEAR(s.abs_mdd, 0.0), "mdd %g", s.abs_mdd);
+    /* table cells: "—" with a footnote mark per distinct reason, the notes saying why (one daily return) */
+    rep_notes n;
+    rep_notes_init(&n);
+    for (int m = 0; m < REP_SUM_N; m++) {
+      const double v = rep_summary_value(&s, m);
+      const char *why = rep_summary_why(&s, m);
+      CHECK(isfinite(v) == (why == NULL), "metric %s: value %g, why %s", rep_summary_key(m), v, why ? why : "-");
+      rep_cell(b, sizeof b, v, rep_summary_is_pct(m), &n, why);
+      CHECK(isfinite(v) || !strncmp(b, "—", strlen("—")), "metric %s: cell '%s'", rep_summary_key(m), b);
+      CHECK(!strstr(b, "nan") && !strstr(b, "undefined"), "metric %s: cell '%s'", rep_summary_key(m), b);
+    }
+    /* undefined: both Sharpes (one reason), TE, IR (one return) and the turnover (no week after the first) */
+    CHECK(n.n == 4, "%d notes", n.n);
+    CHECK(n.n > 0 && strstr(n.why[0], "Sharpe") && strstr(n.why[0], "two"), "%s", n.why[0]);
+    rep_cell(b, sizeof b, NAN, 0, &n, rep_summary_why(&s, REP_SUM_TE));
+    CHECK(!strcmp(b, "—²"), "TE cell '%s' (the second reason)", b);
+    rep_cell(b, sizeof b, 0.0, 1, &n, "never used");
+    CHECK(!strcmp(b, "0.00%") && n.n == 4, "'%s', %d notes", b, n.n);
+    rep_run_free(r);
+  }
+  /* zero volatility: a constant daily return gives an undefined Sharpe with its own reason, IR likewise */
+  write_file(path, "date,nav,benchmark,hedged\n2021-03-01,1,1,1\n2021-03-02,1.01,1.01,1\n"
+                   "2021-03-03,1.0201,1.0201,1\n2021-03-04,1.030301,1.030301,1\n");
+  rc = run_read(dir, "flat", &r, &err);
+  CHECK(rc == 0, "%s", err.msg);
+  if (!rc) {
+    rep_summarise(r, &s);
+    const char *w = rep_summary_why(&s, REP_SUM_HED_SHARPE);
+    CHECK(isnan(s.hed_sharpe) && w && strstr(w, "do not vary"), "hedged Sharpe %g: %s", s.hed_sharpe, w ? w : "-");
+    w = rep_summary_why(&s, REP_SUM_IR);
+    CHECK(isnan(s.ir) && w && strstr(w, "tracking error 0"), "IR %g: %s", s.ir, w ? w : "-");
+    /* the absolute returns are 1 % a day up to the rounding of the NAV: zero volatility, not a Sharpe of 1e15 */
+    w = rep_summary_why(&s, REP_SUM_ABS_SHARPE);
+    CHECK(isnan(s.abs_sharpe) && w && strstr(w, "do not vary"), "abs Sharpe %g", s.abs_sharpe);
     rep_run_free(r);
   }
   CHECK(!strcmp(rep_fmt_pct(b, sizeof b, -1e-9), "0.00%"), "%s", b);

@@ -1021,12 +1021,29 @@ static void test_stepping(void) {
   }
   sim_result_free(r);
   sim_result_free(ref);
-  /* a book in which nothing traded cannot finish */
+  /* a book never given a target (a backtest whose every week was held) finishes all cash from its first date:
+   * NAV 1 and all cash every day, no trade, entry slippage undefined */
   bk = NULL;
   r = NULL;
   rc = sim_book_create(p, &c, D[0], &bk, &err);
   if (!rc) rc = sim_book_run_to(bk, D[3], &err);
-  if (!rc) CHECK(sim_book_finish(bk, &r, &err) != ZZ_OK && r == NULL);
+  if (!rc) rc = sim_book_finish(bk, &r, &err);
+  CHECK(rc == ZZ_OK && r);
+  if (!rc && r) {
+    CHECK(r->n_days == p->n_dates && r->dates[0] == D[0]);
+    for (int d = 0; d < r->n_days; d++) CHECK(r->nav[d] == 1.0 && r->cash[d] == r->value[d] && r->turnover[d] == 0);
+    CHECK(r->n_trades == 0 && r->total_costs == 0 && isnan(r->entry_slippage));
+  }
+  sim_book_free(bk);
+  sim_result_free(r);
+  /* one whose targets were submitted but none traded (the trade day past the end: dropped) cannot finish */
+  bk = NULL;
+  r = NULL;
+  rc = sim_book_create(p, &c, D[0], &bk, &err);
+  if (!rc) rc = sim_book_run_to(bk, p->dates[p->n_dates - 1], &err);
+  if (!rc) rc = sim_book_submit(bk, st, w0, 2, 0, &err);
+  CHECK(rc == ZZ_OK);
+  if (!rc) CHECK(sim_book_finish(bk, &r, &err) != ZZ_OK && r == NULL && strstr(err.msg, "no target traded"));
   sim_book_free(bk);
   sim_result_free(r);
   sim_targets_free(tg);
