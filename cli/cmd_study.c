@@ -11,7 +11,7 @@
 
 static void help(void) {
   printf("usage: zhizeng study CONFIG --vary section.key=v1,v2[,...] [--vary ...] [--set section.key=value ...]\n"
-         "                     [--year Y] [--out DIR] [--force] [--no-progress]\n\n"
+         "                     [--year Y] [--out DIR] [--force] [--no-progress] [--plan] [--tasks A-B] [--jobs N | --mpi]\n\n"
          "Trains one model per setting (the configuration with one value of each --vary key; several --vary: every\n"
          "combination, the first varying slowest) on the same split and seed, and compares them (seed 002 tables\n"
          "2-5, figures 6-11). Each setting trains the first head of model.heads on the first dataset of\n"
@@ -33,6 +33,10 @@ static void help(void) {
          "  --year Y       the scoring year whose split is trained (default backtest.first_year)\n"
          "  --out DIR      output directory (default output.dir/study)\n"
          "  --force        retrain every setting\n"
+         "  --plan         print the task list (one task per distinct setting, then the tables) and exit\n"
+         "  --tasks A-B    run only tasks A..B of --plan (a job array's share)\n"
+         "  --jobs N       train the settings in N worker processes (keep N x model.threads <= cores)\n"
+         "  --mpi          under mpirun / srun: rank 0 hands the settings out (docs/distributed.md)\n"
          "  --no-progress  no progress bars\n"
          "  -h, --help     this help\n\n"
          "Definitions (units' mutual correlation: docs/model.md): docs/pipeline.md \"Hyper-parameter study\".\n",
@@ -47,9 +51,12 @@ int cmd_study(int argc, char **argv) {
   static const struct option opts[] = {{"vary", required_argument, 0, 'v'}, {"set", required_argument, 0, 's'},
                                        {"year", required_argument, 0, 'y'}, {"out", required_argument, 0, 'o'},
                                        {"force", no_argument, 0, 'f'},      {"no-progress", no_argument, 0, 'n'},
-                                       {0, 0, 0, 0}};
+                                       {"plan", no_argument, 0, 'P'},       {"tasks", required_argument, 0, 'T'},
+                                       {"jobs", required_argument, 0, 'j'}, {"mpi", no_argument, 0, 'M'},
+                                       {"verbose", no_argument, 0, 'V'},    {0, 0, 0, 0}};
   const char *sets[64], *varies[PIPE_STUDY_MAX_VARY + 1], *out = NULL;
   int n_sets = 0, n_vary = 0, year = 0, force = 0, progress = 1, c;
+  int plan = 0, tasks_set = 0, task_first = 0, task_last = 0, jobs = 0, mpi = 0, verbose = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -71,12 +78,32 @@ int cmd_study(int argc, char **argv) {
     case 'o': out = optarg; break;
     case 'f': force = 1; break;
     case 'n': progress = 0; break;
+    case 'P': plan = 1; break;
+    case 'T': {
+      zz_err e = {0};
+      if (pipe_tasks_parse_range(optarg, &task_first, &task_last, &e)) return cli_usage_error("study", "%s", e.msg);
+      tasks_set = 1;
+      break;
+    }
+    case 'j': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (end == optarg || *end || v < 1 || v > 1024) return cli_usage_error("study", "--jobs expects 1..1024, found '%s'", optarg);
+      jobs = (int)v;
+      break;
+    }
+    case 'M': mpi = 1; break;
+    case 'V': verbose = 1; break;
     default: return cli_usage_error("study", "unknown option");
     }
   }
   if (optind >= argc) return cli_usage_error("study", "give the configuration file: zhizeng study CONFIG --vary ...");
   if (optind + 1 < argc) return cli_usage_error("study", "unexpected argument '%s'", argv[optind + 1]);
   if (n_vary == 0) return cli_usage_error("study", "give at least one --vary section.key=v1,v2");
+  if (mpi && jobs >= 2) return cli_usage_error("study", "--mpi and --jobs: choose one (under MPI, one rank a task)");
+  if (mpi && !pipe_have_mpi())
+    return cli_usage_error("study", "--mpi: this build of zhizeng has no MPI (install an MPI implementation, e.g. "
+                                    "Debian's libopenmpi-dev, and configure again)");
   pipe_config *cfg = malloc(sizeof *cfg);
   pipe_study_opts *so = malloc(sizeof *so);
   if (!cfg || !so) {
@@ -87,6 +114,8 @@ int cmd_study(int argc, char **argv) {
   pipe_config_default(cfg);
   pipe_study_init(so);
   so->year = year, so->force = force, so->progress = progress;
+  so->plan = plan, so->tasks_set = tasks_set, so->task_first = task_first, so->task_last = task_last;
+  so->jobs = jobs, so->mpi = mpi, so->verbose = verbose;
   if (out) {
     if (strlen(out) >= sizeof so->out_dir) {
       free(cfg), free(so);

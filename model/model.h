@@ -319,6 +319,9 @@ typedef struct train_opts {
   float clip;            /* 3 */
   int seeds;             /* 3 */
   uint64_t seed;         /* base seed; model k uses seed + k */
+  int first_seed;        /* train models first_seed .. seeds-1 only (0: all); one model per call when a
+                            sweep's task list trains each (year, seed) as its own task: model k's bytes do
+                            not depend on which models were trained before it in the process */
   int threads;           /* 1 or 2 */
   int train_years;       /* 10 */
   int resume;            /* continue from checkpoints */
@@ -345,7 +348,7 @@ typedef struct train_split {
 } train_split;
 int train_split_year(const panel *p, int year, int train_years, int seq, train_split *sp, zz_err *err);
 
-/* Trains (or resumes) all seeds of one year into dir/Y<year>_seed<k>.zzm (.lin for linear), with
+/* Trains (or resumes) all seeds (o->first_seed .. o->seeds-1) of one year into dir/Y<year>_seed<k>.zzm (.lin for linear), with
  * .ckpt checkpoints and .log.csv training logs. Trains and validates on the stock-days of
  * o->universe only (the label and the validation return of an ineligible stock-day are NaN); the
  * feature preprocessing is fitted on every valid window of the training period. Returns ZZ_OK, or ZZ_ENUMERIC for a non-finite

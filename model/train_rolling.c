@@ -116,7 +116,7 @@ int train_year(const panel *p, const train_opts *o, int year, const char *dir, i
     rc = lin_train(&d, &sp, base, err);
     goto out;
   }
-  for (int k = 0; k < o->seeds && !rc && !*stopped; k++) {
+  for (int k = o->first_seed > 0 ? o->first_seed : 0; k < o->seeds && !rc && !*stopped; k++) {
     snprintf(base, sizeof base, "%s/Y%d_seed%d", dir, year, k);
     rc = train_one_nn(&d, o, &sp, o->seed + (uint64_t)k, base, stopped, err);
   }

@@ -420,9 +420,8 @@ int pipe_backtests(pipe_ctx *x, const int *todo, int n_todo, zz_err *err) {
                    (int)s.date, rcfg.cov_min_days);
   }
   double t1 = pipe_now();
-  pipe_timer_add(x, "risk model", t1 - t0, 0);
   if (!rc) {
-    const int nwk = c->workers < n_todo ? c->workers : n_todo;
+    const int nwk = x->bt_workers < n_todo ? x->bt_workers : n_todo;
     const risk_stats *rs = risk_model_stats(rm);
     fprintf(stderr, "[risk] done in %.1f s: %d days regressed, %d skipped (no more stocks than factors, or a singular "
             "regression), %d of %d covariances repaired to positive definite (eigenvalues floored); %d closed-loop "
@@ -465,8 +464,6 @@ int pipe_backtests(pipe_ctx *x, const int *todo, int n_todo, zz_err *err) {
     }
   }
   risk_model_free(rm);
-  char tn[48];
-  snprintf(tn, sizeof tn, "backtests (%d, closed loop)", n_todo);
-  pipe_timer_add(x, tn, pipe_now() - t1, 0);
+  if (!rc) fprintf(stderr, "[backtest] %d backtest(s) in %.1f s\n", n_todo, pipe_now() - t1);
   return rc;
 }

@@ -238,9 +238,9 @@ int pipe_stage_done(const char *dir) {
   return access(p, F_OK) == 0;
 }
 
-int pipe_stage_mark(const char *dir, const char *what, zz_err *err) {
+int pipe_file_mark(const char *dir, const char *name, const char *what, zz_err *err) {
   char p[4200], tmp[4300];
-  snprintf(p, sizeof p, "%s/DONE", dir);
+  snprintf(p, sizeof p, "%s/%s", dir, name);
   snprintf(tmp, sizeof tmp, "%s.tmp", p);
   FILE *f = fopen(tmp, "w");
   if (!f) return zz_fail(err, ZZ_EIO, "%s: cannot write", tmp);
@@ -251,3 +251,11 @@ int pipe_stage_mark(const char *dir, const char *what, zz_err *err) {
   }
   return ZZ_OK;
 }
+
+int pipe_file_exists(const char *dir, const char *name) {
+  char p[4200];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  return access(p, F_OK) == 0;
+}
+
+int pipe_stage_mark(const char *dir, const char *what, zz_err *err) { return pipe_file_mark(dir, "DONE", what, err); }

@@ -64,6 +64,15 @@ typedef struct pipe_ctx {
   double timer_cpu[PIPE_MAX_TIMERS];   /* CPU seconds (this process and its waited-for workers) */
   double cpu_mark;
   int timer_cached[PIPE_MAX_TIMERS];
+  /* the task list (pipe_run.c) */
+  struct pipe_tasklist *tasks;
+  int y_last;                          /* the last scored year */
+  int bt_workers;                      /* optimizer.workers; 1 when tasks run in workers or ranks */
+  int mpi_rank;
+  /* scores handed over in memory by the tasks that ran in this process: a score stage's values as written
+   * (before keep_backtest), per dataset and head, and each head's combination */
+  double *raw[PIPE_MAX_DATASETS][PIPE_N_HEADS];
+  double *comb_raw[PIPE_N_HEADS];
 } pipe_ctx;
 
 uint64_t pipe_market_config_hash(const pipe_config *c);
@@ -72,6 +81,9 @@ panel_universe_opts pipe_universe(const pipe_config *c);
 void pipe_stage_dir(const char *out, const char *name, uint64_t h, char *buf, size_t n);
 int pipe_stage_done(const char *dir);
 int pipe_stage_mark(const char *dir, const char *what, zz_err *err);
+/* Writes dir/name (one line, what) atomically: the completion marker of a task (DONE is the stage's). */
+int pipe_file_mark(const char *dir, const char *name, const char *what, zz_err *err);
+int pipe_file_exists(const char *dir, const char *name);
 double pipe_now(void);
 /* Records a stage's wall time; its CPU time is the CPU used since the previous record. */
 void pipe_timer_add(pipe_ctx *x, const char *name, double seconds, int cached);
@@ -109,5 +121,68 @@ int pipe_units_section(pipe_ctx *x, FILE *md, struct rep_html *h, zz_err *err);
 int pipe_topn_stage(pipe_ctx *x, zz_err *err);
 /* The report directory (pipe_report.c). */
 int pipe_report(pipe_ctx *x, zz_err *err);
+
+/* ---------------------------------------------------------------- task lists (pipe_sched.c, pipe_mpi.c)
+ * A sweep is a list of independent tasks in dependency order (a task's dependencies have smaller ids), each
+ * with the stage directory it writes. The schedulers run a list serially, over a pool of forked worker
+ * processes (--jobs) or over MPI ranks (--mpi); the caller's ops say whether a task is done and run one. */
+typedef struct pipe_task {
+  char kind[16];       /* "train", "gather", "scores", ... */
+  char name[112];      /* "train univariate Y2019 seed0": the task in messages and --plan */
+  char group[112];     /* the timings.csv row its wall time adds to */
+  char dir[PIPE_PATH]; /* the stage directory it writes */
+  char files[64];      /* the files of dir it owns: names starting with this ("" = the whole directory) */
+  int local;           /* 1: runs in the scheduling process (cheap, or needs that process's memory) */
+  int batch;           /* 1: the serial scheduler hands ready tasks of one kind together to ops->run_batch */
+  int a, b, c, d;      /* the caller's indices */
+  int dep0, n_deps;    /* its dependencies: deps[dep0 .. dep0 + n_deps - 1] */
+} pipe_task;
+typedef struct pipe_tasklist {
+  int n, cap;
+  pipe_task *t;
+  int n_deps, cap_deps;
+  int *deps;
+} pipe_tasklist;
+/* Appends a task (deps: ids of earlier tasks); returns its id, or -1 without memory. */
+int pipe_tasks_add(pipe_tasklist *tl, const pipe_task *t, const int *deps, int n_deps);
+void pipe_tasks_free(pipe_tasklist *tl);
+/* --plan: one line a task, "id kind name dir deps=i,j inputs=h1,h2" (dir relative to out; the input stages'
+ * hashes; "-" when none). */
+void pipe_tasks_plan(const pipe_tasklist *tl, const char *out, FILE *f);
+typedef struct pipe_task_ops {
+  void *ctx;
+  int (*done)(void *ctx, const pipe_task *t);                         /* its outputs exist */
+  int (*run)(void *ctx, int id, const pipe_task *t, zz_err *err);     /* runs it in this process */
+  int (*run_batch)(void *ctx, const int *ids, int n, zz_err *err);    /* optional: several tasks of one kind */
+  void (*timer)(void *ctx, const char *group, double seconds, int cached);
+  void (*before_fork)(void *ctx);                                     /* optional: e.g. drop memory handoffs */
+} pipe_task_ops;
+/* Runs the tasks first..last (inclusive; -1,-1: all) that are not done (force: all of them), each after its
+ * dependencies. A dependency outside the range must be done already (else ZZ_EUSAGE naming both). jobs <= 1: in
+ * this process, in id order; jobs >= 2: non-local tasks each in a forked worker process, at most jobs at a time;
+ * a worker killed by a signal has its task rerun (at most `retries` times), one that exits with an error fails
+ * the sweep (after the running workers finish). */
+typedef struct pipe_sched_opts {
+  int first, last, jobs, force, retries, verbose;
+} pipe_sched_opts;
+int pipe_sched_run(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe_sched_opts *so, zz_err *err);
+/* For the schedulers: the state of each task (PIPE_ST_*) for a run of so->first..last, ZZ_EUSAGE when a dependency
+ * outside the range is not done; whether task i is pending with every dependency done; the serial run. */
+enum { PIPE_ST_SKIP = 0, PIPE_ST_PENDING = 1, PIPE_ST_RUNNING = 2, PIPE_ST_DONE = 3 };
+int pipe_sched_states(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe_sched_opts *so, int *st,
+                      int *n_todo, zz_err *err);
+int pipe_task_ready(const pipe_tasklist *tl, const int *st, int i);
+int pipe_sched_serial(const pipe_tasklist *tl, const pipe_task_ops *ops, int *st, int verbose, zz_err *err);
+
+/* MPI (pipe_mpi.c; without MPI in the build these refuse with ZZ_EUSAGE "this build has no MPI"). init: MPI_Init
+ * and the rank and size; sched: rank 0 hands the tasks out dynamically in dependency order and runs the local ones,
+ * the other ranks run what they are sent until told to stop; every rank returns the sweep's result. gather_out (NULL:
+ * the output directory is shared by every rank) is this rank's output directory under --mpi-gather: rank 0 sends
+ * each task the stages it needs and receives its output stage into the cache. */
+int pipe_mpi_init(int *rank, int *size, zz_err *err);
+int pipe_mpi_barrier_rc(int rc);   /* the largest rc over the ranks (an error anywhere stops every rank) */
+int pipe_mpi_sched(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe_sched_opts *so, const char *gather_out,
+                   zz_err *err);
+void pipe_mpi_finish(void);
 
 #endif

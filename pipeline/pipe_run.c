@@ -32,8 +32,16 @@ static double cpu_seconds(void) {
 }
 
 void pipe_timer_add(pipe_ctx *x, const char *name, double seconds, int cached) {
-  if (x->n_timers == PIPE_MAX_TIMERS) return;
   const double cpu = cpu_seconds();
+  for (int k = 0; k < x->n_timers; k++) /* a stage's tasks add up */
+    if (!strcmp(x->timer_name[k], name)) {
+      x->timer_s[k] += seconds;
+      x->timer_cpu[k] += cpu - x->cpu_mark;
+      x->cpu_mark = cpu;
+      x->timer_cached[k] = x->timer_cached[k] && cached;
+      return;
+    }
+  if (x->n_timers == PIPE_MAX_TIMERS) return;
   snprintf(x->timer_name[x->n_timers], sizeof x->timer_name[0], "%s", name);
   x->timer_s[x->n_timers] = seconds;
   x->timer_cpu[x->n_timers] = cpu - x->cpu_mark;
@@ -166,72 +174,6 @@ int pipe_train_opts(const pipe_config *c, int head, const char *dataset, train_o
   return ZZ_OK;
 }
 
-static int stage_train(pipe_ctx *x, int head, int d, char *dir, size_t n, zz_err *err) {
-  const pipe_config *c = x->c;
-  double t0 = pipe_now();
-  char lb[96];
-  ds_label(x, head, d, lb, sizeof lb);
-  pipe_stage_dir(c->out_dir, lb, x->hs.ds_train[d][head], dir, n);
-  char tname[112];
-  snprintf(tname, sizeof tname, "train %s", lb);
-  if (!x->o->force && pipe_stage_done(dir)) {
-    fprintf(stderr, "[train %s] cached: %s\n", lb, dir);
-    timer_add(x, tname, pipe_now() - t0, 1);
-    return ZZ_OK;
-  }
-  int rc = zz_mkdir_p(dir, err);
-  if (rc) return rc;
-  train_opts o;
-  if ((rc = pipe_train_opts(c, head, x->l.datasets[d], &o, err))) return rc;
-  o.resume = !x->o->force; /* an interrupted stage continues from its checkpoints */
-  o.progress = x->o->progress;
-  const int y1 = x->p->dates[x->t_last] / 10000;
-  for (int y = c->first_year; y <= y1; y++) {
-    fprintf(stderr, "[train %s] year %d (%d/%d)\n", lb, y, y - c->first_year + 1, y1 - c->first_year + 1);
-    int stopped = 0;
-    if ((rc = train_year(x->p, &o, y, dir, &stopped, err))) return zz_wrap(err, "train %s", lb);
-  }
-  if ((rc = pipe_stage_mark(dir, tname, err))) return rc;
-  timer_add(x, tname, pipe_now() - t0, 0);
-  return ZZ_OK;
-}
-
-/* Daily out-of-sample scores of head h with dataset d into *out (n_dates x n_stocks, NaN where not scored). */
-static int stage_scores(pipe_ctx *x, int head, int d, const char *train_dir, double **out, zz_err *err) {
-  const pipe_config *c = x->c;
-  double t0 = pipe_now();
-  char dir[PIPE_PATH], path[PIPE_PATH + 32], tname[112], lb[96];
-  ds_label(x, head, d, lb, sizeof lb);
-  snprintf(tname, sizeof tname, "scores %s", lb);
-  char sname[112];
-  snprintf(sname, sizeof sname, "scores-%s", lb);
-  pipe_stage_dir(c->out_dir, sname, x->hs.ds_scores[d][head], dir, sizeof dir);
-  snprintf(path, sizeof path, "%s/scores.csv", dir);
-  int rc = ZZ_OK, cached = 1;
-  const panel_universe_opts u = pipe_universe(c);
-  if (x->o->force || !pipe_stage_done(dir)) {
-    cached = 0;
-    fprintf(stderr, "[scores %s] daily out-of-sample scores %d..%d\n", lb, c->first_year,
-            x->p->dates[x->t_last] / 10000);
-    /* computed here: handed over in memory; the file is the stage cache */
-    if ((rc = zz_mkdir_p(dir, err)) ||
-        (rc = score_write_keep(x->p, train_dir, c->first_year, x->p->dates[x->t_last] / 10000, &u, path, out, err)) ||
-        (rc = pipe_stage_mark(dir, tname, err))) {
-      free(*out), *out = NULL;
-      return zz_wrap(err, "scores %s", lb);
-    }
-  } else {
-    fprintf(stderr, "[scores %s] cached: %s\n", lb, dir);
-    score_table *sc = NULL;
-    if ((rc = score_table_read(path, x->p, &sc, err))) return rc;
-    *out = sc->values[0]; /* the score column only */
-    sc->values[0] = NULL;
-    score_table_free(sc);
-  }
-  timer_add(x, tname, pipe_now() - t0, cached);
-  return ZZ_OK;
-}
-
 /* NaN outside the backtest. */
 static void keep_backtest(const pipe_ctx *x, double *v) {
   const size_t nn = (size_t)x->p->n_dates * (size_t)x->p->n_stocks;
@@ -266,65 +208,315 @@ static int combine_datasets(const panel *p, double *const *ds, int n_ds, double 
   return ZZ_OK;
 }
 
-/* Training and scores of one head over every dataset, then the head's score x->scores[head]. */
-static int stage_head(pipe_ctx *x, int head, zz_err *err) {
+/* ---------------------------------------------------------------- the tasks
+ * One task per (year, seed) training of each head and dataset, a gather per training stage (its DONE once
+ * every model is there), the daily scores per head and dataset, the combination per head (several datasets),
+ * one task per closed-loop backtest, the top-N runs and the report (docs/distributed.md). */
+
+enum { TK_TRAIN, TK_GATHER, TK_SCORES, TK_COMBINE, TK_BACKTEST, TK_TOPN, TK_REPORT };
+static const char *const tk_kind[] = {"train", "gather", "scores", "combine", "backtest", "topn", "report"};
+
+static int kind_of(const pipe_task *t) {
+  for (int k = 0; k <= TK_REPORT; k++)
+    if (!strcmp(t->kind, tk_kind[k])) return k;
+  return -1;
+}
+
+/* The per-model completion marker of a training task. */
+static void train_marker(const pipe_task *t, char *b, size_t n) { snprintf(b, n, "%sdone", t->files); }
+
+static int task_done(void *ctx, const pipe_task *t) {
+  (void)ctx;
+  switch (kind_of(t)) {
+  case TK_TRAIN: {
+    char m[96];
+    train_marker(t, m, sizeof m);
+    return pipe_stage_done(t->dir) || pipe_file_exists(t->dir, m);
+  }
+  case TK_TOPN:   /* fills the report's list of runs: always runs (each cached run is only read) */
+  case TK_REPORT: /* always rewritten */
+    return 0;
+  default: return pipe_stage_done(t->dir);
+  }
+}
+
+/* The values of score stage (head, dataset d) as written: handed over in memory, or read. */
+static int raw_scores(pipe_ctx *x, int head, int d, double **out, zz_err *err) {
+  if (x->raw[d][head]) {
+    *out = x->raw[d][head], x->raw[d][head] = NULL;
+    return ZZ_OK;
+  }
+  const pipe_task *t = NULL;
+  for (int i = 0; i < x->tasks->n && !t; i++)
+    if (!strcmp(x->tasks->t[i].kind, "scores") && x->tasks->t[i].a == head && x->tasks->t[i].b == d) t = &x->tasks->t[i];
+  if (!t) return zz_fail(err, ZZ_EINTERNAL, "no score stage of %s, dataset %d", pipe_head_name(head), d);
+  char path[PIPE_PATH + 32];
+  snprintf(path, sizeof path, "%s/scores.csv", t->dir);
+  score_table *sc = NULL;
+  int rc = score_table_read(path, x->p, &sc, err);
+  if (rc) return rc;
+  *out = sc->values[0]; /* the score column only */
+  sc->values[0] = NULL;
+  score_table_free(sc);
+  return ZZ_OK;
+}
+
+/* x->scores[head] (and, with several datasets, x->ds_scores[.][head]) for the backtests and the report: the
+ * score stages' values, NaN outside the backtest. */
+static int need_scores(pipe_ctx *x, int head, zz_err *err) {
+  if (x->scores[head]) return ZZ_OK;
   const int n_ds = x->l.n_datasets;
-  double *ds[PIPE_MAX_DATASETS] = {0};
   int rc = ZZ_OK;
-  for (int d = 0; d < n_ds && !rc; d++) {
-    char dir[PIPE_PATH];
-    rc = stage_train(x, head, d, dir, sizeof dir, err);
-    if (!rc) rc = stage_scores(x, head, d, dir, &ds[d], err);
-  }
-  if (rc) {
-    for (int d = 0; d < n_ds; d++) free(ds[d]);
-    return rc;
-  }
   if (n_ds == 1) {
-    x->scores[head] = ds[0];
+    if ((rc = raw_scores(x, head, 0, &x->scores[head], err))) return rc;
     keep_backtest(x, x->scores[head]);
     return ZZ_OK;
   }
-  const double t0 = pipe_now();
-  const panel *p = x->p;
-  char dir[PIPE_PATH], path[PIPE_PATH + 32], sname[64], tname[48];
-  snprintf(sname, sizeof sname, "scores-%s", pipe_head_name(head));
-  snprintf(tname, sizeof tname, "combine %s", pipe_head_name(head));
-  pipe_stage_dir(x->c->out_dir, sname, x->hs.scores[head], dir, sizeof dir);
-  snprintf(path, sizeof path, "%s/scores.csv", dir);
-  const int cached = !x->o->force && pipe_stage_done(dir);
-  double *comb = malloc(sizeof *comb * (size_t)p->n_dates * (size_t)p->n_stocks);
-  if (!comb) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
-  if (!rc && !cached) {
-    rc = combine_datasets(p, ds, n_ds, comb, err);
-    if (!rc) fprintf(stderr, "[combine %s] %d datasets -> %s\n", pipe_head_name(head), n_ds, path);
-    if (rc || (rc = zz_mkdir_p(dir, err)) || (rc = score_write_matrix(p, comb, path, err)) ||
-        (rc = pipe_stage_mark(dir, tname, err)))
-      zz_wrap(err, "combine %s", pipe_head_name(head));
-  }
-  /* computed: used as is (the file holds the same values: zz_fmt_double round-trips); cached: read */
-  if (!rc && cached) {
+  for (int d = 0; d < n_ds && !rc; d++)
+    if (!x->ds_scores[d][head] && !(rc = raw_scores(x, head, d, &x->ds_scores[d][head], err)))
+      keep_backtest(x, x->ds_scores[d][head]);
+  if (rc) return rc;
+  if (x->comb_raw[head]) x->scores[head] = x->comb_raw[head], x->comb_raw[head] = NULL;
+  else {
+    char dir[PIPE_PATH], path[PIPE_PATH + 32], sname[64];
+    snprintf(sname, sizeof sname, "scores-%s", pipe_head_name(head));
+    pipe_stage_dir(x->c->out_dir, sname, x->hs.scores[head], dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/scores.csv", dir);
     score_table *sc = NULL;
-    if (!(rc = score_table_read(path, p, &sc, err))) {
-      free(comb);
-      comb = sc->values[0];
-      sc->values[0] = NULL;
-      score_table_free(sc);
-    }
+    if ((rc = score_table_read(path, x->p, &sc, err))) return rc;
+    x->scores[head] = sc->values[0];
+    sc->values[0] = NULL;
+    score_table_free(sc);
   }
-  if (rc) {
-    free(comb);
-    for (int d = 0; d < n_ds; d++) free(ds[d]);
-    return rc;
-  }
-  x->scores[head] = comb;
-  keep_backtest(x, comb);
-  for (int d = 0; d < n_ds; d++) {
-    keep_backtest(x, ds[d]);
-    x->ds_scores[d][head] = ds[d];
-  }
-  timer_add(x, tname, pipe_now() - t0, cached);
+  keep_backtest(x, x->scores[head]);
   return ZZ_OK;
+}
+
+/* One (year, seed) model of a head and dataset into its training stage; its marker Y<year>_seed<k>.done last.
+ * An interrupted model continues from its checkpoint (the model's resume guarantee). */
+static int task_train(pipe_ctx *x, const pipe_task *t, zz_err *err) {
+  const int head = t->a, d = t->b, year = t->c, k = t->d;
+  train_opts o;
+  int rc = pipe_train_opts(x->c, head, x->l.datasets[d], &o, err);
+  if (rc) return rc;
+  o.resume = !x->o->force;
+  o.progress = x->o->progress;
+  o.first_seed = k, o.seeds = k + 1; /* model k alone: seed model_seed + k, as when all seeds train in a row */
+  char m[96], path[PIPE_PATH + 16];
+  if (x->o->force) { /* an interrupted forced run must not leave the old DONE standing */
+    snprintf(path, sizeof path, "%s/DONE", t->dir);
+    remove(path);
+  }
+  fprintf(stderr, "[%s]\n", t->name);
+  int stopped = 0;
+  if ((rc = zz_mkdir_p(t->dir, err)) || (rc = train_year(x->p, &o, year, t->dir, &stopped, err)))
+    return zz_wrap(err, "%s", t->name);
+  train_marker(t, m, sizeof m);
+  return pipe_file_mark(t->dir, m, t->name, err);
+}
+
+static int task_scores(pipe_ctx *x, const pipe_task *t, zz_err *err) {
+  const pipe_config *c = x->c;
+  const int head = t->a, d = t->b;
+  char path[PIPE_PATH + 32], train_dir[PIPE_PATH], lb[96];
+  ds_label(x, head, d, lb, sizeof lb);
+  pipe_stage_dir(c->out_dir, lb, x->hs.ds_train[d][head], train_dir, sizeof train_dir);
+  snprintf(path, sizeof path, "%s/scores.csv", t->dir);
+  const panel_universe_opts u = pipe_universe(c);
+  fprintf(stderr, "[scores %s] daily out-of-sample scores %d..%d\n", lb, c->first_year, x->y_last);
+  double *out = NULL;
+  int rc;
+  if ((rc = zz_mkdir_p(t->dir, err)) ||
+      (rc = score_write_keep(x->p, train_dir, c->first_year, x->y_last, &u, path, &out, err)) ||
+      (rc = pipe_stage_mark(t->dir, t->name, err))) {
+    free(out);
+    return zz_wrap(err, "scores %s", lb);
+  }
+  free(x->raw[d][head]);
+  x->raw[d][head] = out; /* the file holds the same values (zz_fmt_double round-trips) */
+  return ZZ_OK;
+}
+
+static int task_combine(pipe_ctx *x, const pipe_task *t, zz_err *err) {
+  const int head = t->a, n_ds = x->l.n_datasets;
+  const panel *p = x->p;
+  double *ds[PIPE_MAX_DATASETS] = {0};
+  int rc = ZZ_OK;
+  for (int d = 0; d < n_ds && !rc; d++) rc = raw_scores(x, head, d, &ds[d], err);
+  double *comb = rc ? NULL : malloc(sizeof *comb * (size_t)p->n_dates * (size_t)p->n_stocks);
+  if (!rc && !comb) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  char path[PIPE_PATH + 32];
+  snprintf(path, sizeof path, "%s/scores.csv", t->dir);
+  if (!rc) rc = combine_datasets(p, ds, n_ds, comb, err);
+  if (!rc) fprintf(stderr, "[combine %s] %d datasets -> %s\n", pipe_head_name(head), n_ds, path);
+  if (!rc && ((rc = zz_mkdir_p(t->dir, err)) || (rc = score_write_matrix(p, comb, path, err)) ||
+              (rc = pipe_stage_mark(t->dir, t->name, err))))
+    zz_wrap(err, "combine %s", pipe_head_name(head));
+  /* the datasets' scores and the combination stay in memory for the backtests and the report */
+  for (int d = 0; d < n_ds; d++) {
+    if (!rc && !x->ds_scores[d][head]) {
+      keep_backtest(x, ds[d]);
+      x->ds_scores[d][head] = ds[d];
+    } else
+      free(ds[d]);
+  }
+  if (!rc) {
+    free(x->comb_raw[head]);
+    x->comb_raw[head] = comb;
+  } else
+    free(comb);
+  return rc;
+}
+
+static int task_batch(void *ctx, const int *ids, int n, zz_err *err) {
+  pipe_ctx *x = ctx;
+  int todo[PIPE_MAX_RUNS], n_todo = 0, rc = ZZ_OK;
+  for (int k = 0; k < n && !rc; k++) {
+    const pipe_task *t = &x->tasks->t[ids[k]];
+    if ((rc = need_scores(x, x->bt[t->a].head, err))) break;
+    if (n_todo < PIPE_MAX_RUNS) todo[n_todo++] = t->a;
+  }
+  if (!rc && n_todo) rc = pipe_backtests(x, todo, n_todo, err);
+  return rc;
+}
+
+static int task_run(void *ctx, int id, const pipe_task *t, zz_err *err) {
+  pipe_ctx *x = ctx;
+  int rc = ZZ_OK;
+  switch (kind_of(t)) {
+  case TK_TRAIN: return task_train(x, t, err);
+  case TK_GATHER:
+    fprintf(stderr, "[%s] every model is there: %s\n", t->name, t->dir);
+    return pipe_stage_mark(t->dir, t->name, err);
+  case TK_SCORES: return task_scores(x, t, err);
+  case TK_COMBINE: return task_combine(x, t, err);
+  case TK_BACKTEST: return task_batch(x, &id, 1, err);
+  case TK_TOPN:
+    for (int k = 0; k < x->l.n_heads && !rc; k++) rc = need_scores(x, x->l.heads[k], err);
+    if (!rc) rc = pipe_topn_stage(x, err);
+    return rc;
+  case TK_REPORT:
+    for (int k = 0; k < x->l.n_heads && !rc; k++) rc = need_scores(x, x->l.heads[k], err);
+    if (!rc) rc = pipe_report(x, err);
+    return rc;
+  default: return zz_fail(err, ZZ_EINTERNAL, "task %d: unknown kind %s", id, t->kind);
+  }
+}
+
+static void task_timer(void *ctx, const char *group, double seconds, int cached) {
+  pipe_timer_add(ctx, group, seconds, cached);
+}
+
+static int add_task(pipe_tasklist *tl, int kind, const char *name, const char *group, const char *dir, int local,
+                    int a, int b, int c, int d, const int *deps, int n_deps, zz_err *err) {
+  pipe_task t;
+  memset(&t, 0, sizeof t);
+  snprintf(t.kind, sizeof t.kind, "%s", tk_kind[kind]);
+  snprintf(t.name, sizeof t.name, "%s", name);
+  snprintf(t.group, sizeof t.group, "%s", group);
+  snprintf(t.dir, sizeof t.dir, "%s", dir);
+  t.local = local, t.batch = kind == TK_BACKTEST;
+  t.a = a, t.b = b, t.c = c, t.d = d;
+  if (kind == TK_TRAIN) snprintf(t.files, sizeof t.files, "Y%d_seed%d.", c, d);
+  const int id = pipe_tasks_add(tl, &t, deps, n_deps);
+  if (id < 0) zz_fail(err, ZZ_ENOMEM, "out of memory for the task list");
+  return id;
+}
+
+/* The run's task list in dependency order (every process builds the same): every training task first (they
+ * need nothing: a job array's first share), then per head and dataset its gather and scores, the combinations,
+ * the backtests, the top-N runs and the report. */
+static int build_tasks(pipe_ctx *x, pipe_tasklist *tl, zz_err *err) {
+  const pipe_config *c = x->c;
+  const int n_years = x->y_last - c->first_year + 1, n_seeds = c->seeds, n_ds = x->l.n_datasets;
+  int first_train[PIPE_N_HEADS][PIPE_MAX_DATASETS];
+  int head_task[PIPE_N_HEADS] = {0}, rc = ZZ_OK, all[PIPE_MAX_RUNS + 2 * PIPE_N_HEADS + 2], n_all = 0;
+  int *deps = malloc(sizeof *deps * (size_t)(n_years * n_seeds + 1));
+  if (!deps) return zz_fail(err, ZZ_ENOMEM, "out of memory for the task list");
+  for (int k = 0; k < x->l.n_heads && !rc; k++)
+    for (int d = 0; d < n_ds && !rc; d++) {
+      const int head = x->l.heads[k];
+      char lb[80], dir[PIPE_PATH], name[112], group[112];
+      ds_label(x, head, d, lb, sizeof lb);
+      pipe_stage_dir(c->out_dir, lb, x->hs.ds_train[d][head], dir, sizeof dir);
+      snprintf(group, sizeof group, "train %s", lb);
+      first_train[head][d] = tl->n;
+      for (int y = c->first_year; y <= x->y_last && !rc; y++)
+        for (int s = 0; s < n_seeds && !rc; s++) {
+          snprintf(name, sizeof name, "train %s Y%d seed%d", lb, y, s);
+          if (add_task(tl, TK_TRAIN, name, group, dir, 0, head, d, y, s, NULL, 0, err) < 0) rc = ZZ_ENOMEM;
+        }
+    }
+  for (int k = 0; k < x->l.n_heads && !rc; k++) {
+    const int head = x->l.heads[k];
+    int sc_task[PIPE_MAX_DATASETS];
+    for (int d = 0; d < n_ds && !rc; d++) {
+      char lb[80], dir[PIPE_PATH], sdir[PIPE_PATH], name[112], group[112], sname[112];
+      ds_label(x, head, d, lb, sizeof lb);
+      pipe_stage_dir(c->out_dir, lb, x->hs.ds_train[d][head], dir, sizeof dir);
+      snprintf(group, sizeof group, "train %s", lb);
+      const int n = n_years * n_seeds;
+      for (int q = 0; q < n; q++) deps[q] = first_train[head][d] + q;
+      snprintf(name, sizeof name, "train %s", lb);
+      const int g = add_task(tl, TK_GATHER, name, group, dir, 1, head, d, 0, 0, deps, n, err);
+      snprintf(name, sizeof name, "scores %s", lb);
+      snprintf(sname, sizeof sname, "scores-%s", lb);
+      pipe_stage_dir(c->out_dir, sname, x->hs.ds_scores[d][head], sdir, sizeof sdir);
+      sc_task[d] = g < 0 ? -1 : add_task(tl, TK_SCORES, name, name, sdir, 0, head, d, 0, 0, &g, 1, err);
+      if (sc_task[d] < 0) rc = ZZ_ENOMEM;
+    }
+    if (rc) break;
+    if (n_ds == 1) head_task[head] = sc_task[0];
+    else {
+      char dir[PIPE_PATH], sname[64], name[64];
+      snprintf(sname, sizeof sname, "scores-%s", pipe_head_name(head));
+      snprintf(name, sizeof name, "combine %s", pipe_head_name(head));
+      pipe_stage_dir(c->out_dir, sname, x->hs.scores[head], dir, sizeof dir);
+      if ((head_task[head] = add_task(tl, TK_COMBINE, name, name, dir, 0, head, 0, 0, 0, sc_task, n_ds, err)) < 0)
+        rc = ZZ_ENOMEM;
+    }
+    if (!rc) all[n_all++] = head_task[head];
+  }
+  for (int k = 0; k < x->n_bt && !rc; k++) {
+    char name[112];
+    snprintf(name, sizeof name, "backtest %s", x->bt[k].label);
+    const int id = add_task(tl, TK_BACKTEST, name, "backtests (closed loop and risk model)", x->bt[k].dir, 0, k,
+                            0, 0, 0, &head_task[x->bt[k].head], 1, err);
+    if (id < 0) rc = ZZ_ENOMEM;
+    else all[n_all++] = id;
+  }
+  if (!rc && c->topn_enabled) {
+    int hd[PIPE_N_HEADS];
+    for (int k = 0; k < x->l.n_heads; k++) hd[k] = head_task[x->l.heads[k]];
+    const int id = add_task(tl, TK_TOPN, "top-N runs", "top-N runs", "", 1, 0, 0, 0, 0, hd, x->l.n_heads, err);
+    if (id < 0) rc = ZZ_ENOMEM;
+    else all[n_all++] = id;
+  }
+  if (!rc) {
+    char rd[PIPE_PATH];
+    snprintf(rd, sizeof rd, "%s/report", c->out_dir);
+    if (add_task(tl, TK_REPORT, "report", "report", rd, 1, 0, 0, 0, 0, all, n_all, err) < 0) rc = ZZ_ENOMEM;
+  }
+  free(deps);
+  return rc;
+}
+
+/* The closed-loop backtests: one per index x head x floor. */
+static void list_backtests(pipe_ctx *x) {
+  const pipe_config *c = x->c;
+  for (int i = 0; i < x->l.n_indices; i++)
+    for (int k = 0; k < x->l.n_heads; k++)
+      for (int f = 0; f < x->l.n_floors; f++) {
+        pipe_bt *b = &x->bt[x->n_bt++];
+        b->index = x->l.indices[i], b->head = x->l.heads[k], b->floor_k = f, b->floor = x->l.floors[f];
+        char fl[32];
+        if (b->floor > 0) snprintf(fl, sizeof fl, "floor%g", 100 * b->floor);
+        else snprintf(fl, sizeof fl, "nofloor");
+        snprintf(b->label, sizeof b->label, "%s/%s/%s", zz_index_name(b->index), pipe_head_name(b->head), fl);
+        char nm[96];
+        snprintf(nm, sizeof nm, "bt-%s-%s-%s", zz_index_name(b->index), pipe_head_name(b->head), fl);
+        pipe_stage_dir(c->out_dir, nm, x->hs.sim[b->index][b->head][f], b->dir, sizeof b->dir);
+      }
 }
 
 /* ---------------------------------------------------------------- the run */
@@ -346,23 +538,51 @@ static void print_timings(pipe_ctx *x, FILE *f, int csv) {
 
 int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
   pipe_ctx *x = calloc(1, sizeof *x);
-  if (!x) return zz_fail(err, ZZ_ENOMEM, "out of memory");
+  pipe_tasklist *tl = calloc(1, sizeof *tl);
+  if (!x || !tl) {
+    free(x), free(tl);
+    return zz_fail(err, ZZ_ENOMEM, "out of memory");
+  }
   x->c = c;
   x->o = o;
+  x->tasks = tl;
   x->cpu_mark = cpu_seconds();
   /* one level of parallelism: training splits a day's rows over model.threads threads, each calling
-   * single-threaded OpenBLAS; the optimiser runs worker processes */
+   * single-threaded OpenBLAS; the optimiser runs worker processes (one per task under --jobs or --mpi) */
   openblas_set_num_threads(1);
-  int rc = pipe_config_check(c, err);
+  const int pool = o->jobs >= 2 || o->mpi;
+  x->bt_workers = pool ? 1 : c->workers;
+  int rc = pipe_config_check(c, err), n_ranks = 1;
   if (!rc) rc = pipe_config_lists(c, &x->l, err);
+  if (!rc && o->mpi) rc = pipe_mpi_init(&x->mpi_rank, &n_ranks, err);
+  if (!rc && o->jobs >= 2) {
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores > 0 && (long)o->jobs * c->threads > cores)
+      fprintf(stderr, "[sched] warning: --jobs %d x model.threads %d = %d threads on %ld cores: keep jobs x "
+                      "threads <= cores\n", o->jobs, c->threads, o->jobs * c->threads, cores);
+  }
+  const int root = x->mpi_rank == 0;
+  pipe_config *wc = NULL; /* --mpi-gather, rank > 0: the configuration with this rank's own output directory */
+  if (!rc && o->mpi && o->mpi_gather && !root) {
+    if (!(wc = malloc(sizeof *wc))) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+    else {
+      *wc = *c;
+      if ((size_t)snprintf(wc->out_dir, sizeof wc->out_dir, "%s-rank%d", c->out_dir, x->mpi_rank) >= sizeof wc->out_dir)
+        rc = zz_fail(err, ZZ_EUSAGE, "output.dir: path too long for --mpi-gather");
+      x->c = c = wc;
+      char sd[PIPE_PATH];
+      snprintf(sd, sizeof sd, "%s/stages", c->out_dir);
+      if (!rc) rc = zz_mkdir_p(sd, err);
+    }
+  }
   char path[PIPE_PATH];
   /* a run that fails before any stage is done into a new output directory leaves nothing behind */
-  const int fresh_out = access(c->out_dir, F_OK) != 0;
-  if (!rc) {
+  const int fresh_out = root && !o->plan && !o->tasks_set && access(c->out_dir, F_OK) != 0;
+  if (!rc && root) {
     snprintf(path, sizeof path, "%s/stages", c->out_dir);
     rc = zz_mkdir_p(path, err);
   }
-  if (!rc) {
+  if (!rc && root && !o->plan) {
     snprintf(path, sizeof path, "%s/config.ini", c->out_dir);
     FILE *f = fopen(path, "w");
     if (!f) rc = zz_fail(err, ZZ_EIO, "%s: cannot write", path);
@@ -372,43 +592,32 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
       if (fclose(f)) rc = zz_fail(err, ZZ_EIO, "%s: write failed", path);
     }
   }
-  if (!rc) rc = stage_market(x, err);
+  /* the market (written by rank 0 when synthetic) and its panel: rank 0 first (it may write the panel's
+   * binary cache), then the other ranks */
+  if (!rc && root) rc = stage_market(x, err);
+  if (o->mpi && n_ranks > 1) {
+    rc = pipe_mpi_barrier_rc(rc);
+    if (!rc && !root) rc = stage_market(x, err);
+    rc = pipe_mpi_barrier_rc(rc);
+    if (rc && !root && !err->msg[0]) zz_fail(err, rc, "stopped: another rank failed (its message is on its stderr)");
+  }
   if (!rc) rc = backtest_range(x, err);
   if (!rc) rc = universe_mask(x, err);
-  /* training and scores, per head */
-  for (int k = 0; k < x->l.n_heads && !rc; k++) rc = stage_head(x, x->l.heads[k], err);
-  /* the backtests */
   if (!rc) {
-    for (int i = 0; i < x->l.n_indices; i++)
-      for (int k = 0; k < x->l.n_heads; k++)
-        for (int f = 0; f < x->l.n_floors; f++) {
-          pipe_bt *b = &x->bt[x->n_bt++];
-          b->index = x->l.indices[i], b->head = x->l.heads[k], b->floor_k = f, b->floor = x->l.floors[f];
-          char fl[32];
-          if (b->floor > 0) snprintf(fl, sizeof fl, "floor%g", 100 * b->floor);
-          else snprintf(fl, sizeof fl, "nofloor");
-          snprintf(b->label, sizeof b->label, "%s/%s/%s", zz_index_name(b->index), pipe_head_name(b->head), fl);
-          char nm[96];
-          snprintf(nm, sizeof nm, "bt-%s-%s-%s", zz_index_name(b->index), pipe_head_name(b->head), fl);
-          pipe_stage_dir(c->out_dir, nm, x->hs.sim[b->index][b->head][f], b->dir, sizeof b->dir);
-        }
-    int todo[PIPE_MAX_RUNS], n_todo = 0;
-    for (int k = 0; k < x->n_bt; k++)
-      if (o->force || !pipe_stage_done(x->bt[k].dir)) todo[n_todo++] = k;
-    if (n_todo) rc = pipe_backtests(x, todo, n_todo, err);
-    else {
-      fprintf(stderr, "[backtest] all %d backtests cached\n", x->n_bt);
-      timer_add(x, "risk model", 0, 1);
-      timer_add(x, "backtests (closed loop)", 0, 1);
-    }
+    x->y_last = x->p->dates[x->t_last] / 10000;
+    list_backtests(x);
+    rc = build_tasks(x, tl, err);
   }
-  if (!rc && c->topn_enabled) rc = pipe_topn_stage(x, err);
-  if (!rc) {
-    double t0 = pipe_now();
-    rc = pipe_report(x, err);
-    timer_add(x, "report", pipe_now() - t0, 0);
+  if (!rc && o->plan) {
+    if (root) pipe_tasks_plan(tl, c->out_dir, stdout);
+  } else if (!rc) {
+    pipe_sched_opts so = {o->tasks_set ? o->task_first : -1, o->tasks_set ? o->task_last : -1, o->jobs, o->force, 2,
+                          o->verbose};
+    pipe_task_ops ops = {x, task_done, task_run, task_batch, task_timer, NULL};
+    if (o->mpi) rc = pipe_mpi_sched(tl, &ops, &so, o->mpi_gather ? c->out_dir : NULL, err);
+    else rc = pipe_sched_run(tl, &ops, &so, err);
   }
-  if (!rc) {
+  if (!rc && root && x->report_dir[0]) {
     print_timings(x, stderr, 0);
     char tp[PIPE_PATH + 32];
     snprintf(tp, sizeof tp, "%s/timings.csv", x->report_dir);
@@ -418,7 +627,8 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
       fclose(f);
     }
     fprintf(stderr, "\nreport: %s/report.html (tables: %s/report.md and *.csv)\n", x->report_dir, x->report_dir);
-  }
+  } else if (!rc && root && !o->plan)
+    fprintf(stderr, "[sched] the tasks asked for are done (the report was not among them)\n");
   if (rc && fresh_out) { /* rmdir only removes empty directories: finished stages stay for a rerun */
     snprintf(path, sizeof path, "%s/config.ini", c->out_dir);
     remove(path);
@@ -428,8 +638,13 @@ int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err) {
   }
   for (int h = 0; h < PIPE_N_HEADS; h++) {
     free(x->scores[h]);
-    for (int d = 0; d < PIPE_MAX_DATASETS; d++) free(x->ds_scores[d][h]);
+    free(x->comb_raw[h]);
+    for (int d = 0; d < PIPE_MAX_DATASETS; d++) free(x->ds_scores[d][h]), free(x->raw[d][h]);
   }
+  if (o->mpi) pipe_mpi_finish();
+  pipe_tasks_free(tl);
+  free(tl);
+  free(wc);
   panel_free(x->p);
   free(x->eligible);
   free(x);

@@ -288,6 +288,52 @@ static int write_outputs(const char *out, setting *st, int n, const pipe_study_o
   return rc;
 }
 
+/* ---------------------------------------------------------------- the study's tasks: one per distinct setting
+ * (its stage), then the tables (local: they read every setting's stage). */
+typedef struct study_ctx {
+  setting *st;
+  int n;
+  const pipe_study_opts *o;
+  const char *out;
+  panel *p;
+  char pdir[PIPE_STR];
+  int *precached; /* done before this run, or the same stage as an earlier setting */
+  int tables_done;
+} study_ctx;
+
+static int study_done(void *ctx, const pipe_task *t) {
+  (void)ctx;
+  return strcmp(t->kind, "tables") ? pipe_stage_done(t->dir) : 0;
+}
+
+static int study_run(void *ctx, int id, const pipe_task *t, zz_err *err) {
+  study_ctx *sx = ctx;
+  (void)id;
+  if (strcmp(t->kind, "tables")) {
+    setting *s = &sx->st[t->a];
+    const int rc = run_setting(s, sx->o, &sx->p, sx->pdir, err);
+    if (!rc)
+      fprintf(stderr, "[study %s] stopping epoch %d, best epoch %d, best validation RankIC %.4f, units' mutual "
+                      "correlation %.4f\n", s->label, s->stop_epoch, s->best_epoch, s->val_ic, s->units_corr);
+    return rc;
+  }
+  /* every setting's results from its stage (a task may have run in another process) */
+  int rc = ZZ_OK;
+  for (int k = 0; k < sx->n && !rc; k++) {
+    setting *s = &sx->st[k];
+    free(s->loss), free(s->vic);
+    s->loss = s->vic = NULL, s->n_ep = 0;
+    char logp[PIPE_PATH + 64];
+    snprintf(logp, sizeof logp, "%s/Y%d_seed0.log.csv", s->dir, s->year);
+    if (sx->precached[k]) fprintf(stderr, "[study %s] cached: %s\n", s->label, s->dir);
+    if (!(rc = read_result(s, err))) rc = read_log(s, logp, err);
+  }
+  if (!rc) rc = write_outputs(sx->out, sx->st, sx->n, sx->o, err);
+  if (!rc) fprintf(stderr, "[study] table: %s/study.csv, %s/study.md; charts: %s/study.html\n", sx->out, sx->out, sx->out);
+  sx->tables_done = !rc;
+  return rc;
+}
+
 int pipe_study(const pipe_config *base, const pipe_study_opts *o, zz_err *err) {
   int n = 1;
   for (int v = 0; v < o->n_vary; v++) {
@@ -339,26 +385,69 @@ int pipe_study(const pipe_config *base, const pipe_study_opts *o, zz_err *err) {
     pipe_stage_dir(sdir, "setting", s->hash, s->dir, sizeof s->dir);
   }
   fprintf(stderr, "[study] %d setting(s) -> %s\n", n, out);
-  panel *p = NULL;
-  char pdir[PIPE_STR] = "";
-  if (!rc) {
+  study_ctx sx = {st, n, o, out, NULL, "", NULL, 0};
+  pipe_tasklist tl = {0};
+  int rank = 0, n_ranks = 1;
+  if (!rc && o->mpi) rc = pipe_mpi_init(&rank, &n_ranks, err);
+  if (!rc && !rank) {
     snprintf(sdir, sizeof sdir, "%s/stages", out);
     rc = zz_mkdir_p(sdir, err);
   }
+  if (o->mpi && n_ranks > 1) rc = pipe_mpi_barrier_rc(rc);
+  if (!rc && !(sx.precached = calloc((size_t)n, sizeof *sx.precached))) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  int *ids = rc ? NULL : malloc(sizeof *ids * (size_t)n);
+  if (!rc && !ids) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  int n_ids = 0;
   for (int k = 0; k < n && !rc; k++) {
     setting *s = &st[k];
     int dup = -1; /* a setting equal to an earlier one (a key the training does not read): same stage */
     for (int q = 0; q < k && dup < 0; q++)
       if (st[q].hash == s->hash) dup = q;
-    if (dup >= 0) fprintf(stderr, "[study %s] same training as %s\n", s->label, st[dup].label);
-    rc = run_setting(s, o, &p, pdir, err);
-    if (!rc)
-      fprintf(stderr, "[study %s] stopping epoch %d, best epoch %d, best validation RankIC %.4f, units' mutual "
-                      "correlation %.4f\n", s->label, s->stop_epoch, s->best_epoch, s->val_ic, s->units_corr);
+    if (dup >= 0) {
+      if (!rank && !o->plan) fprintf(stderr, "[study %s] same training as %s\n", s->label, st[dup].label);
+      sx.precached[k] = 1;
+      continue;
+    }
+    sx.precached[k] = !o->force && pipe_stage_done(s->dir);
+    pipe_task t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.kind, sizeof t.kind, "setting");
+    snprintf(t.name, sizeof t.name, "setting %d", k + 1);
+    snprintf(t.group, sizeof t.group, "settings");
+    snprintf(t.dir, sizeof t.dir, "%s", s->dir);
+    t.a = k;
+    if ((ids[n_ids++] = pipe_tasks_add(&tl, &t, NULL, 0)) < 0) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
   }
-  panel_free(p);
-  if (!rc) rc = write_outputs(out, st, n, o, err);
-  if (!rc) fprintf(stderr, "[study] table: %s/study.csv, %s/study.md; charts: %s/study.html\n", out, out, out);
+  if (!rc) {
+    pipe_task t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.kind, sizeof t.kind, "tables");
+    snprintf(t.name, sizeof t.name, "tables");
+    snprintf(t.group, sizeof t.group, "tables");
+    snprintf(t.dir, sizeof t.dir, "%s", out);
+    t.local = 1;
+    if (pipe_tasks_add(&tl, &t, ids, n_ids) < 0) rc = zz_fail(err, ZZ_ENOMEM, "out of memory");
+  }
+  free(ids);
+  if (!rc && o->plan) {
+    if (!rank) pipe_tasks_plan(&tl, out, stdout);
+  } else if (!rc) {
+    /* the panel of the first setting's market, loaded before any worker starts (shared by fork) */
+    if (o->jobs >= 2 && n && !pipe_stage_done(st[0].dir)) {
+      panel_load_opts lo = {NULL, st[0].c.market_cache, 0};
+      if (!(rc = panel_load(st[0].c.market_dir, &lo, &sx.p, err))) snprintf(sx.pdir, sizeof sx.pdir, "%s", st[0].c.market_dir);
+    }
+    pipe_sched_opts so = {o->tasks_set ? o->task_first : -1, o->tasks_set ? o->task_last : -1, o->jobs, o->force, 2,
+                          o->verbose};
+    pipe_task_ops ops = {&sx, study_done, study_run, NULL, NULL, NULL};
+    if (!rc) rc = o->mpi ? pipe_mpi_sched(&tl, &ops, &so, NULL, err) : pipe_sched_run(&tl, &ops, &so, err);
+    if (!rc && !rank && !sx.tables_done)
+      fprintf(stderr, "[study] the tasks asked for are done (the tables were not among them)\n");
+  }
+  if (o->mpi) pipe_mpi_finish();
+  pipe_tasks_free(&tl);
+  free(sx.precached);
+  panel_free(sx.p);
   for (int k = 0; k < n; k++) free(st[k].loss), free(st[k].vic);
   free(st);
   return rc;

@@ -230,8 +230,6 @@ int pipe_topn_stage(pipe_ctx *x, zz_err *err) {
       sim_result_free(res);
       sim_targets_free(tg);
     }
-  char tn[48];
-  snprintf(tn, sizeof tn, "top-N runs (%d)", x->n_topn);
-  pipe_timer_add(x, tn, pipe_now() - t0, cached);
+  fprintf(stderr, "[topn] %d run(s)%s in %.1f s\n", x->n_topn, cached ? ", all cached," : "", pipe_now() - t0);
   return rc;
 }

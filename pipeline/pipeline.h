@@ -142,11 +142,23 @@ typedef struct pipe_run_opts {
   int force;      /* recompute every stage */
   int progress;   /* progress bars on stderr when it is a terminal */
   int verbose;
+  /* the task list (docs/distributed.md): every stage's work as independent tasks in dependency order */
+  int plan;       /* print the task list ("id kind name dir deps=...") to stdout and stop */
+  int tasks_set;  /* run only the tasks task_first..task_last (--tasks A-B, a job array's share) */
+  int task_first, task_last;
+  int jobs;       /* >= 2: tasks in that many forked worker processes (--jobs); 0 or 1: in this process */
+  int mpi;        /* run under MPI (--mpi): rank 0 schedules, the other ranks run tasks */
+  int mpi_gather; /* with mpi: no shared directory; rank 0 sends each task its input stages and receives its
+                     output stage; rank R > 0 works in <output.dir>-rank<R> */
 } pipe_run_opts;
 
 /* Runs the whole pipeline for c into c->out_dir. On success the report is in OUT/report/ and the
  * wall time per stage in OUT/report/timings.csv (also printed). */
 int pipe_run(const pipe_config *c, const pipe_run_opts *o, zz_err *err);
+/* --tasks "A-B" or "A" into *first, *last (ZZ_EUSAGE with a message otherwise). */
+int pipe_tasks_parse_range(const char *s, int *first, int *last, zz_err *err);
+/* 1 when this build has the MPI driver (--mpi). */
+int pipe_have_mpi(void);
 
 /* ---------------------------------------------------------------- hyper-parameter study */
 
@@ -164,6 +176,8 @@ typedef struct pipe_study_opts {
   int year;               /* the scoring year whose split is trained (validation = year - 1); 0: backtest.first_year */
   char out_dir[PIPE_STR]; /* empty: <output.dir>/study */
   int force, progress;
+  /* the task list (one task per distinct setting, then the tables; docs/distributed.md): as pipe_run_opts */
+  int plan, tasks_set, task_first, task_last, jobs, mpi, verbose;
 } pipe_study_opts;
 void pipe_study_init(pipe_study_opts *o);
 /* Adds "section.key=v1,v2,..." (values separated by commas): every value is applied to a copy of base with
