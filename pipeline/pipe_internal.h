@@ -172,6 +172,9 @@ enum { PIPE_ST_SKIP = 0, PIPE_ST_PENDING = 1, PIPE_ST_RUNNING = 2, PIPE_ST_DONE 
 int pipe_sched_states(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe_sched_opts *so, int *st,
                       int *n_todo, zz_err *err);
 int pipe_task_ready(const pipe_tasklist *tl, const int *st, int i);
+/* Runs on this process every local task (gather, top-N, report) that is ready, and those that become ready by
+ * it, marking each done in st. */
+int pipe_sched_local(const pipe_tasklist *tl, const pipe_task_ops *ops, int *st, zz_err *err);
 int pipe_sched_serial(const pipe_tasklist *tl, const pipe_task_ops *ops, int *st, int verbose, zz_err *err);
 
 /* MPI (pipe_mpi.c; without MPI in the build these refuse with ZZ_EUSAGE "this build has no MPI"). init: MPI_Init

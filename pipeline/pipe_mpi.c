@@ -273,17 +273,7 @@ int pipe_mpi_sched(const pipe_tasklist *tl, const pipe_task_ops *ops, const pipe
     int n_busy = 0;
     for (int r = 0; r < size; r++) busy[r] = -1;
     for (;;) {
-      int progressed = 1;
-      while (!rc && progressed) { /* local tasks run here, on rank 0 */
-        progressed = 0;
-        for (int i = 0; i < tl->n && !rc; i++)
-          if (tl->t[i].local && pipe_task_ready(tl, st, i)) {
-            const double t0 = pipe_now();
-            rc = ops->run(ops->ctx, i, &tl->t[i], err);
-            if (!rc) st[i] = PIPE_ST_DONE, progressed = 1;
-            if (ops->timer) ops->timer(ops->ctx, tl->t[i].group, pipe_now() - t0, 0);
-          }
-      }
+      if (!rc) rc = pipe_sched_local(tl, ops, st, err); /* local tasks run here, on rank 0 */
       for (int r = 1; r < size && !rc; r++) {
         if (busy[r] >= 0) continue;
         int i = 0;

@@ -138,6 +138,21 @@ int pipe_task_ready(const pipe_tasklist *tl, const int *st, int i) {
 }
 
 /* In this process, in id order; ready tasks marked batch of one kind go together to run_batch. */
+int pipe_sched_local(const pipe_tasklist *tl, const pipe_task_ops *ops, int *st, zz_err *err) {
+  int rc = ZZ_OK, progressed = 1;
+  while (!rc && progressed) {
+    progressed = 0;
+    for (int i = 0; i < tl->n && !rc; i++)
+      if (tl->t[i].local && pipe_task_ready(tl, st, i)) {
+        const double t0 = pipe_now();
+        rc = ops->run(ops->ctx, i, &tl->t[i], err);
+        if (!rc) st[i] = PIPE_ST_DONE, progressed = 1;
+        if (ops->timer) ops->timer(ops->ctx, tl->t[i].group, pipe_now() - t0, 0);
+      }
+  }
+  return rc;
+}
+
 int pipe_sched_serial(const pipe_tasklist *tl, const pipe_task_ops *ops, int *st, int verbose, zz_err *err) {
   int *ids = malloc(sizeof *ids * (size_t)(tl->n + 1));
   if (!ids) return zz_fail(err, ZZ_ENOMEM, "out of memory");
@@ -176,17 +191,7 @@ static int run_pool(const pipe_tasklist *tl, const pipe_task_ops *ops, const pip
   int rc = ZZ_OK, running = 0;
   for (;;) {
     /* local tasks that are ready run here, then start workers for the ready non-local ones */
-    int progressed = 1;
-    while (!rc && progressed) {
-      progressed = 0;
-      for (int i = 0; i < tl->n && !rc; i++)
-        if (tl->t[i].local && pipe_task_ready(tl, st, i)) {
-          const double t0 = pipe_now();
-          rc = ops->run(ops->ctx, i, &tl->t[i], err);
-          if (!rc) st[i] = PIPE_ST_DONE, progressed = 1;
-          if (ops->timer) ops->timer(ops->ctx, tl->t[i].group, pipe_now() - t0, 0);
-        }
-    }
+    if (!rc) rc = pipe_sched_local(tl, ops, st, err);
     for (int i = 0; i < tl->n && !rc && running < so->jobs; i++) {
       if (tl->t[i].local || !pipe_task_ready(tl, st, i)) continue;
       if (ops->before_fork) ops->before_fork(ops->ctx);

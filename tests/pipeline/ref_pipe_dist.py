@@ -36,31 +36,14 @@ usage: ref_pipe_dist.py MODE --zhizeng BIN --work DIR [--mpiexec PATH] [--have-m
 import argparse, glob, os, re, shutil, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ref_pipeline  # noqa: E402
 from ref_pipeline import fixture_market, stage_files  # noqa: E402
 
-CONFIG = """[market]
-dir = {market}
-[model]
-heads = univariate,multivariate
-hidden = 4
-outputs = 4
-seq = 5
-epochs = 2
-seeds = 2
-train_years = 1
-day_stride = 10
-threads = 1
-[backtest]
-first_year = 2019
-last_year = 2019
-end_date = 2019-03-29
-[optimizer]
-indices = csi300
-floors = 0
-workers = 1
-[output]
-dir = {out}
-"""
+# ref_pipeline's tiny configuration with two epochs, two seeds, one floor and one backtest worker: 4 training
+# tasks per head, so a pool and ranks have work to share
+CONFIG = (ref_pipeline.CONFIG.replace("epochs = 1", "epochs = 2").replace("seeds = 1", "seeds = 2")
+          .replace("floors = 0.8,0", "floors = 0").replace("workers = 2", "workers = 1"))
+assert CONFIG.count("= 2\n") >= 2 and "workers = 1" in CONFIG, "ref_pipeline.CONFIG changed: update ref_pipe_dist.py"
 
 
 def write_cfg(work, name):
