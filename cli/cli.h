@@ -17,6 +17,8 @@ typedef struct cli_command {
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A whole option value as a finite number (strtod syntax): 0, else -1. */
 int cli_parse_double(const char *s, double *v);
+/* A whole option value as a decimal integer in [lo, hi]: 0, else -1. */
+int cli_parse_int(const char *s, long lo, long hi, int *v);
 /* Returns 1 when argv holds -h or --help (and prints nothing). */
 int cli_wants_help(int argc, char **argv);
 

@@ -76,13 +76,9 @@ int cli_pipeline(const char *cmd, int argc, char **argv, const char *embedded) {
       ro.tasks_set = 1;
       break;
     }
-    case 'j': {
-      char *end;
-      long v = strtol(optarg, &end, 10);
-      if (end == optarg || *end || v < 1 || v > 1024) return cli_usage_error(cmd, "--jobs expects 1..1024, found '%s'", optarg);
-      ro.jobs = (int)v;
+    case 'j':
+      if (cli_parse_int(optarg, 1, 1024, &ro.jobs)) return cli_usage_error(cmd, "--jobs expects 1..1024, found '%s'", optarg);
       break;
-    }
     case 'M': ro.mpi = 1; break;
     case 'G': ro.mpi = ro.mpi_gather = 1; break;
     default: return cli_usage_error(cmd, "unknown option");

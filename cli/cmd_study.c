@@ -68,13 +68,9 @@ int cmd_study(int argc, char **argv) {
       if (n_sets == 64) return cli_usage_error("study", "at most 64 --set options");
       sets[n_sets++] = optarg;
       break;
-    case 'y': {
-      char *end;
-      long v = strtol(optarg, &end, 10);
-      if (end == optarg || *end || v < 1990 || v > 2100) return cli_usage_error("study", "--year expects a year, found '%s'", optarg);
-      year = (int)v;
+    case 'y':
+      if (cli_parse_int(optarg, 1990, 2100, &year)) return cli_usage_error("study", "--year expects a year, found '%s'", optarg);
       break;
-    }
     case 'o': out = optarg; break;
     case 'f': force = 1; break;
     case 'n': progress = 0; break;
@@ -85,13 +81,9 @@ int cmd_study(int argc, char **argv) {
       tasks_set = 1;
       break;
     }
-    case 'j': {
-      char *end;
-      long v = strtol(optarg, &end, 10);
-      if (end == optarg || *end || v < 1 || v > 1024) return cli_usage_error("study", "--jobs expects 1..1024, found '%s'", optarg);
-      jobs = (int)v;
+    case 'j':
+      if (cli_parse_int(optarg, 1, 1024, &jobs)) return cli_usage_error("study", "--jobs expects 1..1024, found '%s'", optarg);
       break;
-    }
     case 'M': mpi = 1; break;
     case 'V': verbose = 1; break;
     default: return cli_usage_error("study", "unknown option");

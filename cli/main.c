@@ -49,6 +49,15 @@ int cli_parse_double(const char *s, double *v) {
   return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
 }
 
+int cli_parse_int(const char *s, long lo, long hi, int *v) {
+  char *end;
+  errno = 0;
+  const long x = strtol(s, &end, 10);
+  if (errno || end == s || *end || x < lo || x > hi) return -1;
+  *v = (int)x;
+  return 0;
+}
+
 int cli_wants_help(int argc, char **argv) {
   for (int k = 1; k < argc; k++) {
     if (!strcmp(argv[k], "--")) break;
