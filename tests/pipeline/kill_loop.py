@@ -94,6 +94,14 @@ def check_rerun(cmd, out, ref):
     return problems
 
 
+def verdict(what, problems, out):
+    """Prints one interrupted run's line (its problems below it); a clean run's directory is removed. 1 if failed."""
+    print(("FAIL " if problems else "ok   ") + what + "".join("\n     " + p for p in problems))
+    if not problems:
+        shutil.rmtree(out)
+    return int(bool(problems))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--zhizeng", required=True)
@@ -136,13 +144,7 @@ def main():
             where = running_stage(out)
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
-        problems = check_rerun(cmd, out, ref)
-        status = "FAIL" if problems else "ok  "
-        print(f"{status} kill {k + 1}/{a.kills} at {at:.1f} s during {where}" +
-              ("".join("\n     " + s for s in problems)))
-        failures += bool(problems)
-        if not problems:
-            shutil.rmtree(out)
+        failures += verdict(f"kill {k + 1}/{a.kills} at {at:.1f} s during {where}", check_rerun(cmd, out, ref), out)
     sizes = [int(x) for x in a.full.split(",") if x]
     for n in sizes:
         cmd, out = command(a.zhizeng, work, f"full{n}", market)
@@ -157,12 +159,7 @@ def main():
         if tmp:
             problems.append(f"temporary files left after the failed run: {tmp}")
         problems += check_rerun(cmd, out, ref)
-        status = "FAIL" if problems else "ok  "
-        print(f"{status} files limited to {n} bytes: exit {r.returncode}: {last[-200:]}" +
-              ("".join("\n     " + s for s in problems)))
-        failures += bool(problems)
-        if not problems:
-            shutil.rmtree(out)
+        failures += verdict(f"files limited to {n} bytes: exit {r.returncode}: {last[-200:]}", problems, out)
     if failures:
         sys.exit(f"FAIL: {failures} of {a.kills + len(sizes)} interrupted runs did not finish with the reference's "
                  "bytes")
